@@ -1,0 +1,18 @@
+//! The numerical core shared by every simulation. Imports neither egui nor wgpu.
+//!
+//! The four separate pieces of a time integration (after Diffrax):
+//! - a *problem* ([`rk::OdeSystem`], [`ip::SemilinearSystem`]) knows its vector field only;
+//! - a *stepper* ([`rk::ExplicitRk`], [`ip::InteractionPictureRk`], split-step methods in
+//!   the simulations) advances `y0 → y1` over a given `h` and returns an error estimate;
+//! - a *controller* ([`controller::StepController`]) accepts/rejects and proposes the next `h`;
+//! - the *loop* ([`integrate`]) combines them and keeps the statistics ([`stats::RunStats`]).
+
+pub mod controller;
+pub mod elem;
+pub mod history;
+pub mod integrate;
+pub mod ip;
+pub mod rk;
+pub mod rng;
+pub mod stats;
+pub mod tableau;

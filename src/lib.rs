@@ -1,0 +1,6 @@
+//! stepscope: a playground for numerical methods that shows the solver thinking.
+//!
+//! Layers (data flows one way): [`scenario`] (serde, links) → [`sims`] (numerics, no UI) →
+//! diagnostics → [`app`] (egui) / JS API. [`core`] holds the numerics every simulation shares.
+
+pub mod core;
