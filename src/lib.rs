@@ -4,3 +4,4 @@
 //! diagnostics → [`app`] (egui) / JS API. [`core`] holds the numerics every simulation shares.
 
 pub mod core;
+pub mod sims;

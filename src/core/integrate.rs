@@ -38,6 +38,8 @@ pub fn advance<E: Elem, S: Steppable<E>>(
     for _ in 0..max_attempts {
         let remaining = t_end - stats.t;
         if remaining <= 1e-13 * stats.t.abs().max(1.0) {
+            // What is left is round-off in the accumulated time: land exactly on t_end.
+            stats.t = t_end;
             return Outcome::Reached;
         }
         let h = stats.h.min(remaining);
