@@ -16,3 +16,14 @@ pub mod rk;
 pub mod rng;
 pub mod stats;
 pub mod tableau;
+
+/// Formats a float in the shortest form that parses back to the same bits: plain decimals
+/// for ordinary magnitudes, exponent form otherwise (used by links and messages).
+pub fn format_f64(v: f64) -> String {
+    let a = v.abs();
+    if v == 0.0 || (1e-4..1e15).contains(&a) {
+        format!("{v}")
+    } else {
+        format!("{v:e}")
+    }
+}

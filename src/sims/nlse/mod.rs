@@ -21,6 +21,7 @@ pub mod scenarios;
 use serde::{Deserialize, Serialize};
 
 use crate::core::controller::ControllerKind;
+use crate::core::format_f64;
 
 /// The time-stepping methods of the NLSE.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -287,7 +288,12 @@ impl NlseParams {
             if v.is_finite() && (lo..=hi).contains(&v) {
                 Ok(())
             } else {
-                Err(format!("{name} = {v} is outside the allowed range [{lo}, {hi}]"))
+                Err(format!(
+                    "{name} = {} is outside the allowed range [{}, {}]",
+                    format_f64(v),
+                    format_f64(lo),
+                    format_f64(hi)
+                ))
             }
         }
         if !(256..=65536).contains(&self.n) || !self.n.is_power_of_two() {
