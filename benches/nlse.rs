@@ -1,1 +1,116 @@
-fn main() {}
+//! NLSE CPU benchmark (`cargo bench --bench nlse`): the cost of one RK4IP step in units of one
+//! rustfft FFT of the same N (goal ≤ 12), steps per second per method, and the two-soliton
+//! reference run (L = 50, N = 512, T = 20, DOP853-IP, rtol 1e-9).
+
+use std::hint::black_box;
+use std::time::Instant;
+
+use rustfft::FftPlanner;
+use rustfft::num_complex::Complex64;
+use stepscope::core::controller::ControllerKind;
+use stepscope::sims::nlse::cpu::NlseCpu;
+use stepscope::sims::nlse::{NlseCase, NlseMethod, NlseParams};
+
+/// Median of `reps` timings of `f`, in seconds per call of `f` (which runs `inner` times).
+fn time_per_call(reps: usize, inner: usize, mut f: impl FnMut()) -> f64 {
+    let mut samples: Vec<f64> = (0..reps)
+        .map(|_| {
+            let start = Instant::now();
+            for _ in 0..inner {
+                f();
+            }
+            start.elapsed().as_secs_f64() / inner as f64
+        })
+        .collect();
+    samples.sort_by(f64::total_cmp);
+    samples[reps / 2]
+}
+
+fn fft_time(n: usize) -> f64 {
+    let fft = FftPlanner::<f64>::new().plan_fft_forward(n);
+    let mut data: Vec<Complex64> = (0..n)
+        .map(|i| Complex64::new((i as f64).sin(), 0.3))
+        .collect();
+    let mut scratch = vec![Complex64::default(); fft.get_inplace_scratch_len()];
+    let inner = (1 << 22) / n;
+    time_per_call(9, inner.max(4), || {
+        fft.process_with_scratch(black_box(&mut data), &mut scratch);
+    })
+}
+
+fn step_time(method: NlseMethod, n: usize) -> f64 {
+    let p = NlseParams {
+        method,
+        n,
+        dt: 1e-3,
+        controller: ControllerKind::Fixed,
+        ..NlseParams::for_case(NlseCase::Soliton)
+    };
+    let mut sim = NlseCpu::new(p).expect("valid benchmark scenario");
+    let inner = ((1 << 18) / n).max(4);
+    // Warm up caches (propagator tables are built on the first step).
+    sim.single_step();
+    time_per_call(7, inner, || {
+        black_box(sim.single_step());
+    })
+}
+
+fn main() {
+    println!(
+        "stepscope NLSE CPU benchmark (f64, one thread; machine: {} logical CPUs)",
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    );
+    println!();
+    println!("Cost of one fixed step (including the per-step diagnostics the app records),");
+    println!("in units of one rustfft complex FFT of the same N:");
+    println!(
+        "{:>7} {:>12} {:>12} {:>12} {:>12} {:>12}",
+        "N", "FFT [µs]", "Strang", "Yoshida4", "RK4IP", "RK4IP steps/s"
+    );
+    for n in [256, 1024, 4096, 16384, 65536] {
+        let fft = fft_time(n);
+        let strang = step_time(NlseMethod::StrangSplitStep, n);
+        let yoshida = step_time(NlseMethod::Yoshida4SplitStep, n);
+        let rk4ip = step_time(NlseMethod::Rk4Ip, n);
+        println!(
+            "{:>7} {:>12.2} {:>11.1}x {:>11.1}x {:>11.1}x {:>12.0}",
+            n,
+            fft * 1e6,
+            strang / fft,
+            yoshida / fft,
+            rk4ip / fft,
+            1.0 / rk4ip
+        );
+    }
+    println!("(goal: RK4IP ≤ 12 FFTs per step; 8 of them are the transforms of its 4 stages)");
+    println!();
+
+    let p = NlseParams {
+        method: NlseMethod::Dop853Ip,
+        rtol: 1e-9,
+        atol: 1e-12,
+        n: 512,
+        length: 50.0,
+        ..NlseParams::for_case(NlseCase::TwoSoliton)
+    };
+    let mut sim = NlseCpu::new(p).expect("valid benchmark scenario");
+    let start = Instant::now();
+    let outcome = sim.advance(20.0, 10_000_000);
+    let wall = start.elapsed().as_secs_f64();
+    let s = sim.stats();
+    println!(
+        "Two-soliton collision, L = 50, N = 512, T = 20, DOP853-IP, rtol = 1e-9, atol = 1e-12:"
+    );
+    println!(
+        "  wall time {:.3} s, RHS evaluations {}, accepted {}, rejected {}, mass drift {:.2e}, Hamiltonian drift {:.2e} ({:?})",
+        wall,
+        s.nfe,
+        s.accepted,
+        s.rejected,
+        sim.diagnostics().mass_drift,
+        sim.diagnostics().hamiltonian_drift,
+        outcome
+    );
+}

@@ -3,6 +3,9 @@
 //! Layers (data flows one way): [`scenario`] (serde, links) → [`sims`] (numerics, no UI) →
 //! diagnostics → [`app`] (egui) / JS API. [`core`] holds the numerics every simulation shares.
 
+pub mod app;
 pub mod core;
-pub mod sims;
 pub mod scenario;
+pub mod sims;
+#[cfg(target_arch = "wasm32")]
+pub mod web;

@@ -44,7 +44,9 @@ pub enum LinkError {
     #[error("unknown simulation s={0} (known: nlse)")]
     UnknownSimulation(String),
     /// A newer link version than this build understands.
-    #[error("the link is version {0}, newer than this build understands ({LINK_VERSION}); please reload the latest stepscope")]
+    #[error(
+        "the link is version {0}, newer than this build understands ({LINK_VERSION}); please reload the latest stepscope"
+    )]
     NewerVersion(u32),
     /// A key that does not belong to the simulation.
     #[error("unknown key '{key}' in the link (allowed: {allowed})")]
@@ -73,8 +75,8 @@ pub enum LinkError {
 pub use crate::core::format_f64;
 
 const NLSE_KEYS: &[&str] = &[
-    "case", "n", "l", "beta", "gamma", "solver", "dt", "rtol", "atol", "ctl", "dealias", "filter", "amp",
-    "vel", "amp2", "sep", "a", "bg", "noise", "seed",
+    "case", "n", "l", "beta", "gamma", "solver", "dt", "rtol", "atol", "ctl", "dealias", "filter",
+    "amp", "vel", "amp2", "sep", "a", "bg", "noise", "seed",
 ];
 
 impl Scenario {
@@ -139,7 +141,12 @@ impl Scenario {
             }
             pairs.push((k.into_owned(), v.into_owned()));
         }
-        let take = |key: &str| pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str());
+        let take = |key: &str| {
+            pairs
+                .iter()
+                .find(|(k, _)| k == key)
+                .map(|(_, v)| v.as_str())
+        };
         let version = match take("v") {
             None => LINK_VERSION,
             Some(v) => v.parse::<u32>().map_err(|e| LinkError::BadValue {
@@ -222,10 +229,14 @@ fn parse_nlse(pairs: &[(String, String)]) -> Result<NlseParams, LinkError> {
             "rtol" => p.rtol = parse_finite(key, value)?,
             "atol" => p.atol = parse_finite(key, value)?,
             "ctl" => {
-                p.controller = ControllerKind::from_key(value).ok_or_else(|| LinkError::BadValue {
-                    key: key.clone(),
-                    why: format!("unknown controller '{}' (known: fixed, i, pi, pid)", truncate(value)),
-                })?
+                p.controller =
+                    ControllerKind::from_key(value).ok_or_else(|| LinkError::BadValue {
+                        key: key.clone(),
+                        why: format!(
+                            "unknown controller '{}' (known: fixed, i, pi, pid)",
+                            truncate(value)
+                        ),
+                    })?
             }
             "dealias" => {
                 p.dealias = match value.as_str() {

@@ -16,7 +16,11 @@ fn run(params: NlseParams, t_end: f64) -> NlseCpu {
 }
 
 fn soliton(method: NlseMethod, dt: f64) -> NlseParams {
-    NlseParams { method, dt, ..NlseParams::for_case(NlseCase::Soliton) }
+    NlseParams {
+        method,
+        dt,
+        ..NlseParams::for_case(NlseCase::Soliton)
+    }
 }
 
 #[test]
@@ -36,7 +40,10 @@ fn soliton_error_against_exact_solution_per_method() {
         p.rtol = 1e-9;
         p.atol = 1e-12;
         let sim = run(p, 5.0);
-        let err = sim.diagnostics().exact_error.expect("soliton has an exact solution");
+        let err = sim
+            .diagnostics()
+            .exact_error
+            .expect("soliton has an exact solution");
         eprintln!("soliton {:?}: error {err:.3e}", method);
         assert!(err < bound, "{method:?}: {err:.3e} ≥ {bound:.0e}");
     }
@@ -53,9 +60,18 @@ fn breather_error_against_exact_solution_per_method() {
         (NlseMethod::Dop853Ip, 0.01, 1e-7),
     ];
     for (method, dt, bound) in cases {
-        let p = NlseParams { method, dt, rtol: 1e-10, atol: 1e-13, ..NlseParams::for_case(NlseCase::Breather) };
+        let p = NlseParams {
+            method,
+            dt,
+            rtol: 1e-10,
+            atol: 1e-13,
+            ..NlseParams::for_case(NlseCase::Breather)
+        };
         let sim = run(p, 12.0);
-        let err = sim.diagnostics().exact_error.expect("breather has an exact solution");
+        let err = sim
+            .diagnostics()
+            .exact_error
+            .expect("breather has an exact solution");
         eprintln!("breather {:?}: error {err:.3e}", method);
         assert!(err < bound, "{method:?}: {err:.3e} ≥ {bound:.0e}");
     }
@@ -63,7 +79,12 @@ fn breather_error_against_exact_solution_per_method() {
 
 fn error_at(method: NlseMethod, dt: f64) -> f64 {
     // η ≠ v so the soliton's phase rotates (η = v = 1 cancels error terms of some methods).
-    let p = NlseParams { controller: ControllerKind::Fixed, amplitude: 1.5, velocity: 0.5, ..soliton(method, dt) };
+    let p = NlseParams {
+        controller: ControllerKind::Fixed,
+        amplitude: 1.5,
+        velocity: 0.5,
+        ..soliton(method, dt)
+    };
     run(p, 2.0).diagnostics().exact_error.unwrap_or(f64::NAN)
 }
 
@@ -96,27 +117,46 @@ fn embedded_error_estimates_scale_at_their_order() {
         (NlseMethod::Dop853Ip, 0.05, 8.0),
     ] {
         let estimate = |h: f64| {
-            let p = NlseParams { controller: ControllerKind::Fixed, ..soliton(method, h) };
+            let p = NlseParams {
+                controller: ControllerKind::Fixed,
+                ..soliton(method, h)
+            };
             let mut sim = NlseCpu::new(p).expect("valid");
             sim.advance(h, 1);
             sim.stats().last_error
         };
         let slope = (estimate(h) / estimate(h / 2.0)).log2();
         eprintln!("{method:?}: estimate slope {slope:.2}");
-        assert!((slope - expected).abs() < 0.3, "{method:?}: slope {slope:.2}, expected {expected}");
+        assert!(
+            (slope - expected).abs() < 0.3,
+            "{method:?}: slope {slope:.2}, expected {expected}"
+        );
     }
 }
 
 fn collision(method: NlseMethod) -> NlseParams {
-    NlseParams { method, dt: 0.01, rtol: 1e-10, atol: 1e-13, ..NlseParams::for_case(NlseCase::TwoSoliton) }
+    NlseParams {
+        method,
+        dt: 0.01,
+        rtol: 1e-10,
+        atol: 1e-13,
+        ..NlseParams::for_case(NlseCase::TwoSoliton)
+    }
 }
 
 #[test]
 fn mass_is_conserved_over_the_collision() {
-    for method in [NlseMethod::StrangSplitStep, NlseMethod::Yoshida4SplitStep, NlseMethod::Dop853Ip] {
+    for method in [
+        NlseMethod::StrangSplitStep,
+        NlseMethod::Yoshida4SplitStep,
+        NlseMethod::Dop853Ip,
+    ] {
         let sim = run(collision(method), 20.0);
         let drift = sim.diagnostics().mass_drift;
-        eprintln!("{method:?}: mass drift {drift:.3e}, H drift {:.3e}", sim.diagnostics().hamiltonian_drift);
+        eprintln!(
+            "{method:?}: mass drift {drift:.3e}, H drift {:.3e}",
+            sim.diagnostics().hamiltonian_drift
+        );
         assert!(drift <= 1e-12, "{method:?}: mass drift {drift:.3e}");
     }
 }
@@ -134,13 +174,23 @@ fn collision_position_shifts_match_inverse_scattering() {
     let measured1 = sim.centroid(free1 - 8.0, free1 + 8.0) - free1;
     let measured2 = free2 - sim.centroid(free2 - 8.0, free2 + 8.0);
     eprintln!("shifts: measured {measured1:.5} {measured2:.5}, analytic {shift1:.5} {shift2:.5}");
-    assert!((measured1 - shift1).abs() < 0.01 * shift1, "soliton 1: {measured1} vs {shift1}");
-    assert!((measured2 - shift2).abs() < 0.01 * shift2, "soliton 2: {measured2} vs {shift2}");
+    assert!(
+        (measured1 - shift1).abs() < 0.01 * shift1,
+        "soliton 1: {measured1} vs {shift1}"
+    );
+    assert!(
+        (measured2 - shift2).abs() < 0.01 * shift2,
+        "soliton 2: {measured2} vs {shift2}"
+    );
 }
 
 #[test]
 fn modulation_instability_grows_at_the_linear_gain() {
-    let p = NlseParams { noise: 1e-8, method: NlseMethod::Dop853Ip, ..NlseParams::for_case(NlseCase::ModulationInstability) };
+    let p = NlseParams {
+        noise: 1e-8,
+        method: NlseMethod::Dop853Ip,
+        ..NlseParams::for_case(NlseCase::ModulationInstability)
+    };
     let k_peak = scenarios::mi_peak_wavenumber(&p);
     let g_theory = scenarios::mi_gain(&p, k_peak);
     let mut sim = NlseCpu::new(p).expect("valid");
@@ -157,16 +207,26 @@ fn modulation_instability_grows_at_the_linear_gain() {
     // Power grows like e^{2gt}.
     let g_measured = (p2 / p1).ln() / (2.0 * 6.0);
     eprintln!("MI gain: measured {g_measured:.4}, theory {g_theory:.4}");
-    assert!((g_measured / g_theory - 1.0).abs() < 0.03, "{g_measured} vs {g_theory}");
+    assert!(
+        (g_measured / g_theory - 1.0).abs() < 0.03,
+        "{g_measured} vs {g_theory}"
+    );
 }
 
 #[test]
 fn controller_rejects_a_forced_large_step_and_recovers() {
-    let p = NlseParams { dt: 2.0, rtol: 1e-8, ..collision(NlseMethod::Erk43Ip) };
+    let p = NlseParams {
+        dt: 2.0,
+        rtol: 1e-8,
+        ..collision(NlseMethod::Erk43Ip)
+    };
     let sim = run(p, 5.0);
     let stats = sim.stats();
     assert!(stats.rejected >= 1, "h = 2 must be rejected: {stats:?}");
-    assert!(stats.rejected * 10 < stats.accepted, "must recover: {stats:?}");
+    assert!(
+        stats.rejected * 10 < stats.accepted,
+        "must recover: {stats:?}"
+    );
     assert!(sim.diagnostics().mass_drift < 1e-7);
 }
 
@@ -176,7 +236,10 @@ fn switching_solver_mid_run_continues_from_the_current_state() {
     let mut sim = NlseCpu::new(p.clone()).expect("valid");
     sim.advance(1.0, 1_000_000);
     let restarted = sim
-        .set_params(NlseParams { method: NlseMethod::Dop853Ip, ..p })
+        .set_params(NlseParams {
+            method: NlseMethod::Dop853Ip,
+            ..p
+        })
         .expect("valid");
     assert!(!restarted);
     assert_eq!(sim.stats().t, 1.0);
@@ -188,13 +251,31 @@ fn switching_solver_mid_run_continues_from_the_current_state() {
 #[test]
 fn bad_parameters_are_rejected_with_the_field_named() {
     let bad = [
-        NlseParams { n: 300, ..NlseParams::default() },
-        NlseParams { rtol: f64::NAN, ..NlseParams::default() },
-        NlseParams { dt: -1.0, ..NlseParams::default() },
-        NlseParams { gamma: -1.0, ..NlseParams::default() },
+        NlseParams {
+            n: 300,
+            ..NlseParams::default()
+        },
+        NlseParams {
+            rtol: f64::NAN,
+            ..NlseParams::default()
+        },
+        NlseParams {
+            dt: -1.0,
+            ..NlseParams::default()
+        },
+        NlseParams {
+            gamma: -1.0,
+            ..NlseParams::default()
+        },
     ];
     for p in bad {
         let err = NlseCpu::new(p).err().expect("must be rejected");
-        assert!(err.contains("n =") || err.contains("rtol") || err.contains("dt") || err.contains("focusing"), "{err}");
+        assert!(
+            err.contains("n =")
+                || err.contains("rtol")
+                || err.contains("dt")
+                || err.contains("focusing"),
+            "{err}"
+        );
     }
 }

@@ -53,7 +53,10 @@ fn malformed_links_name_the_problem() {
         ("s=nlse&n=-5", "'n'"),
         ("s=nlse&n=300", "power of two"),
         ("s=nlse&rtol=NaN", "'rtol'"),
-        ("s=nlse&rtol=0", "rtol = 0 is outside the allowed range [1e-15, 1]"),
+        (
+            "s=nlse&rtol=0",
+            "rtol = 0 is outside the allowed range [1e-15, 1]",
+        ),
         ("s=nlse&dt=inf", "'dt'"),
         ("s=nlse&solver=magic", "unknown solver"),
         ("s=nlse&case=unicorn", "unknown scenario"),
@@ -65,10 +68,16 @@ fn malformed_links_name_the_problem() {
     ];
     for (link, needle) in cases {
         let err = Scenario::from_link(link).expect_err(link).to_string();
-        assert!(err.contains(needle), "{link}: '{err}' should mention {needle}");
+        assert!(
+            err.contains(needle),
+            "{link}: '{err}' should mention {needle}"
+        );
     }
     let garbage = "x".repeat(100_000);
-    assert!(matches!(Scenario::from_link(&garbage), Err(LinkError::TooLong(100_000))));
+    assert!(matches!(
+        Scenario::from_link(&garbage),
+        Err(LinkError::TooLong(100_000))
+    ));
 }
 
 proptest! {

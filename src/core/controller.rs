@@ -150,7 +150,10 @@ impl StepController {
     /// error behaves like `h^error_order`. A non-finite `err` is a reject with a hard cut.
     pub fn decide(&mut self, err: f64, h: f64, error_order: u32) -> Decision {
         if self.kind == ControllerKind::Fixed {
-            return Decision { accept: true, h_next: h };
+            return Decision {
+                accept: true,
+                h_next: h,
+            };
         }
         let lim = self.limits;
         if !err.is_finite() {
@@ -173,7 +176,11 @@ impl StepController {
         };
         let [e1, e2] = self.previous_errors;
         let factor = lim.safety * e0.powf(-b1 / k) * e1.powf(-b2 / k) * e2.powf(-b3 / k);
-        let max_factor = if self.last_rejected || !accept { 1.0 } else { lim.factor_max };
+        let max_factor = if self.last_rejected || !accept {
+            1.0
+        } else {
+            lim.factor_max
+        };
         let factor = factor.clamp(lim.factor_min, max_factor);
         let h_next = (h * factor).min(lim.h_max);
         if accept {
@@ -222,7 +229,10 @@ mod tests {
 
     #[test]
     fn non_finite_error_is_a_hard_reject() {
-        let mut c = StepController::new(ControllerKind::ProportionalIntegral, ControllerLimits::default());
+        let mut c = StepController::new(
+            ControllerKind::ProportionalIntegral,
+            ControllerLimits::default(),
+        );
         let d = c.decide(f64::NAN, 1.0, 5);
         assert!(!d.accept);
         assert_eq!(d.h_next, 0.2);
@@ -246,7 +256,10 @@ mod tests {
             }
             let beta_sum: f64 = kind.betas().iter().sum();
             let expected = h_star * 0.9f64.powf(1.0 / beta_sum);
-            assert!((h / expected - 1.0).abs() < 1e-3, "{kind:?}: {h} vs {expected}");
+            assert!(
+                (h / expected - 1.0).abs() < 1e-3,
+                "{kind:?}: {h} vs {expected}"
+            );
         }
     }
 }

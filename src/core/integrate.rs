@@ -31,7 +31,10 @@ pub fn advance<E: Elem, S: Steppable<E>>(
         return Outcome::InvalidInput(format!("end time must be finite, got {t_end}"));
     }
     if !(stats.h.is_finite() && stats.h > 0.0) {
-        return Outcome::InvalidInput(format!("step size must be positive and finite, got {}", stats.h));
+        return Outcome::InvalidInput(format!(
+            "step size must be positive and finite, got {}",
+            stats.h
+        ));
     }
     scratch.resize(y.len(), E::default());
     let fixed = controller.kind == ControllerKind::Fixed;
@@ -126,17 +129,40 @@ mod tests {
     #[test]
     fn forced_large_step_is_rejected_then_recovers() {
         let mut system = Relaxation;
-        let tol = Tolerances { rtol: 1e-8, atol: 1e-8, norm: ErrorNorm::ComponentwiseRms };
-        let mut stepper = RkOn { rk: ExplicitRk::new(&DP54, 1), system: &mut system, tol };
-        let mut ctl = StepController::new(ControllerKind::ProportionalIntegral, ControllerLimits::default());
-        let mut stats = RunStats { h: 0.5, ..RunStats::default() };
+        let tol = Tolerances {
+            rtol: 1e-8,
+            atol: 1e-8,
+            norm: ErrorNorm::ComponentwiseRms,
+        };
+        let mut stepper = RkOn {
+            rk: ExplicitRk::new(&DP54, 1),
+            system: &mut system,
+            tol,
+        };
+        let mut ctl = StepController::new(
+            ControllerKind::ProportionalIntegral,
+            ControllerLimits::default(),
+        );
+        let mut stats = RunStats {
+            h: 0.5,
+            ..RunStats::default()
+        };
         let (mut y, mut scratch) = (vec![1.0], vec![0.0]);
-        let outcome = advance(&mut stepper, &mut ctl, &mut stats, &mut y, &mut scratch, 2.0, 100_000);
+        let outcome = advance(
+            &mut stepper,
+            &mut ctl,
+            &mut stats,
+            &mut y,
+            &mut scratch,
+            2.0,
+            100_000,
+        );
         assert_eq!(outcome, Outcome::Reached);
         assert!(stats.rejected >= 1, "the forced h = 0.5 must be rejected");
         assert_eq!(stats.t, 2.0);
         // Exact: y = (2500 cos t + 50 sin t)/2501 + C e^{-50t}, C = 1 - 2500/2501.
-        let exact = (2500.0 * 2f64.cos() + 50.0 * 2f64.sin()) / 2501.0 + (1.0 / 2501.0) * (-100f64).exp();
+        let exact =
+            (2500.0 * 2f64.cos() + 50.0 * 2f64.sin()) / 2501.0 + (1.0 / 2501.0) * (-100f64).exp();
         assert!((y[0] - exact).abs() < 1e-6, "{} vs {exact}", y[0]);
         // Recovered: rejects are a small fraction of the steps.
         assert!(stats.rejected * 5 < stats.accepted, "{stats:?}");
@@ -145,13 +171,32 @@ mod tests {
     #[test]
     fn fixed_step_above_stability_limit_reports_non_finite_and_keeps_last_state() {
         let mut system = Relaxation;
-        let tol = Tolerances { rtol: 1e-6, atol: 1e-6, norm: ErrorNorm::ComponentwiseRms };
-        let mut stepper = RkOn { rk: ExplicitRk::new(&EULER, 1), system: &mut system, tol };
+        let tol = Tolerances {
+            rtol: 1e-6,
+            atol: 1e-6,
+            norm: ErrorNorm::ComponentwiseRms,
+        };
+        let mut stepper = RkOn {
+            rk: ExplicitRk::new(&EULER, 1),
+            system: &mut system,
+            tol,
+        };
         let mut ctl = StepController::new(ControllerKind::Fixed, ControllerLimits::default());
         // Euler is unstable for h·50 > 2: h = 0.1 amplifies by |1 − 5| = 4 each step.
-        let mut stats = RunStats { h: 0.1, ..RunStats::default() };
+        let mut stats = RunStats {
+            h: 0.1,
+            ..RunStats::default()
+        };
         let (mut y, mut scratch) = (vec![1.0], vec![0.0]);
-        let outcome = advance(&mut stepper, &mut ctl, &mut stats, &mut y, &mut scratch, 1e6, 10_000);
+        let outcome = advance(
+            &mut stepper,
+            &mut ctl,
+            &mut stats,
+            &mut y,
+            &mut scratch,
+            1e6,
+            10_000,
+        );
         match outcome {
             Outcome::NonFinite { t } => assert!(t > 0.0),
             other => panic!("expected NonFinite, got {other:?}"),
@@ -163,26 +208,70 @@ mod tests {
     #[test]
     fn strict_tolerance_underflows_with_a_message() {
         let mut system = Relaxation;
-        let tol = Tolerances { rtol: 1e-30, atol: 1e-30, norm: ErrorNorm::ComponentwiseRms };
-        let mut stepper = RkOn { rk: ExplicitRk::new(&DP54, 1), system: &mut system, tol };
-        let limits = ControllerLimits { h_min: 1e-6, ..ControllerLimits::default() };
+        let tol = Tolerances {
+            rtol: 1e-30,
+            atol: 1e-30,
+            norm: ErrorNorm::ComponentwiseRms,
+        };
+        let mut stepper = RkOn {
+            rk: ExplicitRk::new(&DP54, 1),
+            system: &mut system,
+            tol,
+        };
+        let limits = ControllerLimits {
+            h_min: 1e-6,
+            ..ControllerLimits::default()
+        };
         let mut ctl = StepController::new(ControllerKind::Integral, limits);
-        let mut stats = RunStats { h: 0.1, ..RunStats::default() };
+        let mut stats = RunStats {
+            h: 0.1,
+            ..RunStats::default()
+        };
         let (mut y, mut scratch) = (vec![1.0], vec![0.0]);
-        let outcome = advance(&mut stepper, &mut ctl, &mut stats, &mut y, &mut scratch, 1.0, 100_000);
-        assert!(matches!(outcome, Outcome::StepUnderflow { .. }), "{outcome:?}");
+        let outcome = advance(
+            &mut stepper,
+            &mut ctl,
+            &mut stats,
+            &mut y,
+            &mut scratch,
+            1.0,
+            100_000,
+        );
+        assert!(
+            matches!(outcome, Outcome::StepUnderflow { .. }),
+            "{outcome:?}"
+        );
         assert!(y[0].is_finite());
     }
 
     #[test]
     fn invalid_requests_are_reported() {
         let mut system = Relaxation;
-        let tol = Tolerances { rtol: 1e-6, atol: 1e-6, norm: ErrorNorm::ComponentwiseRms };
-        let mut stepper = RkOn { rk: ExplicitRk::new(&DP54, 1), system: &mut system, tol };
+        let tol = Tolerances {
+            rtol: 1e-6,
+            atol: 1e-6,
+            norm: ErrorNorm::ComponentwiseRms,
+        };
+        let mut stepper = RkOn {
+            rk: ExplicitRk::new(&DP54, 1),
+            system: &mut system,
+            tol,
+        };
         let mut ctl = StepController::new(ControllerKind::Integral, ControllerLimits::default());
-        let mut stats = RunStats { h: f64::NAN, ..RunStats::default() };
+        let mut stats = RunStats {
+            h: f64::NAN,
+            ..RunStats::default()
+        };
         let (mut y, mut scratch) = (vec![1.0], vec![0.0]);
-        let outcome = advance(&mut stepper, &mut ctl, &mut stats, &mut y, &mut scratch, 1.0, 10);
+        let outcome = advance(
+            &mut stepper,
+            &mut ctl,
+            &mut stats,
+            &mut y,
+            &mut scratch,
+            1.0,
+            10,
+        );
         assert!(matches!(outcome, Outcome::InvalidInput(_)));
     }
 }

@@ -111,7 +111,9 @@ impl InteractionPictureRk {
             });
             self.cache_generation = self.symbol_generation;
         }
-        self.cache.as_ref().expect("propagator cache was just filled")
+        self.cache
+            .as_ref()
+            .expect("propagator cache was just filled")
     }
 
     /// Tells the stepper its last step was accepted (enables FSAL reuse).
@@ -125,7 +127,10 @@ impl InteractionPictureRk {
         let last = self.stages.len() - 1;
         self.stages.swap(0, last);
         if let Some(cache) = &self.cache {
-            for (k, e) in self.stages[0].iter_mut().zip(&cache.tables[cache.full_step]) {
+            for (k, e) in self.stages[0]
+                .iter_mut()
+                .zip(&cache.tables[cache.full_step])
+            {
                 *k *= e;
             }
         }
@@ -231,8 +236,16 @@ mod tests {
             symbol: lambdas.iter().map(|&l| Complex64::new(0.0, l)).collect(),
             mu: 2.0,
         };
-        let u0: Vec<Complex64> = vec![Complex64::new(1.0, 0.0), Complex64::new(0.6, 0.3), Complex64::new(0.0, 0.9)];
-        let tol = Tolerances { rtol: 1e-6, atol: 1e-9, norm: ErrorNorm::GlobalRelativeL2 };
+        let u0: Vec<Complex64> = vec![
+            Complex64::new(1.0, 0.0),
+            Complex64::new(0.6, 0.3),
+            Complex64::new(0.0, 0.9),
+        ];
+        let tol = Tolerances {
+            rtol: 1e-6,
+            atol: 1e-9,
+            norm: ErrorNorm::GlobalRelativeL2,
+        };
         let mut rk = InteractionPictureRk::new(tab, 3);
         let (t_end, mut u, mut u1) = (1.0, u0.clone(), u0.clone());
         let h = t_end / steps as f64;
@@ -255,7 +268,11 @@ mod tests {
     fn interaction_picture_converges_at_tableau_order_despite_stiff_linear_part() {
         for (tab, n1) in [(&RK4, 40), (&ERK43, 40), (&DOP853, 10)] {
             let order = (error_after(tab, n1) / error_after(tab, 2 * n1)).log2();
-            assert!((order - f64::from(tab.order)).abs() < 0.3, "{}: {order}", tab.name);
+            assert!(
+                (order - f64::from(tab.order)).abs() < 0.3,
+                "{}: {order}",
+                tab.name
+            );
         }
     }
 }

@@ -139,7 +139,12 @@ pub const DP54: ButcherTableau = ButcherTableau {
         &[0.2],
         &[3.0 / 40.0, 9.0 / 40.0],
         &[44.0 / 45.0, -56.0 / 15.0, 32.0 / 9.0],
-        &[19372.0 / 6561.0, -25360.0 / 2187.0, 64448.0 / 6561.0, -212.0 / 729.0],
+        &[
+            19372.0 / 6561.0,
+            -25360.0 / 2187.0,
+            64448.0 / 6561.0,
+            -212.0 / 729.0,
+        ],
         &[
             9017.0 / 3168.0,
             -355.0 / 33.0,
@@ -243,8 +248,15 @@ pub const DOP853: ButcherTableau = ButcherTableau {
     a: &[
         &[],
         &[5.26001519587677318785587544488e-2],
-        &[1.97250569845378994544595329183e-2, 5.91751709536136983633785987549e-2],
-        &[2.95875854768068491816892993775e-2, 0.0, 8.87627564304205475450678981324e-2],
+        &[
+            1.97250569845378994544595329183e-2,
+            5.91751709536136983633785987549e-2,
+        ],
+        &[
+            2.95875854768068491816892993775e-2,
+            0.0,
+            8.87627564304205475450678981324e-2,
+        ],
         &[
             2.41365134159266685502369798665e-1,
             0.0,
@@ -442,7 +454,12 @@ mod tests {
         for tab in ALL {
             for (i, row) in tab.a.iter().enumerate() {
                 let sum: f64 = row.iter().sum();
-                assert!((sum - tab.c[i]).abs() < 1e-14, "{} row {i}: {sum} vs {}", tab.name, tab.c[i]);
+                assert!(
+                    (sum - tab.c[i]).abs() < 1e-14,
+                    "{} row {i}: {sum} vs {}",
+                    tab.name,
+                    tab.c[i]
+                );
             }
         }
     }
@@ -466,7 +483,11 @@ mod tests {
             };
             let b_hat: Vec<f64> = tab.b.iter().zip(e).map(|(b, e)| b - e).collect();
             for (got, want) in order_conditions(tab.a, &b_hat, tab.c, embedded_order.min(4)) {
-                assert!((got - want).abs() < 1e-12, "{} embedded: {got} vs {want}", tab.name);
+                assert!(
+                    (got - want).abs() < 1e-12,
+                    "{} embedded: {got} vs {want}",
+                    tab.name
+                );
             }
             // The embedded solution must differ from the propagated one, or the estimate
             // would be identically zero.

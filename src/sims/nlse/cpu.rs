@@ -38,7 +38,11 @@ impl Grid {
         let x = (0..n).map(|j| -length / 2.0 + j as f64 * dx).collect();
         let k = (0..n)
             .map(|j| {
-                let m = if j < n / 2 { j as i64 } else { j as i64 - n as i64 };
+                let m = if j < n / 2 {
+                    j as i64
+                } else {
+                    j as i64 - n as i64
+                };
                 m as f64 * dk
             })
             .collect();
@@ -86,9 +90,12 @@ impl NlseSystem {
                 Complex64::new(-damping, -0.5 * p.beta * k * k)
             })
             .collect();
-        let dealias_mask = p
-            .dealias
-            .then(|| grid.k.iter().map(|&k| k.abs() <= 2.0 / 3.0 * k_max).collect());
+        let dealias_mask = p.dealias.then(|| {
+            grid.k
+                .iter()
+                .map(|&k| k.abs() <= 2.0 / 3.0 * k_max)
+                .collect()
+        });
         Self {
             symbol,
             gamma: p.gamma,
@@ -104,12 +111,14 @@ impl NlseSystem {
     /// ψ_j = Σ_k ψ̂_k e^{ik x_j} into `out`.
     pub fn to_physical(&mut self, psi_hat: &[Complex64], out: &mut [Complex64]) {
         out.copy_from_slice(psi_hat);
-        self.inverse.process_with_scratch(out, &mut self.fft_scratch);
+        self.inverse
+            .process_with_scratch(out, &mut self.fft_scratch);
     }
 
     /// ψ̂_k = (1/N) Σ_j ψ_j e^{−ik x_j} in place.
     pub fn to_spectral(&mut self, data: &mut [Complex64]) {
-        self.forward.process_with_scratch(data, &mut self.fft_scratch);
+        self.forward
+            .process_with_scratch(data, &mut self.fft_scratch);
         for v in data.iter_mut() {
             *v *= self.inverse_n;
         }
@@ -204,11 +213,21 @@ impl NlseStepper<'_> {
 impl Steppable<Complex64> for NlseStepper<'_> {
     fn attempt(&mut self, t: f64, h: f64, y0: &[Complex64], y1: &mut [Complex64]) -> Attempt {
         match self.stepper {
-            Stepper::Split { weights, propagators } => {
-                if propagators.as_ref().is_none_or(|(cached_h, _)| *cached_h != h) {
-                    *propagators = Some((h, Self::split_propagators(&self.system.symbol, weights, h)));
+            Stepper::Split {
+                weights,
+                propagators,
+            } => {
+                if propagators
+                    .as_ref()
+                    .is_none_or(|(cached_h, _)| *cached_h != h)
+                {
+                    *propagators =
+                        Some((h, Self::split_propagators(&self.system.symbol, weights, h)));
                 }
-                let tables = propagators.as_ref().map(|(_, p)| p.as_slice()).unwrap_or_default();
+                let tables = propagators
+                    .as_ref()
+                    .map(|(_, p)| p.as_slice())
+                    .unwrap_or_default();
                 for (y, (v, e)) in y1.iter_mut().zip(y0.iter().zip(&tables[0])) {
                     *y = v * e;
                 }
@@ -413,7 +432,11 @@ impl NlseCpu {
     }
 
     fn make_controller(p: &NlseParams) -> StepController {
-        let kind = if p.method.is_adaptive() { p.controller } else { ControllerKind::Fixed };
+        let kind = if p.method.is_adaptive() {
+            p.controller
+        } else {
+            ControllerKind::Fixed
+        };
         let limits = ControllerLimits {
             h_min: 1e-10,
             h_max: 10.0,
@@ -569,7 +592,8 @@ impl NlseCpu {
                 t_end,
                 1,
             );
-            let used = (self.stats.accepted - accepted_before) + (self.stats.rejected - rejected_before);
+            let used =
+                (self.stats.accepted - accepted_before) + (self.stats.rejected - rejected_before);
             attempts_left = attempts_left.saturating_sub(used.max(1));
             if self.stats.accepted > accepted_before {
                 self.refresh_diagnostics();
@@ -582,6 +606,20 @@ impl NlseCpu {
             self.outcome = outcome.clone();
         }
         outcome
+    }
+
+    /// Takes exactly one accepted step (retrying rejected attempts, at most 100), for the
+    /// "single step" button.
+    pub fn single_step(&mut self) -> Outcome {
+        let accepted_before = self.stats.accepted;
+        let far = self.stats.t + 1e9;
+        for _ in 0..100 {
+            let outcome = self.advance(far, 1);
+            if !outcome.is_ok() || self.stats.accepted > accepted_before {
+                return outcome;
+            }
+        }
+        Outcome::BudgetExhausted
     }
 
     /// Recomputes the diagnostics and appends them to the histories.
@@ -648,7 +686,12 @@ impl NlseCpu {
         let length = self.grid.length;
         let mass = length * mass_sum;
         let momentum = length * momentum_sum;
-        let quartic: f64 = self.physical.iter().map(|p| p.norm_sqr().powi(2)).sum::<f64>() * dx;
+        let quartic: f64 = self
+            .physical
+            .iter()
+            .map(|p| p.norm_sqr().powi(2))
+            .sum::<f64>()
+            * dx;
         let kinetic = 0.5 * self.params.beta * length * gradient_sum;
         let potential = 0.5 * self.params.gamma * quartic;
         let hamiltonian = kinetic - potential;
@@ -672,9 +715,14 @@ impl NlseCpu {
             (diff / norm.max(f64::MIN_POSITIVE)).sqrt()
         });
         let i = &self.initial;
-        let rel = |now: f64, then: f64, scale: f64| (now - then).abs() / scale.max(f64::MIN_POSITIVE);
+        let rel =
+            |now: f64, then: f64, scale: f64| (now - then).abs() / scale.max(f64::MIN_POSITIVE);
         let is_initial = self.stats.accepted == 0 && self.stats.t == 0.0 && i.mass == 0.0;
-        let (m0, p0, h0) = if is_initial { (mass, momentum, hamiltonian) } else { (i.mass, i.momentum, i.hamiltonian) };
+        let (m0, p0, h0) = if is_initial {
+            (mass, momentum, hamiltonian)
+        } else {
+            (i.mass, i.momentum, i.hamiltonian)
+        };
         NlseDiagnostics {
             t: self.stats.t,
             mass,
@@ -682,7 +730,11 @@ impl NlseCpu {
             hamiltonian,
             mass_drift: rel(mass, m0, m0.abs()),
             momentum_drift: rel(momentum, p0, p0.abs().max(m0.abs() * 1e-3)),
-            hamiltonian_drift: rel(hamiltonian, h0, h0.abs().max((kinetic.abs() + potential.abs()) * 1e-3)),
+            hamiltonian_drift: rel(
+                hamiltonian,
+                h0,
+                h0.abs().max((kinetic.abs() + potential.abs()) * 1e-3),
+            ),
             exact_error,
             spectral_tail: tail_sum / mass_sum.max(f64::MIN_POSITIVE),
             shannon_entropy: shannon,

@@ -186,11 +186,21 @@ impl NlseCase {
     /// One line explaining the scenario and its reference.
     pub fn doc(self) -> &'static str {
         match self {
-            NlseCase::Soliton => "η sech(η(x−vt)) e^{i(vx+(η²−v²)t/2)}: exact, shape-preserving (Zakharov & Shabat 1972).",
-            NlseCase::TwoSoliton => "Solitons pass through each other, shifted in position by (1/η)ln(...) (Zakharov & Shabat 1973).",
-            NlseCase::Breather => "Exact Akhmediev breather: a periodic modulation grows from the plane wave and returns (Akhmediev et al. 1987).",
-            NlseCase::ModulationInstability => "A plane wave with noise: sidebands grow at g(K)=|K|√(βγA²−β²K²/4) (Benjamin–Feir; Agrawal ch. 5).",
-            NlseCase::Gaussian => "A Gaussian pulse: focusing reshapes into solitons, defocusing spreads (no exact solution).",
+            NlseCase::Soliton => {
+                "η sech(η(x−vt)) e^{i(vx+(η²−v²)t/2)}: exact, shape-preserving (Zakharov & Shabat 1972)."
+            }
+            NlseCase::TwoSoliton => {
+                "Solitons pass through each other, shifted in position by (1/η)ln(...) (Zakharov & Shabat 1973)."
+            }
+            NlseCase::Breather => {
+                "Exact Akhmediev breather: a periodic modulation grows from the plane wave and returns (Akhmediev et al. 1987)."
+            }
+            NlseCase::ModulationInstability => {
+                "A plane wave with noise: sidebands grow at g(K)=|K|√(βγA²−β²K²/4) (Benjamin–Feir; Agrawal ch. 5)."
+            }
+            NlseCase::Gaussian => {
+                "A Gaussian pulse: focusing reshapes into solitons, defocusing spreads (no exact solution)."
+            }
         }
     }
 }
@@ -273,12 +283,20 @@ impl Default for NlseParams {
 impl NlseParams {
     /// Defaults tuned for a scenario (domain, grid and step that show it well).
     pub fn for_case(case: NlseCase) -> Self {
-        let base = Self { case, ..Self::default() };
+        let base = Self {
+            case,
+            ..Self::default()
+        };
         match case {
             NlseCase::Soliton | NlseCase::TwoSoliton => base,
             NlseCase::Breather => Self { n: 256, ..base },
             NlseCase::ModulationInstability => Self { n: 1024, ..base },
-            NlseCase::Gaussian => Self { amplitude: 2.0, length: 40.0, n: 1024, ..base },
+            NlseCase::Gaussian => Self {
+                amplitude: 2.0,
+                length: 40.0,
+                n: 1024,
+                ..base
+            },
         }
     }
 
@@ -297,13 +315,19 @@ impl NlseParams {
             }
         }
         if !(256..=65536).contains(&self.n) || !self.n.is_power_of_two() {
-            return Err(format!("n = {} must be a power of two from 256 to 65536", self.n));
+            return Err(format!(
+                "n = {} must be a power of two from 256 to 65536",
+                self.n
+            ));
         }
         finite_in("l (domain length)", self.length, 1e-3, 1e6)?;
         finite_in("beta", self.beta, -1e3, 1e3)?;
         finite_in("gamma", self.gamma, -1e3, 1e3)?;
         if self.beta == 0.0 {
-            return Err("beta must be nonzero (no dispersion makes the problem a pure ODE per point)".into());
+            return Err(
+                "beta must be nonzero (no dispersion makes the problem a pure ODE per point)"
+                    .into(),
+            );
         }
         finite_in("dt", self.dt, 1e-9, 10.0)?;
         finite_in("rtol", self.rtol, 1e-15, 1.0)?;
@@ -319,8 +343,13 @@ impl NlseParams {
         finite_in("a (breather)", self.breather_a, 1e-3, 0.499)?;
         finite_in("bg", self.background, 1e-6, 100.0)?;
         finite_in("noise", self.noise, 0.0, 1.0)?;
-        if matches!(self.case, NlseCase::Soliton | NlseCase::TwoSoliton | NlseCase::Breather | NlseCase::ModulationInstability)
-            && self.beta * self.gamma <= 0.0
+        if matches!(
+            self.case,
+            NlseCase::Soliton
+                | NlseCase::TwoSoliton
+                | NlseCase::Breather
+                | NlseCase::ModulationInstability
+        ) && self.beta * self.gamma <= 0.0
         {
             return Err(format!(
                 "the {} scenario needs the focusing regime βγ > 0 (got β = {}, γ = {}); use the Gaussian pulse for defocusing",

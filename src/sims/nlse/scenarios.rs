@@ -23,7 +23,10 @@ pub fn soliton(x: f64, tau: f64, eta: f64, v: f64, x0: f64) -> Complex64 {
 
 /// Breather constants `(Ω, b)` for parameter `a`: Ω = 2√(1−2a), b = √(8a(1−2a)).
 pub fn breather_constants(a: f64) -> (f64, f64) {
-    (2.0 * (1.0 - 2.0 * a).sqrt(), (8.0 * a * (1.0 - 2.0 * a)).sqrt())
+    (
+        2.0 * (1.0 - 2.0 * a).sqrt(),
+        (8.0 * a * (1.0 - 2.0 * a)).sqrt(),
+    )
 }
 
 /// Time offset of the breather: the run starts at τ = −`BREATHER_T0` so the maximum
@@ -51,7 +54,11 @@ pub fn mi_peak_wavenumber(p: &NlseParams) -> f64 {
 pub fn mi_gain(p: &NlseParams, k: f64) -> f64 {
     let a2 = p.background * p.background;
     let inner = p.beta * p.gamma * a2 - p.beta * p.beta * k * k / 4.0;
-    if inner > 0.0 { k.abs() * inner.sqrt() } else { 0.0 }
+    if inner > 0.0 {
+        k.abs() * inner.sqrt()
+    } else {
+        0.0
+    }
 }
 
 /// Domain length actually used: scenarios with a built-in period fix it.
@@ -133,7 +140,8 @@ pub fn initial_state(p: &NlseParams, xs: &[f64]) -> Vec<Complex64> {
             let mut rng = SeededRng::new(p.seed);
             xs.iter()
                 .map(|_| {
-                    let noise = Complex64::new(rng.normal(), rng.normal()) * (p.noise / std::f64::consts::SQRT_2);
+                    let noise = Complex64::new(rng.normal(), rng.normal())
+                        * (p.noise / std::f64::consts::SQRT_2);
                     p.background * (Complex64::new(1.0, 0.0) + noise)
                 })
                 .collect()
@@ -178,7 +186,12 @@ mod tests {
 
     #[test]
     fn mi_gain_peaks_at_gamma_a_squared() {
-        let p = NlseParams { background: 1.3, gamma: 0.7, beta: 1.2, ..NlseParams::default() };
+        let p = NlseParams {
+            background: 1.3,
+            gamma: 0.7,
+            beta: 1.2,
+            ..NlseParams::default()
+        };
         let k = mi_peak_wavenumber(&p);
         let g = mi_gain(&p, k);
         assert!((g - p.gamma * 1.3 * 1.3).abs() < 1e-12, "{g}");

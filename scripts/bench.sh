@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Prints every measured figure of the README: the NLSE CPU benchmark, the optimized .wasm
+# size, and time to first frame in headless Chromium.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cargo bench --bench nlse
+echo
+[ -f dist/stepscope_bg.wasm ] || bash scripts/build-web.sh
+raw=$(stat -c %s dist/stepscope_bg.wasm)
+gz=$(gzip -9 -c dist/stepscope_bg.wasm | wc -c)
+echo "optimized .wasm: $(awk "BEGIN{printf \"%.2f\", $raw/1048576}") MB, gzipped $(awk "BEGIN{printf \"%.2f\", $gz/1048576}") MB (goal ≤ 3 MB gzipped)"
+node web/e2e.mjs | grep -E "time to first frame|backend:"

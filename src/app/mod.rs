@@ -1,0 +1,344 @@
+//! Everything egui: the eframe application, its panels and views. No numerics here: the UI
+//! edits [`crate::scenario::Scenario`] parameters and reads diagnostics.
+
+mod panels;
+mod views;
+
+use web_time::Instant;
+
+use crate::core::stats::Outcome;
+use crate::scenario::Scenario;
+use crate::sims::nlse::NlseParams;
+use crate::sims::nlse::cpu::NlseCpu;
+
+/// Storage key of the last scenario (localStorage on the web, a file on the desktop).
+const STORAGE_KEY: &str = "stepscope.scenario";
+
+/// Wall time per frame the simulation may use, so the UI stays responsive.
+const FRAME_COMPUTE_BUDGET_S: f64 = 0.012;
+
+/// A message for the user: an error keeps the previous state; a notice is informational.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Notice {
+    /// Something was rejected or failed.
+    Error(String),
+    /// Information (e.g. which backend renders).
+    Info(String),
+}
+
+/// The playground application.
+pub struct StepscopeApp {
+    sim: NlseCpu,
+    /// Parameters as edited in the panel (applied when they change).
+    draft: NlseParams,
+    running: bool,
+    /// Simulation time units per wall-clock second.
+    speed: f64,
+    last_frame: Option<Instant>,
+    /// Smoothed accepted steps per wall second.
+    steps_per_second: f64,
+    notice: Option<Notice>,
+    backend: String,
+    link_input: String,
+    waterfall_texture: Option<egui::TextureHandle>,
+    waterfall_rows_drawn: (usize, f64),
+    /// Which view the central panel shows.
+    view: views::View,
+    /// The egui context, to wake the UI after changes from outside (the JS API).
+    egui_ctx: Option<egui::Context>,
+}
+
+impl StepscopeApp {
+    /// Creates the app from a link if one was given (URL or command line), otherwise from the
+    /// last stored scenario, otherwise the default. A bad link is reported, never fatal.
+    pub fn new(initial_link: Option<&str>, stored: Option<String>, backend: String) -> Self {
+        let mut notice = None;
+        let mut scenario = None;
+        if let Some(link) = initial_link.filter(|l| !l.trim().is_empty()) {
+            match Scenario::from_link(link) {
+                Ok(s) => scenario = Some(s),
+                Err(e) => {
+                    notice = Some(Notice::Error(format!("The link could not be loaded: {e}")))
+                }
+            }
+        }
+        if scenario.is_none() {
+            scenario = stored.and_then(|q| Scenario::from_link(&q).ok());
+        }
+        let Scenario::Nlse(params) = scenario.unwrap_or_default();
+        let sim = NlseCpu::new(params.clone())
+            .or_else(|_| NlseCpu::new(NlseParams::default()))
+            .expect("the default scenario is valid");
+        Self {
+            draft: sim.params().clone(),
+            sim,
+            running: false,
+            speed: 1.0,
+            last_frame: None,
+            steps_per_second: 0.0,
+            notice,
+            backend,
+            link_input: String::new(),
+            waterfall_texture: None,
+            waterfall_rows_drawn: (0, f64::NAN),
+            view: views::View::State,
+            egui_ctx: None,
+        }
+    }
+
+    /// Asks for a new frame (after a change made from outside the UI).
+    pub fn request_repaint(&self) {
+        if let Some(ctx) = &self.egui_ctx {
+            ctx.request_repaint();
+        }
+    }
+
+    /// The eframe entry: reads the stored scenario and the renderer's backend.
+    pub fn from_creation_context(
+        cc: &eframe::CreationContext<'_>,
+        initial_link: Option<&str>,
+    ) -> Self {
+        let stored = cc.storage.and_then(|s| s.get_string(STORAGE_KEY));
+        let backend = match &cc.wgpu_render_state {
+            Some(rs) => {
+                let info = rs.adapter.get_info();
+                format!("{:?} ({})", info.backend, info.name)
+            }
+            None => "no wgpu renderer".to_owned(),
+        };
+        let mut app = Self::new(initial_link, stored, backend);
+        app.egui_ctx = Some(cc.egui_ctx.clone());
+        app
+    }
+
+    /// The current scenario.
+    pub fn scenario(&self) -> Scenario {
+        Scenario::Nlse(self.sim.params().clone())
+    }
+
+    /// Loads a link; on error the current run is kept and the error returned (and shown).
+    pub fn load_link(&mut self, link: &str) -> Result<(), String> {
+        let result = Scenario::from_link(link)
+            .map_err(|e| e.to_string())
+            .and_then(|Scenario::Nlse(p)| NlseCpu::new(p));
+        match result {
+            Ok(sim) => {
+                self.sim = sim;
+                self.draft = self.sim.params().clone();
+                self.notice = None;
+                Ok(())
+            }
+            Err(e) => {
+                let msg = format!("The link could not be loaded: {e}");
+                self.notice = Some(Notice::Error(msg.clone()));
+                Err(msg)
+            }
+        }
+    }
+
+    /// Sets one parameter by its link key (e.g. `solver`, `rtol`), validated like a link.
+    pub fn set_param(&mut self, key: &str, value: &str) -> Result<(), String> {
+        let query = self.scenario().to_query();
+        let mut pairs: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        match pairs.iter_mut().find(|(k, _)| k == key) {
+            Some(pair) => pair.1 = value.to_owned(),
+            None => pairs.push((key.to_owned(), value.to_owned())),
+        }
+        let mut ser = form_urlencoded::Serializer::new(String::new());
+        for (k, v) in &pairs {
+            ser.append_pair(k, v);
+        }
+        let Scenario::Nlse(params) = Scenario::from_link(&ser.finish()).map_err(|e| {
+            let msg = e.to_string();
+            self.notice = Some(Notice::Error(msg.clone()));
+            msg
+        })?;
+        self.draft = params;
+        self.apply_draft();
+        match &self.notice {
+            Some(Notice::Error(e)) => Err(e.clone()),
+            _ => Ok(()),
+        }
+    }
+
+    /// Applies the edited parameters; invalid ones are reverted with a message.
+    fn apply_draft(&mut self) {
+        if self.draft == *self.sim.params() {
+            return;
+        }
+        match self.sim.set_params(self.draft.clone()) {
+            Ok(_) => self.notice = None,
+            Err(e) => {
+                self.notice = Some(Notice::Error(format!("Not applied: {e}")));
+                self.draft = self.sim.params().clone();
+            }
+        }
+    }
+
+    /// Takes `n` accepted steps (the JS API's `step(n)` and the → key).
+    pub fn step(&mut self, n: u32) {
+        for _ in 0..n {
+            let outcome = self.sim.single_step();
+            if self.report(&outcome) {
+                break;
+            }
+        }
+    }
+
+    /// Runs the simulation up to time `t` (JS API), within a step budget.
+    pub fn run_until(&mut self, t: f64) -> Result<(), String> {
+        let outcome = self.sim.advance(t, 50_000_000);
+        self.report(&outcome);
+        match outcome.message() {
+            Some(m) => Err(m),
+            None => Ok(()),
+        }
+    }
+
+    /// Shows a failed outcome and pauses; returns whether it failed.
+    fn report(&mut self, outcome: &Outcome) -> bool {
+        if let Some(msg) = outcome.message() {
+            self.running = false;
+            self.notice = Some(Notice::Error(msg));
+            return true;
+        }
+        false
+    }
+
+    /// Starts or stops the clock.
+    pub fn set_running(&mut self, running: bool) {
+        self.running = running;
+        self.last_frame = None;
+    }
+
+    /// Whether the clock runs.
+    pub fn is_running(&self) -> bool {
+        self.running
+    }
+
+    /// Restarts the current scenario from t = 0.
+    pub fn reset(&mut self) {
+        if let Ok(sim) = NlseCpu::new(self.sim.params().clone()) {
+            self.sim = sim;
+        }
+        self.notice = None;
+    }
+
+    /// The renderer backend, e.g. "BrowserWebGpu (…)" or "Gl (…)".
+    pub fn backend(&self) -> &str {
+        &self.backend
+    }
+
+    /// The diagnostics as JSON (JS API, tests).
+    pub fn diagnostics_json(&self) -> String {
+        let stats = self.sim.stats();
+        let p = self.sim.params();
+        let value = serde_json::json!({
+            "sim": "nlse",
+            "case": p.case.key(),
+            "solver": p.method.key(),
+            "n": p.n,
+            "t": stats.t,
+            "h": stats.h,
+            "last_error": if stats.last_error.is_finite() { Some(stats.last_error) } else { None },
+            "accepted": stats.accepted,
+            "rejected": stats.rejected,
+            "nfe": stats.nfe,
+            "running": self.running,
+            "backend": self.backend,
+            "compute": "cpu-f64",
+            "notice": match &self.notice { Some(Notice::Error(e)) | Some(Notice::Info(e)) => Some(e.clone()), None => None },
+            "diagnostics": self.sim.diagnostics(),
+            "link": self.scenario().to_query(),
+        });
+        value.to_string()
+    }
+
+    /// Advances the simulation for one frame: `speed` simulation time per wall second,
+    /// within the frame's compute budget (the clock is independent of the frame rate; when
+    /// the machine cannot keep up the simulation slows down rather than the UI).
+    fn advance_frame(&mut self) {
+        let now = Instant::now();
+        let wall_dt = self
+            .last_frame
+            .map(|t| now.duration_since(t).as_secs_f64())
+            .unwrap_or(0.0)
+            .min(0.1);
+        self.last_frame = Some(now);
+        if !self.running || wall_dt <= 0.0 {
+            return;
+        }
+        let target = self.sim.stats().t + self.speed * wall_dt;
+        let accepted_before = self.sim.stats().accepted;
+        let start = Instant::now();
+        // Whole steps only, never shortened to meet the frame: the step sequence of a run is
+        // then the same at any frame rate, so a link reproduces it exactly.
+        while self.sim.stats().t < target {
+            let outcome = self.sim.single_step();
+            if self.report(&outcome) || start.elapsed().as_secs_f64() > FRAME_COMPUTE_BUDGET_S {
+                break;
+            }
+        }
+        let steps = (self.sim.stats().accepted - accepted_before) as f64;
+        let rate = steps / wall_dt;
+        self.steps_per_second = 0.9 * self.steps_per_second + 0.1 * rate;
+    }
+
+    fn handle_keys(&mut self, ctx: &egui::Context) {
+        // Keys act only when no text field has focus.
+        if ctx.egui_wants_keyboard_input() {
+            return;
+        }
+        let (space, right, r) = ctx.input(|i| {
+            (
+                i.key_pressed(egui::Key::Space),
+                i.key_pressed(egui::Key::ArrowRight),
+                i.key_pressed(egui::Key::R),
+            )
+        });
+        if space {
+            self.set_running(!self.running);
+        }
+        if right {
+            self.running = false;
+            self.step(1);
+        }
+        if r {
+            self.reset();
+        }
+    }
+
+    /// The whole UI; eframe's `App::ui` and the kittest harness both call this.
+    pub fn show(&mut self, ui: &mut egui::Ui) {
+        let ctx = ui.ctx().clone();
+        self.handle_keys(&ctx);
+        self.advance_frame();
+        egui::Panel::left("controls")
+            .resizable(true)
+            .default_size(300.0)
+            .show(ui, |ui| {
+                egui::ScrollArea::vertical().show(ui, |ui| panels::controls(self, ui));
+            });
+        egui::CentralPanel::default().show(ui, |ui| views::central(self, ui));
+        if self.running {
+            ctx.request_repaint();
+        }
+    }
+}
+
+impl eframe::App for StepscopeApp {
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        self.show(ui);
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        storage.set_string(STORAGE_KEY, self.scenario().to_query());
+    }
+
+    #[cfg(target_arch = "wasm32")]
+    fn as_any_mut(&mut self) -> Option<&mut dyn std::any::Any> {
+        Some(self)
+    }
+}

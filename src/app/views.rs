@@ -1,0 +1,262 @@
+//! The central views: the state |ψ|² and phase, the space–time waterfall, the spectrum, and
+//! the live diagnostics plots (log scales where quantities span decades).
+
+use egui_plot::{Legend, Line, Plot, PlotPoints};
+
+use super::StepscopeApp;
+use crate::core::history::DecimatingSeries;
+use crate::sims::nlse::scenarios;
+
+/// Which state view is shown.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum View {
+    /// |ψ(x)|² and the phase.
+    State,
+    /// |ψ|² over x and t.
+    Waterfall,
+    /// |ψ̂(k)|² on a log scale.
+    Spectrum,
+}
+
+const BLUE: egui::Color32 = egui::Color32::from_rgb(90, 170, 255);
+const ORANGE: egui::Color32 = egui::Color32::from_rgb(255, 165, 60);
+const GREEN: egui::Color32 = egui::Color32::from_rgb(110, 210, 120);
+const RED: egui::Color32 = egui::Color32::from_rgb(240, 90, 90);
+
+pub(super) fn central(app: &mut StepscopeApp, ui: &mut egui::Ui) {
+    ui.horizontal(|ui| {
+        ui.selectable_value(&mut app.view, View::State, "|ψ|² and phase");
+        ui.selectable_value(&mut app.view, View::Waterfall, "Space–time waterfall");
+        ui.selectable_value(&mut app.view, View::Spectrum, "Spectrum |ψ̂(k)|²");
+        ui.separator();
+        ui.label(format!("t = {:.4}", app.sim.stats().t));
+    });
+    let state_height = (ui.available_height() * 0.45).max(160.0);
+    match app.view {
+        View::State => state_view(app, ui, state_height),
+        View::Waterfall => waterfall_view(app, ui, state_height),
+        View::Spectrum => spectrum_view(app, ui, state_height),
+    }
+    ui.separator();
+    diagnostics_plots(app, ui);
+}
+
+fn state_view(app: &mut StepscopeApp, ui: &mut egui::Ui, height: f32) {
+    let psi = app.sim.field();
+    let grid = app.sim.grid();
+    let p = app.sim.params().clone();
+    let t = app.sim.stats().t;
+    let intensity: PlotPoints = grid
+        .x
+        .iter()
+        .zip(&psi)
+        .map(|(&x, v)| [x, v.norm_sqr()])
+        .collect();
+    let phase: PlotPoints = grid
+        .x
+        .iter()
+        .zip(&psi)
+        .map(|(&x, v)| [x, v.arg()])
+        .collect();
+    let exact: Option<PlotPoints> = scenarios::has_exact(p.case).then(|| {
+        grid.x
+            .iter()
+            .map(|&x| {
+                [
+                    x,
+                    scenarios::exact(&p, x, t)
+                        .map(|e| e.norm_sqr())
+                        .unwrap_or(0.0),
+                ]
+            })
+            .collect()
+    });
+    Plot::new("state")
+        .height(height)
+        .legend(Legend::default())
+        .x_axis_label("x")
+        .show(ui, |plot| {
+            plot.line(Line::new("|ψ|²", intensity).color(BLUE).width(2.0));
+            plot.line(Line::new("arg ψ", phase).color(ORANGE).width(1.0));
+            if let Some(e) = exact {
+                plot.line(Line::new("|ψ_exact|²", e).color(GREEN).width(1.0));
+            }
+        });
+}
+
+/// Perceptually ordered colour map (viridis key colours, linearly interpolated).
+fn colormap(v: f32) -> egui::Color32 {
+    const STOPS: [[u8; 3]; 6] = [
+        [68, 1, 84],
+        [65, 68, 135],
+        [42, 120, 142],
+        [34, 168, 132],
+        [122, 209, 81],
+        [253, 231, 37],
+    ];
+    let x = v.clamp(0.0, 1.0) * (STOPS.len() - 1) as f32;
+    let i = (x.floor() as usize).min(STOPS.len() - 2);
+    let f = x - i as f32;
+    let mix = |a: u8, b: u8| (f32::from(a) + (f32::from(b) - f32::from(a)) * f) as u8;
+    let (a, b) = (STOPS[i], STOPS[i + 1]);
+    egui::Color32::from_rgb(mix(a[0], b[0]), mix(a[1], b[1]), mix(a[2], b[2]))
+}
+
+fn waterfall_view(app: &mut StepscopeApp, ui: &mut egui::Ui, height: f32) {
+    let wf = app.sim.waterfall();
+    if wf.is_empty() {
+        ui.label("No rows yet: press Play.");
+        return;
+    }
+    let last_t = wf.ordered_rows().last().map(|(t, _)| t).unwrap_or(0.0);
+    let key = (wf.len(), last_t);
+    if app.waterfall_texture.is_none() || app.waterfall_rows_drawn != key {
+        let width = wf.ordered_rows().next().map(|(_, r)| r.len()).unwrap_or(1);
+        let max = wf
+            .ordered_rows()
+            .flat_map(|(_, r)| r.iter().copied())
+            .fold(f32::MIN_POSITIVE, f32::max);
+        // Newest row at the top.
+        let rows: Vec<&[f32]> = wf.ordered_rows().map(|(_, r)| r).collect();
+        let mut pixels = Vec::with_capacity(width * rows.len());
+        for row in rows.iter().rev() {
+            pixels.extend(row.iter().map(|&v| colormap(v / max)));
+        }
+        let image = egui::ColorImage::new([width, rows.len()], pixels);
+        match &mut app.waterfall_texture {
+            Some(tex) => tex.set(image, egui::TextureOptions::LINEAR),
+            None => {
+                app.waterfall_texture = Some(ui.ctx().load_texture(
+                    "waterfall",
+                    image,
+                    egui::TextureOptions::LINEAR,
+                ));
+            }
+        }
+        app.waterfall_rows_drawn = key;
+    }
+    if let Some(tex) = &app.waterfall_texture {
+        let size = egui::vec2(ui.available_width(), height);
+        ui.add(egui::Image::new(tex).fit_to_exact_size(size))
+            .on_hover_text("|ψ|² over x (horizontal) and t (vertical, newest at the top), normalised to its maximum.");
+    }
+}
+
+fn spectrum_view(app: &mut StepscopeApp, ui: &mut egui::Ui, height: f32) {
+    let grid = app.sim.grid();
+    let mut points: Vec<[f64; 2]> = grid
+        .k
+        .iter()
+        .zip(app.sim.spectrum())
+        .map(|(&k, v)| [k, v.norm_sqr().max(1e-300).log10()])
+        .collect();
+    points.sort_by(|a, b| a[0].total_cmp(&b[0]));
+    let k_max = grid.k_max();
+    Plot::new("spectrum")
+        .height(height)
+        .x_axis_label("k")
+        .y_axis_formatter(|mark, _| format!("1e{}", mark.value.round()))
+        .show(ui, |plot| {
+            plot.line(Line::new("log₁₀|ψ̂(k)|²", PlotPoints::from(points)).color(BLUE));
+            if app.sim.params().dealias {
+                let cut = 2.0 / 3.0 * k_max;
+                plot.vline(egui_plot::VLine::new("2/3 cut", cut).color(RED));
+                plot.vline(egui_plot::VLine::new("", -cut).color(RED));
+            }
+        });
+}
+
+/// A line of log10 values for a log-scale plot.
+fn log_line<'a>(name: &str, series: &DecimatingSeries, color: egui::Color32) -> Line<'a> {
+    let pts: Vec<[f64; 2]> = series
+        .points()
+        .iter()
+        .filter(|p| p[1] > 0.0)
+        .map(|p| [p[0], p[1].log10()])
+        .collect();
+    Line::new(name, PlotPoints::from(pts)).color(color)
+}
+
+fn log_plot(ui: &mut egui::Ui, id: &str, height: f32, lines: Vec<Line<'_>>) {
+    Plot::new(id)
+        .height(height)
+        .legend(Legend::default())
+        .y_axis_formatter(|mark, _| format!("1e{}", mark.value.round()))
+        .show(ui, |plot| {
+            for line in lines {
+                plot.line(line);
+            }
+        });
+}
+
+fn diagnostics_plots(app: &mut StepscopeApp, ui: &mut egui::Ui) {
+    let h = app.sim.history();
+    let has_exact = scenarios::has_exact(app.sim.params().case);
+    let plot_height = ((ui.available_height() - 40.0) / 2.0).max(100.0);
+    ui.columns(2, |cols| {
+        cols[0].label("Conserved-quantity drift (log)").on_hover_text(
+            "Relative drift of mass ∫|ψ|², momentum Im∫ψ*ψ_x and Hamiltonian, computed spectrally.",
+        );
+        log_plot(
+            &mut cols[0],
+            "drift",
+            plot_height,
+            vec![
+                log_line("mass", &h.mass_drift, BLUE),
+                log_line("momentum", &h.momentum_drift, ORANGE),
+                log_line("Hamiltonian", &h.hamiltonian_drift, GREEN),
+            ],
+        );
+        cols[1].label("Step size h and error estimate (log)").on_hover_text(
+            "Accepted step sizes and the scaled error estimate (1 = at tolerance). Rejections show as dips in h.",
+        );
+        log_plot(
+            &mut cols[1],
+            "steps",
+            plot_height,
+            vec![
+                log_line("h", &h.step_size, BLUE),
+                log_line("error estimate", &h.error_estimate, ORANGE),
+            ],
+        );
+        if has_exact {
+            cols[0].label("Error against the exact solution (log)").on_hover_text("Relative L2 error ‖ψ − ψ_exact‖/‖ψ_exact‖.");
+            log_plot(&mut cols[0], "exact", plot_height, vec![log_line("‖ψ − ψ_exact‖/‖ψ_exact‖", &h.exact_error, RED)]);
+        } else {
+            cols[0].label("Shannon entropy of |ψ|²/M").on_hover_text("−∫ρ ln ρ dx with ρ = |ψ|²/M: falls as the field localises.");
+            Plot::new("entropy").height(plot_height).show(&mut cols[0], |plot| {
+                plot.line(Line::new("Shannon", PlotPoints::from(h.shannon.points().to_vec())).color(GREEN));
+            });
+        }
+        cols[1].label("Spectral tail and rejected steps").on_hover_text(
+            "Fraction of |ψ̂|² in |k| > 0.8 k_max (above ~1e-10 the grid is under-resolving) and the cumulative rejected steps.",
+        );
+        log_plot(
+            &mut cols[1],
+            "tail",
+            plot_height,
+            vec![
+                log_line("spectral tail", &h.spectral_tail, RED),
+                log_line("rejected (count)", &h.rejected, ORANGE),
+            ],
+        );
+    });
+    let d = app.sim.diagnostics();
+    ui.label(
+        egui::RichText::new(format!(
+            "M = {:.10}   P = {:.6e}   H = {:.10}   peak |ψ| = {:.4}   Rényi₂ = {:.4}   Tsallis₂ = {:.4}",
+            d.mass, d.momentum, d.hamiltonian, d.peak, d.renyi2_entropy, d.tsallis2_entropy
+        ))
+        .monospace()
+        .small(),
+    );
+    if d.spectral_tail > 1e-10 {
+        ui.colored_label(
+            RED,
+            format!(
+                "⚠ Resolution: {:.1e} of the spectral energy is near k_max: increase N.",
+                d.spectral_tail
+            ),
+        );
+    }
+}

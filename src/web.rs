@@ -1,0 +1,121 @@
+//! The browser entry point and the JS API (`window.stepscope` in index.html wraps this):
+//! `load(link)`, `diagnostics()`, `set(key, value)`, `step(n)`, `run_until(t)`, `play()`,
+//! `pause()`, `backend()`, `link()`.
+
+use wasm_bindgen::prelude::*;
+
+use crate::app::StepscopeApp;
+
+/// The handle JavaScript holds to the running app.
+#[derive(Clone)]
+#[wasm_bindgen]
+pub struct WebHandle {
+    runner: eframe::WebRunner,
+}
+
+#[wasm_bindgen]
+impl WebHandle {
+    /// Installs the logger, then returns.
+    #[expect(
+        clippy::new_without_default,
+        reason = "wasm-bindgen constructors take no Default"
+    )]
+    #[wasm_bindgen(constructor)]
+    pub fn new() -> Self {
+        eframe::WebLogger::init(log::LevelFilter::Info).ok();
+        Self {
+            runner: eframe::WebRunner::new(),
+        }
+    }
+
+    /// Starts the app in `canvas`, on the link in the page's URL if there is one.
+    pub async fn start(&self, canvas: web_sys::HtmlCanvasElement) -> Result<(), JsValue> {
+        let link = web_sys::window()
+            .and_then(|w| {
+                let loc = w.location();
+                let search = loc.search().ok().filter(|s| s.len() > 1);
+                search.or_else(|| loc.hash().ok().filter(|h| h.len() > 1))
+            })
+            .filter(|l| l.contains("s="));
+        self.runner
+            .start(
+                canvas,
+                eframe::WebOptions::default(),
+                Box::new(move |cc| {
+                    Ok(Box::new(StepscopeApp::from_creation_context(
+                        cc,
+                        link.as_deref(),
+                    )))
+                }),
+            )
+            .await
+    }
+
+    fn with_app<R>(&self, f: impl FnOnce(&mut StepscopeApp) -> R) -> Result<R, JsValue> {
+        let mut app = self
+            .runner
+            .app_mut::<StepscopeApp>()
+            .ok_or_else(|| JsValue::from_str("stepscope is not running (yet)"))?;
+        let result = f(&mut app);
+        app.request_repaint();
+        Ok(result)
+    }
+
+    /// Loads a share link; throws the reason if it is invalid (the current run is kept).
+    pub fn load(&self, link: &str) -> Result<(), JsValue> {
+        self.with_app(|app| app.load_link(link))?
+            .map_err(|e| JsValue::from_str(&e))
+    }
+
+    /// The diagnostics as a JSON string.
+    pub fn diagnostics(&self) -> Result<String, JsValue> {
+        self.with_app(|app| app.diagnostics_json())
+    }
+
+    /// Sets one parameter by its link key; throws the reason if invalid.
+    pub fn set(&self, key: &str, value: &str) -> Result<(), JsValue> {
+        self.with_app(|app| app.set_param(key, value))?
+            .map_err(|e| JsValue::from_str(&e))
+    }
+
+    /// Takes `n` accepted steps.
+    pub fn step(&self, n: u32) -> Result<(), JsValue> {
+        self.with_app(|app| app.step(n))
+    }
+
+    /// Runs to simulation time `t`; throws if the run fails on the way.
+    pub fn run_until(&self, t: f64) -> Result<(), JsValue> {
+        self.with_app(|app| app.run_until(t))?
+            .map_err(|e| JsValue::from_str(&e))
+    }
+
+    /// Starts the clock.
+    pub fn play(&self) -> Result<(), JsValue> {
+        self.with_app(|app| app.set_running(true))
+    }
+
+    /// Stops the clock.
+    pub fn pause(&self) -> Result<(), JsValue> {
+        self.with_app(|app| app.set_running(false))
+    }
+
+    /// The rendering backend in use (e.g. "BrowserWebGpu (…)" or "Gl (…)").
+    pub fn backend(&self) -> Result<String, JsValue> {
+        self.with_app(|app| app.backend().to_owned())
+    }
+
+    /// The current scenario's link query.
+    pub fn link(&self) -> Result<String, JsValue> {
+        self.with_app(|app| app.scenario().to_query())
+    }
+
+    /// Whether the app has panicked (for the page's crash notice).
+    pub fn has_panicked(&self) -> bool {
+        self.runner.has_panicked()
+    }
+
+    /// The panic message, if any.
+    pub fn panic_message(&self) -> Option<String> {
+        self.runner.panic_summary().map(|s| s.message())
+    }
+}

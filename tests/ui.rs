@@ -1,0 +1,119 @@
+//! egui_kittest UI tests of the desktop/web UI: open, switch solver, play, step, reset,
+//! keyboard shortcuts and bad links, without a window.
+
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use stepscope::app::StepscopeApp;
+
+fn harness(link: Option<&str>) -> Harness<'static, StepscopeApp> {
+    let app = StepscopeApp::new(link, None, "test harness".to_owned());
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1400.0, 900.0))
+        .build_ui_state(|ui, app: &mut StepscopeApp| app.show(ui), app);
+    h.run_steps(2);
+    h
+}
+
+fn diagnostics(h: &Harness<'_, StepscopeApp>) -> serde_json::Value {
+    serde_json::from_str(&h.state().diagnostics_json()).expect("diagnostics are JSON")
+}
+
+#[test]
+fn opens_on_a_link_and_shows_the_controls() {
+    let h = harness(Some("?s=nlse&case=breather&solver=rk4ip&dt=0.01"));
+    h.get_by_label("▶ Play");
+    h.get_by_label("⏭ Step");
+    h.get_by_label("🔗 Copy link");
+    let d = diagnostics(&h);
+    assert_eq!(d["case"], "breather");
+    assert_eq!(d["solver"], "rk4ip");
+}
+
+#[test]
+fn step_button_takes_one_accepted_step() {
+    let mut h = harness(Some("?s=nlse&case=soliton&solver=strang&dt=0.01"));
+    h.get_by_label("⏭ Step").click();
+    h.run_steps(2);
+    let d = diagnostics(&h);
+    assert_eq!(d["accepted"], 1);
+    assert!((d["t"].as_f64().unwrap_or(0.0) - 0.01).abs() < 1e-15);
+}
+
+#[test]
+fn switching_solver_in_the_combo_continues_the_run() {
+    let mut h = harness(Some("?s=nlse&case=soliton&solver=strang&dt=0.01"));
+    h.get_by_label("⏭ Step").click();
+    h.run_steps(2);
+    h.get_by_label("Solver").click();
+    h.run_steps(2);
+    h.get_by_label("DOP853-IP").click();
+    h.run_steps(3);
+    let d = diagnostics(&h);
+    assert_eq!(d["solver"], "dop853ip");
+    assert_eq!(d["accepted"], 1, "the run continues, not restarts");
+    h.get_by_label("⏭ Step").click();
+    h.run_steps(2);
+    let d = diagnostics(&h);
+    assert_eq!(d["accepted"], 2);
+    assert!(
+        d["last_error"].as_f64().is_some(),
+        "DOP853-IP reports an error estimate"
+    );
+}
+
+#[test]
+fn play_advances_the_clock_and_keys_control_it() {
+    let mut h = harness(Some("?s=nlse&case=soliton&solver=rk4ip&dt=0.01"));
+    h.get_by_label("▶ Play").click();
+    for _ in 0..20 {
+        h.run_steps(1);
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    assert!(h.state().is_running());
+    let t_playing = diagnostics(&h)["t"].as_f64().unwrap_or(0.0);
+    assert!(t_playing > 0.0, "the clock must advance while playing");
+    // Space pauses, → steps once, r resets.
+    h.key_press(egui::Key::Space);
+    h.run_steps(2);
+    assert!(!h.state().is_running());
+    let accepted = diagnostics(&h)["accepted"].as_u64().unwrap_or(0);
+    h.key_press(egui::Key::ArrowRight);
+    h.run_steps(2);
+    assert_eq!(diagnostics(&h)["accepted"].as_u64(), Some(accepted + 1));
+    h.key_press(egui::Key::R);
+    h.run_steps(2);
+    assert_eq!(diagnostics(&h)["t"].as_f64(), Some(0.0));
+}
+
+#[test]
+fn a_bad_link_is_reported_and_the_run_is_kept() {
+    let mut h = harness(Some("?s=nlse&case=soliton&solver=rk4ip"));
+    h.get_by_label("⏭ Step").click();
+    h.run_steps(2);
+    let err = h
+        .state_mut()
+        .load_link("?s=nlse&n=12345")
+        .expect_err("invalid n");
+    assert!(err.contains("power of two"), "{err}");
+    h.run_steps(2);
+    let d = diagnostics(&h);
+    assert_eq!(d["accepted"], 1, "previous run kept");
+    assert!(d["notice"].as_str().unwrap_or("").contains("power of two"));
+    // And a bad link at start-up still opens, with the message.
+    let h2 = harness(Some("?s=nlse&rtol=banana"));
+    assert!(
+        diagnostics(&h2)["notice"]
+            .as_str()
+            .unwrap_or("")
+            .contains("rtol")
+    );
+}
+
+#[test]
+fn set_param_validates_like_a_link() {
+    let mut h = harness(None);
+    assert!(h.state_mut().set_param("rtol", "0").is_err());
+    assert!(h.state_mut().set_param("solver", "erk43ip").is_ok());
+    h.run_steps(1);
+    assert_eq!(diagnostics(&h)["solver"], "erk43ip");
+}

@@ -1,0 +1,118 @@
+// End-to-end test of the built page (dist/) in headless Chromium with WebGPU (SwiftShader).
+// Serves dist/ on 127.0.0.1 (WebGPU needs a secure context), loads a scenario from a link,
+// drives it through the page's JS API (window.stepscope) and asserts on its diagnostics.
+// Usage: node web/e2e.mjs [--screenshot assets/screenshot.png]
+import http from "node:http";
+import fs from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const dist = path.join(root, "dist");
+const screenshotArg = process.argv.indexOf("--screenshot");
+const screenshotPath = screenshotArg > 0 ? path.resolve(process.argv[screenshotArg + 1]) : null;
+
+const MIME = { ".html": "text/html", ".js": "text/javascript", ".wasm": "application/wasm", ".png": "image/png" };
+const server = http.createServer((req, res) => {
+  const url = new URL(req.url, "http://127.0.0.1");
+  const file = path.join(dist, url.pathname === "/" ? "index.html" : path.normalize(url.pathname));
+  if (!file.startsWith(dist) || !fs.existsSync(file)) { res.writeHead(404); res.end(); return; }
+  res.writeHead(200, { "Content-Type": MIME[path.extname(file)] ?? "application/octet-stream" });
+  fs.createReadStream(file).pipe(res);
+});
+await new Promise((ok) => server.listen(0, "127.0.0.1", ok));
+const base = `http://127.0.0.1:${server.address().port}/`;
+
+// The flags verified in ../shared/TOOLCHAIN.md: WebGPU on SwiftShader and a presented canvas.
+const COMMON = ["--no-sandbox", "--no-first-run", "--disable-background-networking", "--disable-component-update",
+  "--disable-sync", "--disable-quic"];
+const WEBGPU = ["--enable-unsafe-webgpu", "--enable-features=Vulkan", "--use-vulkan=swiftshader",
+  "--use-webgpu-adapter=swiftshader", "--use-angle=swiftshader", "--enable-unsafe-swiftshader"];
+
+let failures = 0;
+const check = (ok, what) => { console.log(`${ok ? "ok  " : "FAIL"} ${what}`); if (!ok) failures++; };
+
+async function openPage(args, link) {
+  const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", headless: true, args });
+  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(String(e)));
+  const t0 = Date.now();
+  await page.goto(base + link);
+  await page.waitForFunction(() => window.stepscope && window.stepscope.ready, null, { timeout: 120000 });
+  // One more animation frame so the first frame is on screen.
+  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+  return { browser, page, errors, firstFrameMs: Date.now() - t0 };
+}
+
+try {
+  // 1. WebGPU: a soliton link, run through the JS API.
+  const link = "?v=1&s=nlse&case=soliton&n=512&solver=dop853ip&rtol=1e-10&atol=1e-13";
+  const { browser, page, errors, firstFrameMs } = await openPage([...COMMON, ...WEBGPU], link);
+  console.log(`time to first frame: ${firstFrameMs} ms (page load to first rendered frame, headless Chromium, SwiftShader)`);
+  const backend = await page.evaluate(() => window.stepscope.backend());
+  console.log(`backend: ${backend}`);
+  check(/WebGpu/i.test(backend), "renders through WebGPU");
+  let d = await page.evaluate(() => window.stepscope.diagnostics());
+  check(d.case === "soliton" && d.solver === "dop853ip" && d.t === 0, `the link's scenario is loaded (${d.case}, ${d.solver}, t=${d.t})`);
+  await page.evaluate(() => window.stepscope.runUntil(5));
+  d = await page.evaluate(() => window.stepscope.diagnostics());
+  console.log(`soliton to t=5: error vs exact ${d.diagnostics.exact_error.toExponential(3)}, mass drift ${d.diagnostics.mass_drift.toExponential(3)}, accepted ${d.accepted}, rejected ${d.rejected}, nfe ${d.nfe}`);
+  check(d.t === 5, "reached t = 5 exactly");
+  check(d.diagnostics.exact_error < 1e-8, "error against the exact soliton < 1e-8");
+  check(d.diagnostics.mass_drift < 1e-10, "mass drift < 1e-10");
+  check(d.accepted > 10 && d.nfe >= 12 * d.accepted, "step statistics are reported");
+
+  // 2. Load another link, single steps, parameter changes.
+  await page.evaluate(() => window.stepscope.load("?s=nlse&case=breather&solver=rk4ip&dt=0.01"));
+  await page.evaluate(() => window.stepscope.step(10));
+  d = await page.evaluate(() => window.stepscope.diagnostics());
+  check(d.case === "breather" && d.accepted === 10 && Math.abs(d.t - 0.1) < 1e-12, `load + step(10): t=${d.t}, accepted=${d.accepted}`);
+  check(d.diagnostics.exact_error < 1e-7, `breather error after 10 RK4IP steps ${d.diagnostics.exact_error.toExponential(2)} < 1e-7`);
+  await page.evaluate(() => window.stepscope.set("solver", "dop853ip"));
+  await page.evaluate(() => window.stepscope.step(3));
+  d = await page.evaluate(() => window.stepscope.diagnostics());
+  check(d.solver === "dop853ip" && d.accepted === 13, "set(solver) continues the run from the current state");
+
+  // 3. Bad input: clear messages, nothing lost.
+  const bad = await page.evaluate(() => { try { window.stepscope.set("rtol", "0"); return null; } catch (e) { return String(e); } });
+  check(bad && bad.includes("rtol"), `set("rtol", 0) is refused: ${bad}`);
+  const bad2 = await page.evaluate(() => { try { window.stepscope.load("?s=nlse&n=" + "9".repeat(50)); return null; } catch (e) { return String(e); } });
+  check(bad2 && bad2.includes("'n'"), `a malformed link is refused: ${bad2}`);
+  const garbage = await page.evaluate(() => { try { window.stepscope.load("x".repeat(100000)); return null; } catch (e) { return String(e); } });
+  check(garbage && garbage.includes("bytes"), "100 kB of garbage is refused");
+  d = await page.evaluate(() => window.stepscope.diagnostics());
+  check(d.case === "breather" && d.accepted === 13, "the previous run is kept after bad input");
+
+  // 4. Play: the clock runs on its own.
+  await page.evaluate(() => window.stepscope.play());
+  await page.waitForTimeout(1500);
+  await page.evaluate(() => window.stepscope.pause());
+  const played = await page.evaluate(() => window.stepscope.diagnostics());
+  check(played.t > d.t, `playing advances the simulation (t ${d.t.toFixed(3)} → ${played.t.toFixed(3)})`);
+
+  const shot = await page.screenshot();
+  check(shot.length > 30000, `the canvas is rendered (screenshot ${shot.length} bytes)`);
+  if (screenshotPath) fs.writeFileSync(screenshotPath, shot);
+  check(errors.length === 0, `no page errors ${errors.join("; ")}`);
+  check(!(await page.evaluate(() => document.getElementById("status").classList.contains("error"))), "no error banner");
+  await browser.close();
+
+  // 5. Without WebGPU the page still runs, on WebGL2, and says so.
+  const gl = await openPage([...COMMON, "--disable-features=WebGPU", "--use-angle=swiftshader", "--enable-unsafe-swiftshader"], "?s=nlse&case=mi&solver=strang");
+  const glBackend = await gl.page.evaluate(() => window.stepscope.backend());
+  console.log(`fallback backend: ${glBackend}`);
+  check(/Gl/.test(glBackend), "falls back to WebGL2 when WebGPU is unavailable");
+  await gl.page.evaluate(() => window.stepscope.step(5));
+  const glD = await gl.page.evaluate(() => window.stepscope.diagnostics());
+  check(glD.case === "mi" && glD.accepted === 5, "and runs the scenario on the CPU path");
+  await gl.browser.close();
+} catch (e) {
+  console.error(e);
+  failures++;
+} finally {
+  server.close();
+}
+console.log(failures === 0 ? "browser e2e: all checks passed" : `browser e2e: ${failures} check(s) failed`);
+process.exit(failures === 0 ? 0 : 1);
