@@ -27,7 +27,7 @@ pub(super) fn central(app: &mut StepscopeApp, ui: &mut egui::Ui) {
     ui.horizontal(|ui| {
         ui.selectable_value(&mut app.view, View::State, "|ψ|² and phase");
         ui.selectable_value(&mut app.view, View::Waterfall, "Space–time waterfall");
-        ui.selectable_value(&mut app.view, View::Spectrum, "Spectrum |ψ̂(k)|²");
+        ui.selectable_value(&mut app.view, View::Spectrum, "Spectrum |F[ψ](k)|²");
         ui.separator();
         ui.label(format!("t = {:.4}", app.sim.stats().t));
     });
@@ -157,7 +157,7 @@ fn spectrum_view(app: &mut StepscopeApp, ui: &mut egui::Ui, height: f32) {
         .x_axis_label("k")
         .y_axis_formatter(|mark, _| format!("1e{}", mark.value.round()))
         .show(ui, |plot| {
-            plot.line(Line::new("log₁₀|ψ̂(k)|²", PlotPoints::from(points)).color(BLUE));
+            plot.line(Line::new("log₁₀|F[ψ](k)|²", PlotPoints::from(points)).color(BLUE));
             if app.sim.params().dealias {
                 let cut = 2.0 / 3.0 * k_max;
                 plot.vline(egui_plot::VLine::new("2/3 cut", cut).color(RED));
@@ -220,8 +220,8 @@ fn diagnostics_plots(app: &mut StepscopeApp, ui: &mut egui::Ui) {
             ],
         );
         if has_exact {
-            cols[0].label("Error against the exact solution (log)").on_hover_text("Relative L2 error ‖ψ − ψ_exact‖/‖ψ_exact‖.");
-            log_plot(&mut cols[0], "exact", plot_height, vec![log_line("‖ψ − ψ_exact‖/‖ψ_exact‖", &h.exact_error, RED)]);
+            cols[0].label("Error against the exact solution (log)").on_hover_text("Relative L2 error ||ψ − ψ_exact|| / ||ψ_exact||.");
+            log_plot(&mut cols[0], "exact", plot_height, vec![log_line("||ψ − ψ_exact|| / ||ψ_exact||", &h.exact_error, RED)]);
         } else {
             cols[0].label("Shannon entropy of |ψ|²/M").on_hover_text("−∫ρ ln ρ dx with ρ = |ψ|²/M: falls as the field localises.");
             Plot::new("entropy").height(plot_height).show(&mut cols[0], |plot| {
@@ -229,7 +229,7 @@ fn diagnostics_plots(app: &mut StepscopeApp, ui: &mut egui::Ui) {
             });
         }
         cols[1].label("Spectral tail and rejected steps").on_hover_text(
-            "Fraction of |ψ̂|² in |k| > 0.8 k_max (above ~1e-10 the grid is under-resolving) and the cumulative rejected steps.",
+            "Fraction of |F[ψ]|² in |k| > 0.8 k_max (above ~1e-10 the grid is under-resolving) and the cumulative rejected steps.",
         );
         log_plot(
             &mut cols[1],
@@ -244,7 +244,7 @@ fn diagnostics_plots(app: &mut StepscopeApp, ui: &mut egui::Ui) {
     let d = app.sim.diagnostics();
     ui.label(
         egui::RichText::new(format!(
-            "M = {:.10}   P = {:.6e}   H = {:.10}   peak |ψ| = {:.4}   Rényi₂ = {:.4}   Tsallis₂ = {:.4}",
+            "M = {:.10}   P = {:.6e}   H = {:.10}   peak |ψ| = {:.4}   Renyi-2 = {:.4}   Tsallis-2 = {:.4}",
             d.mass, d.momentum, d.hamiltonian, d.peak, d.renyi2_entropy, d.tsallis2_entropy
         ))
         .monospace()
@@ -254,7 +254,7 @@ fn diagnostics_plots(app: &mut StepscopeApp, ui: &mut egui::Ui) {
         ui.colored_label(
             RED,
             format!(
-                "⚠ Resolution: {:.1e} of the spectral energy is near k_max: increase N.",
+                "Resolution warning: {:.1e} of the spectral energy is near k_max: increase N.",
                 d.spectral_tail
             ),
         );

@@ -1,3 +1,8 @@
+#![expect(
+    clippy::excessive_precision,
+    reason = "coefficients are kept digit for digit as published, so they can be checked against the source"
+)]
+
 //! Butcher tableaus of explicit Runge–Kutta methods, with their embedded error estimators.
 //!
 //! Every tableau is checked against the order conditions in this module's tests, so a
