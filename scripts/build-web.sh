@@ -13,12 +13,15 @@ unset RUSTUP_TOOLCHAIN
     -Zbuild-std=std,panic_abort --target-dir target/web
 
 rm -rf dist && mkdir -p dist
-wasm-bindgen target/web/wasm32-unknown-unknown/web/stepscope.wasm \
-    --out-dir dist --out-name stepscope --target web --no-typescript
-# binaryen 108 needs the post-MVP features rustc emits spelled out.
+# wasm-opt runs on rustc's output, before wasm-bindgen: binaryen 108 rewrites the externref
+# table wasm-bindgen emits into a funcref table, which fails at start-up in the browser
+# ("WebAssembly.Table.set(): Argument 1 is invalid for table"). binaryen 108 needs the
+# post-MVP features rustc emits spelled out.
 wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
-    --enable-mutable-globals dist/stepscope_bg.wasm -o dist/stepscope_bg.opt.wasm
-mv dist/stepscope_bg.opt.wasm dist/stepscope_bg.wasm
+    --enable-mutable-globals --enable-reference-types \
+    target/web/wasm32-unknown-unknown/web/stepscope.wasm -o target/web/stepscope.opt.wasm
+wasm-bindgen target/web/stepscope.opt.wasm \
+    --out-dir dist --out-name stepscope --target web --no-typescript
 cp index.html dist/
 raw=$(stat -c %s dist/stepscope_bg.wasm)
 gz=$(gzip -9 -c dist/stepscope_bg.wasm | wc -c)

@@ -37,10 +37,19 @@ async function openPage(args, link) {
   const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", headless: true, args });
   const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
   const errors = [];
+  const consoleLines = [];
   page.on("pageerror", (e) => errors.push(String(e)));
+  page.on("console", (m) => consoleLines.push(`[${m.type()}] ${m.text()}`));
   const t0 = Date.now();
   await page.goto(base + link);
-  await page.waitForFunction(() => window.stepscope && window.stepscope.ready, null, { timeout: 120000 });
+  try {
+    await page.waitForFunction(() => window.stepscope && window.stepscope.ready, null, { timeout: 120000 });
+  } catch (e) {
+    console.log("page console:\n" + consoleLines.join("\n"));
+    console.log("page errors:\n" + errors.join("\n"));
+    console.log("status: " + (await page.evaluate(() => document.getElementById("status")?.textContent)));
+    throw e;
+  }
   // One more animation frame so the first frame is on screen.
   await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
   return { browser, page, errors, firstFrameMs: Date.now() - t0 };

@@ -276,11 +276,12 @@ impl StepscopeApp {
         // Whole steps only, never shortened to meet the frame: the step sequence of a run is
         // then the same at any frame rate, so a link reproduces it exactly.
         while self.sim.stats().t < target {
-            let outcome = self.sim.single_step();
+            let outcome = self.sim.step_recording();
             if self.report(&outcome) || start.elapsed().as_secs_f64() > FRAME_COMPUTE_BUDGET_S {
                 break;
             }
         }
+        self.sim.refresh();
         let steps = (self.sim.stats().accepted - accepted_before) as f64;
         let rate = steps / wall_dt;
         self.steps_per_second = 0.9 * self.steps_per_second + 0.1 * rate;

@@ -156,7 +156,7 @@ pub(super) fn controls(app: &mut StepscopeApp, ui: &mut egui::Ui) {
             ui.end_row();
         }
         let label = ui.label("dealias").on_hover_text("Zero |k| > 2/3·k_max in the nonlinear term (Orszag's 2/3 rule).");
-        ui.checkbox(&mut draft.dealias, "2/3 rule");
+        ui.checkbox(&mut draft.dealias, "2/3 rule").labelled_by(label.id);
         ui.end_row();
         let label = ui.label("filter").on_hover_text("Exponential filter as damping rate σ(k) = rate·(|k|/k_max)^36 (Hou & Li 2007); 0 = off.");
         ui.add(egui::DragValue::new(&mut draft.filter_rate).range(0.0..=1000.0).speed(0.1)).labelled_by(label.id);

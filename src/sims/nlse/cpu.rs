@@ -72,7 +72,8 @@ pub struct NlseSystem {
 }
 
 impl NlseSystem {
-    fn new(p: &NlseParams, grid: &Grid) -> Self {
+    /// The system of `p` on `grid`.
+    pub fn new(p: &NlseParams, grid: &Grid) -> Self {
         let mut planner = FftPlanner::new();
         let forward = planner.plan_fft_forward(grid.n);
         let inverse = planner.plan_fft_inverse(grid.n);
@@ -124,7 +125,8 @@ impl NlseSystem {
         }
     }
 
-    fn apply_mask(&self, data: &mut [Complex64]) {
+    /// Zeroes the modes the 2/3 rule removes (no-op without dealiasing).
+    pub fn apply_mask(&self, data: &mut [Complex64]) {
         if let Some(mask) = &self.dealias_mask {
             for (v, keep) in data.iter_mut().zip(mask) {
                 if !keep {
@@ -374,6 +376,8 @@ pub struct NlseCpu {
     history: NlseHistory,
     waterfall: Waterfall,
     last_waterfall_t: f64,
+    /// Time of the last diagnostics sample (NaN before the first).
+    last_sample_t: f64,
 }
 
 impl NlseCpu {
@@ -406,9 +410,10 @@ impl NlseCpu {
             history: NlseHistory::new(),
             waterfall: Waterfall::new(),
             last_waterfall_t: f64::NEG_INFINITY,
+            last_sample_t: f64::NAN,
         };
         sim.initial = sim.compute_diagnostics();
-        sim.refresh_diagnostics();
+        sim.refresh();
         Ok(sim)
     }
 
@@ -553,14 +558,46 @@ impl NlseCpu {
         if !self.outcome.is_ok() {
             self.outcome = Outcome::BudgetExhausted;
         }
-        self.refresh_diagnostics();
+        self.refresh();
         Ok(false)
     }
 
-    /// Advances towards `t_end` with at most `max_attempts` step attempts, recording
-    /// diagnostics after each accepted step. Stops early on failure, keeping the last good
-    /// state, and reports why.
+    /// Advances towards `t_end` with at most `max_attempts` step attempts and brings the
+    /// diagnostics up to date. Stops early on failure, keeping the last good state, and
+    /// reports why.
     pub fn advance(&mut self, t_end: f64, max_attempts: u64) -> Outcome {
+        let outcome = self.advance_recording(t_end, max_attempts);
+        self.refresh();
+        outcome
+    }
+
+    /// Takes exactly one accepted step (retrying rejected attempts, at most 100) and brings
+    /// the diagnostics up to date: the "single step" button.
+    pub fn single_step(&mut self) -> Outcome {
+        let outcome = self.step_recording();
+        self.refresh();
+        outcome
+    }
+
+    /// One accepted step, recording histories but without the final diagnostics refresh
+    /// (the live loop refreshes once per frame instead, see [`NlseCpu::refresh`]).
+    pub fn step_recording(&mut self) -> Outcome {
+        let accepted_before = self.stats.accepted;
+        let far = self.stats.t + 1e9;
+        for _ in 0..100 {
+            let outcome = self.advance_recording(far, 1);
+            if !outcome.is_ok() || self.stats.accepted > accepted_before {
+                return outcome;
+            }
+        }
+        Outcome::BudgetExhausted
+    }
+
+    /// The stepping loop. Step size, error estimate and rejections are recorded after every
+    /// accepted step (they cost nothing); the FFT-based diagnostics are sampled every
+    /// [`NlseCpu::sample_interval`] of simulation time so they do not dominate the cost of
+    /// cheap steps.
+    fn advance_recording(&mut self, t_end: f64, max_attempts: u64) -> Outcome {
         if !self.outcome.is_ok() {
             return self.outcome.clone();
         }
@@ -571,9 +608,9 @@ impl NlseCpu {
             norm: ErrorNorm::GlobalRelativeL2,
         };
         let error_order = self.error_order();
+        let sample_interval = self.sample_interval();
         let mut outcome = Outcome::BudgetExhausted;
         let mut attempts_left = max_attempts;
-        // One accepted step at a time so every step lands in the histories.
         while attempts_left > 0 {
             let accepted_before = self.stats.accepted;
             let rejected_before = self.stats.rejected;
@@ -596,7 +633,10 @@ impl NlseCpu {
                 (self.stats.accepted - accepted_before) + (self.stats.rejected - rejected_before);
             attempts_left = attempts_left.saturating_sub(used.max(1));
             if self.stats.accepted > accepted_before {
-                self.refresh_diagnostics();
+                self.record_step();
+                if self.stats.t - self.last_sample_t >= sample_interval {
+                    self.refresh();
+                }
             }
             if outcome != Outcome::BudgetExhausted {
                 break;
@@ -608,44 +648,42 @@ impl NlseCpu {
         outcome
     }
 
-    /// Takes exactly one accepted step (retrying rejected attempts, at most 100), for the
-    /// "single step" button.
-    pub fn single_step(&mut self) -> Outcome {
-        let accepted_before = self.stats.accepted;
-        let far = self.stats.t + 1e9;
-        for _ in 0..100 {
-            let outcome = self.advance(far, 1);
-            if !outcome.is_ok() || self.stats.accepted > accepted_before {
-                return outcome;
-            }
+    /// Records the per-step quantities of the last accepted step.
+    fn record_step(&mut self) {
+        let (t, h) = (self.stats.t, &mut self.history);
+        h.step_size.push(t, self.stats.h_last);
+        if self.stats.last_error.is_finite() {
+            h.error_estimate.push(t, self.stats.last_error.max(1e-18));
         }
-        Outcome::BudgetExhausted
+        h.rejected.push(t, self.stats.rejected as f64);
     }
 
-    /// Recomputes the diagnostics and appends them to the histories.
-    fn refresh_diagnostics(&mut self) {
-        self.diagnostics = self.compute_diagnostics();
-        let d = &self.diagnostics;
+    /// Simulation time between samples of the FFT-based diagnostics in the histories.
+    fn sample_interval(&self) -> f64 {
+        self.waterfall_interval() / 4.0
+    }
+
+    /// Recomputes the diagnostics at the current time and appends them to the histories.
+    pub fn refresh(&mut self) {
         let t = self.stats.t;
+        self.diagnostics = self.compute_diagnostics();
+        if t == self.last_sample_t {
+            // Already sampled at this time (e.g. by the stepping loop): nothing to append.
+            return;
+        }
+        self.last_sample_t = t;
+        let d = &self.diagnostics;
         let h = &mut self.history;
         // Log plots cannot show 0: floor drifts at 1e-18.
         h.mass_drift.push(t, d.mass_drift.max(1e-18));
         h.momentum_drift.push(t, d.momentum_drift.max(1e-18));
         h.hamiltonian_drift.push(t, d.hamiltonian_drift.max(1e-18));
-        if self.stats.accepted > 0 {
-            h.step_size.push(t, self.stats.h_last);
-            if self.stats.last_error.is_finite() {
-                h.error_estimate.push(t, self.stats.last_error.max(1e-18));
-            }
-        }
-        h.rejected.push(t, self.stats.rejected as f64);
         if let Some(e) = d.exact_error {
             h.exact_error.push(t, e.max(1e-18));
         }
         h.shannon.push(t, d.shannon_entropy);
         h.spectral_tail.push(t, d.spectral_tail.max(1e-30));
-        let row_dt = self.waterfall_interval();
-        if t - self.last_waterfall_t >= row_dt {
+        if t - self.last_waterfall_t >= self.waterfall_interval() {
             let intensity: Vec<f64> = self.physical.iter().map(|p| p.norm_sqr()).collect();
             self.waterfall.push(t, &intensity);
             self.last_waterfall_t = t;
