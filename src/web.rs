@@ -1,6 +1,6 @@
 //! The browser entry point and the JS API (`window.stepscope` in index.html wraps this):
 //! `load(link)`, `diagnostics()`, `set(key, value)`, `step(n)`, `run_until(t)`, `play()`,
-//! `pause()`, `backend()`, `link()`.
+//! `pause()`, `view(name)`, `backend()`, `link()`.
 
 use wasm_bindgen::prelude::*;
 
@@ -86,6 +86,12 @@ impl WebHandle {
     /// Runs to simulation time `t`; throws if the run fails on the way.
     pub fn run_until(&self, t: f64) -> Result<(), JsValue> {
         self.with_app(|app| app.run_until(t))?
+            .map_err(|e| JsValue::from_str(&e))
+    }
+
+    /// Switches the state view: `state`, `waterfall` or `spectrum`; throws on other names.
+    pub fn view(&self, name: &str) -> Result<(), JsValue> {
+        self.with_app(|app| app.set_view(name))?
             .map_err(|e| JsValue::from_str(&e))
     }
 

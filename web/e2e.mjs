@@ -103,7 +103,14 @@ try {
 
   const shot = await page.screenshot();
   check(shot.length > 30000, `the canvas is rendered (screenshot ${shot.length} bytes)`);
-  if (screenshotPath) fs.writeFileSync(screenshotPath, shot);
+  if (screenshotPath) {
+    // The README's picture: the two-soliton collision mid-run, with its waterfall.
+    await page.evaluate(() => window.stepscope.load("?s=nlse&case=collision&solver=dop853ip&rtol=1e-10&atol=1e-13"));
+    await page.evaluate(() => window.stepscope.runUntil(14));
+    await page.evaluate(() => window.stepscope.view("waterfall"));
+    await page.waitForTimeout(500);
+    fs.writeFileSync(screenshotPath, await page.screenshot());
+  }
   check(errors.length === 0, `no page errors ${errors.join("; ")}`);
   check(!(await page.evaluate(() => document.getElementById("status").classList.contains("error"))), "no error banner");
   await browser.close();

@@ -207,6 +207,13 @@ impl StepscopeApp {
         false
     }
 
+    /// Switches the state view: `state`, `waterfall` or `spectrum`.
+    pub fn set_view(&mut self, name: &str) -> Result<(), String> {
+        self.view = views::View::from_key(name)
+            .ok_or_else(|| format!("unknown view '{name}' (known: state, waterfall, spectrum)"))?;
+        Ok(())
+    }
+
     /// Starts or stops the clock.
     pub fn set_running(&mut self, running: bool) {
         self.running = running;

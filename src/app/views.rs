@@ -18,6 +18,18 @@ pub enum View {
     Spectrum,
 }
 
+impl View {
+    /// Parses the JS API's view name.
+    pub fn from_key(key: &str) -> Option<Self> {
+        match key {
+            "state" => Some(View::State),
+            "waterfall" => Some(View::Waterfall),
+            "spectrum" => Some(View::Spectrum),
+            _ => None,
+        }
+    }
+}
+
 const BLUE: egui::Color32 = egui::Color32::from_rgb(90, 170, 255);
 const ORANGE: egui::Color32 = egui::Color32::from_rgb(255, 165, 60);
 const GREEN: egui::Color32 = egui::Color32::from_rgb(110, 210, 120);
@@ -155,7 +167,7 @@ fn spectrum_view(app: &mut StepscopeApp, ui: &mut egui::Ui, height: f32) {
     Plot::new("spectrum")
         .height(height)
         .x_axis_label("k")
-        .y_axis_formatter(|mark, _| format!("1e{}", mark.value.round()))
+        .y_axis_formatter(log_tick)
         .show(ui, |plot| {
             plot.line(Line::new("log₁₀|F[ψ](k)|²", PlotPoints::from(points)).color(BLUE));
             if app.sim.params().dealias {
@@ -164,6 +176,16 @@ fn spectrum_view(app: &mut StepscopeApp, ui: &mut egui::Ui, height: f32) {
                 plot.vline(egui_plot::VLine::new("", -cut).color(RED));
             }
         });
+}
+
+/// Tick label of a log10 axis: `1e-6` on decades, `3.2e-6` between them.
+fn log_tick(mark: egui_plot::GridMark, _range: &std::ops::RangeInclusive<f64>) -> String {
+    let exponent = mark.value;
+    if (exponent - exponent.round()).abs() < 1e-9 {
+        format!("1e{}", exponent.round())
+    } else {
+        format!("{:.1e}", 10f64.powf(exponent))
+    }
 }
 
 /// A line of log10 values for a log-scale plot.
@@ -181,7 +203,7 @@ fn log_plot(ui: &mut egui::Ui, id: &str, height: f32, lines: Vec<Line<'_>>) {
     Plot::new(id)
         .height(height)
         .legend(Legend::default())
-        .y_axis_formatter(|mark, _| format!("1e{}", mark.value.round()))
+        .y_axis_formatter(log_tick)
         .show(ui, |plot| {
             for line in lines {
                 plot.line(line);
