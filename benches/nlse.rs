@@ -8,7 +8,12 @@ use std::time::Instant;
 use rustfft::FftPlanner;
 use rustfft::num_complex::Complex64;
 use stepscope::core::controller::ControllerKind;
-use stepscope::sims::nlse::cpu::NlseCpu;
+use stepscope::core::elem::ErrorNorm;
+use stepscope::core::ip::InteractionPictureRk;
+use stepscope::core::rk::Tolerances;
+use stepscope::core::tableau::RK4;
+use stepscope::sims::nlse::cpu::{Grid, NlseCpu, NlseSystem};
+use stepscope::sims::nlse::scenarios;
 use stepscope::sims::nlse::{NlseCase, NlseMethod, NlseParams};
 
 /// Median of `reps` timings of `f`, in seconds per call of `f` (which runs `inner` times).
@@ -38,6 +43,36 @@ fn fft_time(n: usize) -> f64 {
     })
 }
 
+/// One RK4IP step through the core stepper alone: 4 nonlinear evaluations (8 FFTs) plus
+/// the pointwise work, nothing else.
+fn core_rk4ip_time(n: usize) -> f64 {
+    let p = NlseParams {
+        n,
+        ..NlseParams::for_case(NlseCase::Soliton)
+    };
+    let grid = Grid::new(n, p.length);
+    let mut system = NlseSystem::new(&p, &grid);
+    let mut u = scenarios::initial_state(&p, &grid.x);
+    system.to_spectral(&mut u);
+    let mut u1 = u.clone();
+    let mut rk = InteractionPictureRk::new(&RK4, n);
+    let tol = Tolerances {
+        rtol: 1e-9,
+        atol: 1e-12,
+        norm: ErrorNorm::GlobalRelativeL2,
+    };
+    let h = 1e-3;
+    let mut t = 0.0;
+    let inner = ((1 << 18) / n).max(4);
+    time_per_call(7, inner, || {
+        rk.step(&mut system, t, h, &u, &mut u1, &tol);
+        rk.accepted(t + h);
+        std::mem::swap(&mut u, &mut u1);
+        t += h;
+    })
+}
+
+/// One step as the app takes it, including the histories and the sampled diagnostics.
 fn step_time(method: NlseMethod, n: usize) -> f64 {
     let p = NlseParams {
         method,
@@ -49,9 +84,9 @@ fn step_time(method: NlseMethod, n: usize) -> f64 {
     let mut sim = NlseCpu::new(p).expect("valid benchmark scenario");
     let inner = ((1 << 18) / n).max(4);
     // Warm up caches (propagator tables are built on the first step).
-    sim.single_step();
+    sim.step_recording();
     time_per_call(7, inner, || {
-        black_box(sim.single_step());
+        black_box(sim.step_recording());
     })
 }
 

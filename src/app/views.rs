@@ -164,13 +164,38 @@ fn spectrum_view(app: &mut StepscopeApp, ui: &mut egui::Ui, height: f32) {
         .collect();
     points.sort_by(|a, b| a[0].total_cmp(&b[0]));
     let k_max = grid.k_max();
+    let p = app.sim.params();
+    // Modulation instability: the linear theory for the seeded noise, E|ψ̂_k|² = A²σ²/N at
+    // t = 0 growing like e^{2g(k)t} (valid until the sidebands reach ~A²/10).
+    let theory: Option<PlotPoints> = (p.case == crate::sims::nlse::NlseCase::ModulationInstability)
+        .then(|| {
+            let t = app.sim.stats().t;
+            let seed_power = (p.background * p.noise).powi(2) / grid.n as f64;
+            let mut pts: Vec<[f64; 2]> = grid
+                .k
+                .iter()
+                .filter(|k| **k != 0.0)
+                .map(|&k| {
+                    [
+                        k,
+                        (seed_power * (2.0 * scenarios::mi_gain(p, k) * t).exp()).log10(),
+                    ]
+                })
+                .collect();
+            pts.sort_by(|a, b| a[0].total_cmp(&b[0]));
+            PlotPoints::from(pts)
+        });
     Plot::new("spectrum")
         .height(height)
         .x_axis_label("k")
         .y_axis_formatter(log_tick)
+        .legend(Legend::default())
         .show(ui, |plot| {
             plot.line(Line::new("log₁₀|F[ψ](k)|²", PlotPoints::from(points)).color(BLUE));
-            if app.sim.params().dealias {
+            if let Some(theory) = theory {
+                plot.line(Line::new("linear MI theory: noise·e^{2g(k)t}", theory).color(GREEN));
+            }
+            if p.dealias {
                 let cut = 2.0 / 3.0 * k_max;
                 plot.vline(egui_plot::VLine::new("2/3 cut", cut).color(RED));
                 plot.vline(egui_plot::VLine::new("", -cut).color(RED));

@@ -126,25 +126,31 @@ mod tests {
         }
     }
 
-    #[test]
-    fn forced_large_step_is_rejected_then_recovers() {
+    /// Integrates the relaxation problem from y(0) = 1 with `tableau` and `controller`,
+    /// starting with step `h0`; returns the outcome, statistics and final y.
+    fn run_relaxation(
+        tableau: &'static crate::core::tableau::ButcherTableau,
+        tolerance: f64,
+        controller: ControllerKind,
+        limits: ControllerLimits,
+        h0: f64,
+        t_end: f64,
+        max_attempts: u64,
+    ) -> (Outcome, RunStats, f64) {
         let mut system = Relaxation;
         let tol = Tolerances {
-            rtol: 1e-8,
-            atol: 1e-8,
+            rtol: tolerance,
+            atol: tolerance,
             norm: ErrorNorm::ComponentwiseRms,
         };
         let mut stepper = RkOn {
-            rk: ExplicitRk::new(&DP54, 1),
+            rk: ExplicitRk::new(tableau, 1),
             system: &mut system,
             tol,
         };
-        let mut ctl = StepController::new(
-            ControllerKind::ProportionalIntegral,
-            ControllerLimits::default(),
-        );
+        let mut ctl = StepController::new(controller, limits);
         let mut stats = RunStats {
-            h: 0.5,
+            h: h0,
             ..RunStats::default()
         };
         let (mut y, mut scratch) = (vec![1.0], vec![0.0]);
@@ -154,6 +160,20 @@ mod tests {
             &mut stats,
             &mut y,
             &mut scratch,
+            t_end,
+            max_attempts,
+        );
+        (outcome, stats, y[0])
+    }
+
+    #[test]
+    fn forced_large_step_is_rejected_then_recovers() {
+        let (outcome, stats, y) = run_relaxation(
+            &DP54,
+            1e-8,
+            ControllerKind::ProportionalIntegral,
+            ControllerLimits::default(),
+            0.5,
             2.0,
             100_000,
         );
@@ -163,77 +183,43 @@ mod tests {
         // Exact: y = (2500 cos t + 50 sin t)/2501 + C e^{-50t}, C = 1 - 2500/2501.
         let exact =
             (2500.0 * 2f64.cos() + 50.0 * 2f64.sin()) / 2501.0 + (1.0 / 2501.0) * (-100f64).exp();
-        assert!((y[0] - exact).abs() < 1e-6, "{} vs {exact}", y[0]);
+        assert!((y - exact).abs() < 1e-6, "{y} vs {exact}");
         // Recovered: rejects are a small fraction of the steps.
         assert!(stats.rejected * 5 < stats.accepted, "{stats:?}");
     }
 
     #[test]
     fn fixed_step_above_stability_limit_reports_non_finite_and_keeps_last_state() {
-        let mut system = Relaxation;
-        let tol = Tolerances {
-            rtol: 1e-6,
-            atol: 1e-6,
-            norm: ErrorNorm::ComponentwiseRms,
-        };
-        let mut stepper = RkOn {
-            rk: ExplicitRk::new(&EULER, 1),
-            system: &mut system,
-            tol,
-        };
-        let mut ctl = StepController::new(ControllerKind::Fixed, ControllerLimits::default());
         // Euler is unstable for h·50 > 2: h = 0.1 amplifies by |1 − 5| = 4 each step.
-        let mut stats = RunStats {
-            h: 0.1,
-            ..RunStats::default()
-        };
-        let (mut y, mut scratch) = (vec![1.0], vec![0.0]);
-        let outcome = advance(
-            &mut stepper,
-            &mut ctl,
-            &mut stats,
-            &mut y,
-            &mut scratch,
+        let (outcome, _, y) = run_relaxation(
+            &EULER,
+            1e-6,
+            ControllerKind::Fixed,
+            ControllerLimits::default(),
+            0.1,
             1e6,
             10_000,
         );
         match outcome {
             Outcome::NonFinite { t } => assert!(t > 0.0),
-            other => panic!("expected NonFinite, got {other:?}"),
+            ref other => panic!("expected NonFinite, got {other:?}"),
         }
-        assert!(y[0].is_finite());
+        assert!(y.is_finite());
         assert!(outcome.message().is_some());
     }
 
     #[test]
     fn strict_tolerance_underflows_with_a_message() {
-        let mut system = Relaxation;
-        let tol = Tolerances {
-            rtol: 1e-30,
-            atol: 1e-30,
-            norm: ErrorNorm::ComponentwiseRms,
-        };
-        let mut stepper = RkOn {
-            rk: ExplicitRk::new(&DP54, 1),
-            system: &mut system,
-            tol,
-        };
         let limits = ControllerLimits {
             h_min: 1e-6,
             ..ControllerLimits::default()
         };
-        let mut ctl = StepController::new(ControllerKind::Integral, limits);
-        let mut stats = RunStats {
-            h: 0.1,
-            ..RunStats::default()
-        };
-        let (mut y, mut scratch) = (vec![1.0], vec![0.0]);
-        let outcome = advance(
-            &mut stepper,
-            &mut ctl,
-            &mut stats,
-            &mut y,
-            &mut scratch,
+        let (outcome, _, y) = run_relaxation(
+            &DP54,
+            1e-30,
+            ControllerKind::Integral,
+            limits,
+            0.1,
             1.0,
             100_000,
         );
@@ -241,34 +227,17 @@ mod tests {
             matches!(outcome, Outcome::StepUnderflow { .. }),
             "{outcome:?}"
         );
-        assert!(y[0].is_finite());
+        assert!(y.is_finite());
     }
 
     #[test]
     fn invalid_requests_are_reported() {
-        let mut system = Relaxation;
-        let tol = Tolerances {
-            rtol: 1e-6,
-            atol: 1e-6,
-            norm: ErrorNorm::ComponentwiseRms,
-        };
-        let mut stepper = RkOn {
-            rk: ExplicitRk::new(&DP54, 1),
-            system: &mut system,
-            tol,
-        };
-        let mut ctl = StepController::new(ControllerKind::Integral, ControllerLimits::default());
-        let mut stats = RunStats {
-            h: f64::NAN,
-            ..RunStats::default()
-        };
-        let (mut y, mut scratch) = (vec![1.0], vec![0.0]);
-        let outcome = advance(
-            &mut stepper,
-            &mut ctl,
-            &mut stats,
-            &mut y,
-            &mut scratch,
+        let (outcome, _, _) = run_relaxation(
+            &DP54,
+            1e-6,
+            ControllerKind::Integral,
+            ControllerLimits::default(),
+            f64::NAN,
             1.0,
             10,
         );

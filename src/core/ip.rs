@@ -10,7 +10,7 @@
 
 use rustfft::num_complex::Complex64;
 
-use super::rk::{Attempt, Tolerances, combine, scaled_error, weighted_sum};
+use super::rk::{Attempt, Tolerances, combine, estimator_sums, scaled_error};
 use super::tableau::{ButcherTableau, ErrorEstimator};
 
 /// A semilinear system with a diagonal linear operator.
@@ -183,22 +183,20 @@ impl InteractionPictureRk {
         for (u, e) in u1.iter_mut().zip(full) {
             *u *= e;
         }
-        let to_lab_frame = |v: &mut Vec<Complex64>| {
-            for (x, e) in v.iter_mut().zip(full) {
-                *x *= e;
-            }
-        };
-        match tab.estimator {
-            ErrorEstimator::None => {}
-            ErrorEstimator::Embedded(e) => {
-                weighted_sum(&mut self.err_a, h, e, &self.stages);
-                to_lab_frame(&mut self.err_a);
-            }
-            ErrorEstimator::Dop853 { e5, e3 } => {
-                weighted_sum(&mut self.err_a, h, e5, &self.stages);
-                weighted_sum(&mut self.err_b, h, e3, &self.stages);
-                to_lab_frame(&mut self.err_a);
-                to_lab_frame(&mut self.err_b);
+        estimator_sums(
+            &tab.estimator,
+            h,
+            &self.stages,
+            &mut self.err_a,
+            &mut self.err_b,
+        );
+        // The estimate lives in the interaction frame of the step's start; e^{Lh} maps it to
+        // the frame of u1 (a no-op on the norm when L is skew, as for pure dispersion).
+        if !matches!(tab.estimator, ErrorEstimator::None) {
+            for err in [&mut self.err_a, &mut self.err_b] {
+                for (x, e) in err.iter_mut().zip(full) {
+                    *x *= e;
+                }
             }
         }
         let error = scaled_error(&tab.estimator, u0, u1, &self.err_a, &self.err_b, tol);

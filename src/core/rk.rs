@@ -85,6 +85,25 @@ pub fn weighted_sum<E: Elem>(out: &mut [E], h: f64, weights: &[f64], stages: &[V
     }
 }
 
+/// Fills `err_a` (and `err_b` for DOP853) with the estimator's weighted stage sums
+/// `h Σ e_i k_i`; leaves them untouched when the tableau has no estimator.
+pub fn estimator_sums<E: Elem>(
+    estimator: &ErrorEstimator,
+    h: f64,
+    stages: &[Vec<E>],
+    err_a: &mut [E],
+    err_b: &mut [E],
+) {
+    match estimator {
+        ErrorEstimator::None => {}
+        ErrorEstimator::Embedded(e) => weighted_sum(err_a, h, e, stages),
+        ErrorEstimator::Dop853 { e5, e3 } => {
+            weighted_sum(err_a, h, e5, stages);
+            weighted_sum(err_b, h, e3, stages);
+        }
+    }
+}
+
 /// An explicit Runge–Kutta stepper with its stage buffers.
 pub struct ExplicitRk<E: Elem> {
     tableau: &'static ButcherTableau,
@@ -156,18 +175,14 @@ impl<E: Elem> ExplicitRk<E> {
             nfe += 1;
         }
         combine(y1, y0, h, tab.b, &self.stages);
-        let error = match tab.estimator {
-            ErrorEstimator::None => None,
-            ErrorEstimator::Embedded(e) => {
-                weighted_sum(&mut self.err_a, h, e, &self.stages);
-                scaled_error(&tab.estimator, y0, y1, &self.err_a, &self.err_b, tol)
-            }
-            ErrorEstimator::Dop853 { e5, e3 } => {
-                weighted_sum(&mut self.err_a, h, e5, &self.stages);
-                weighted_sum(&mut self.err_b, h, e3, &self.stages);
-                scaled_error(&tab.estimator, y0, y1, &self.err_a, &self.err_b, tol)
-            }
-        };
+        estimator_sums(
+            &tab.estimator,
+            h,
+            &self.stages,
+            &mut self.err_a,
+            &mut self.err_b,
+        );
+        let error = scaled_error(&tab.estimator, y0, y1, &self.err_a, &self.err_b, tol);
         Attempt { error, nfe }
     }
 }

@@ -157,24 +157,10 @@ pub const DP54: ButcherTableau = ButcherTableau {
             49.0 / 176.0,
             -5103.0 / 18656.0,
         ],
-        &[
-            35.0 / 384.0,
-            0.0,
-            500.0 / 1113.0,
-            125.0 / 192.0,
-            -2187.0 / 6784.0,
-            11.0 / 84.0,
-        ],
+        // FSAL: the last stage is evaluated at the propagated solution.
+        DP54_B.split_at(6).0,
     ],
-    b: &[
-        35.0 / 384.0,
-        0.0,
-        500.0 / 1113.0,
-        125.0 / 192.0,
-        -2187.0 / 6784.0,
-        11.0 / 84.0,
-        0.0,
-    ],
+    b: &DP54_B,
     c: &[0.0, 0.2, 0.3, 0.8, 8.0 / 9.0, 1.0, 1.0],
     order: 5,
     error_order: 5,
@@ -189,6 +175,16 @@ pub const DP54: ButcherTableau = ButcherTableau {
         -1.0 / 40.0,
     ]),
 };
+
+const DP54_B: [f64; 7] = [
+    35.0 / 384.0,
+    0.0,
+    500.0 / 1113.0,
+    125.0 / 192.0,
+    -2187.0 / 6784.0,
+    11.0 / 84.0,
+    0.0,
+];
 
 /// Tsitouras (2011) 5(4) pair, FSAL. "Runge–Kutta pairs of order 5(4) satisfying only the
 /// first column simplifying assumption", Comput. Math. Appl. 62, 770–775. Coefficients as
@@ -213,24 +209,10 @@ pub const TSIT54: ButcherTableau = ButcherTableau {
             -0.071584973281401,
             -0.028269050394068383,
         ],
-        &[
-            0.09646076681806523,
-            0.01,
-            0.4798896504144996,
-            1.379008574103742,
-            -3.290069515436081,
-            2.324710524099774,
-        ],
+        // FSAL: the last stage is evaluated at the propagated solution.
+        TSIT54_B.split_at(6).0,
     ],
-    b: &[
-        0.09646076681806523,
-        0.01,
-        0.4798896504144996,
-        1.379008574103742,
-        -3.290069515436081,
-        2.324710524099774,
-        0.0,
-    ],
+    b: &TSIT54_B,
     c: &[0.0, 0.161, 0.327, 0.9, 0.9800255409045097, 1.0, 1.0],
     order: 5,
     error_order: 5,
@@ -245,6 +227,16 @@ pub const TSIT54: ButcherTableau = ButcherTableau {
         -1.0 / 66.0,
     ]),
 };
+
+const TSIT54_B: [f64; 7] = [
+    0.09646076681806523,
+    0.01,
+    0.4798896504144996,
+    1.379008574103742,
+    -3.290069515436081,
+    2.324710524099774,
+    0.0,
+];
 
 /// Dormand & Prince 8(5,3), "DOP853" (Hairer, Nørsett & Wanner I, II.10; coefficients of
 /// `dop853.f`). 12 stages, the 12th at c = 1; no FSAL in this form.
