@@ -279,3 +279,37 @@ fn bad_parameters_are_rejected_with_the_field_named() {
         );
     }
 }
+
+#[test]
+fn a_diverging_fixed_step_run_stops_with_a_message_and_keeps_the_last_good_state() {
+    // |ψ| = 20 gives a nonlinear time scale 1/(γ|ψ|²) = 2.5e-3; RK4IP with h = 0.5 blows up
+    // (to finite garbage first: the mass bound catches it before it reaches ∞).
+    let p = NlseParams {
+        amplitude: 20.0,
+        method: NlseMethod::Rk4Ip,
+        dt: 0.5,
+        ..NlseParams::for_case(NlseCase::Gaussian)
+    };
+    let mut sim = NlseCpu::new(p).expect("valid");
+    let outcome = sim.advance(100.0, 1000);
+    let message = outcome.message().expect("the run must fail");
+    assert!(message.contains("NaN"), "{message}");
+    assert!(
+        sim.field()
+            .iter()
+            .all(|z| z.re.is_finite() && z.im.is_finite())
+    );
+    assert!(sim.diagnostics().mass.is_finite());
+    // Further calls report the same failure instead of stepping on.
+    assert_eq!(sim.advance(200.0, 10), outcome);
+    // Choosing an adaptive method continues from the last good state.
+    let p2 = NlseParams {
+        method: NlseMethod::Dopri5Ip,
+        ..sim.params().clone()
+    };
+    sim.set_params(p2).expect("valid");
+    let t = sim.stats().t;
+    let outcome = sim.advance(t + 0.01, 1_000_000);
+    assert!(outcome.is_ok(), "{outcome:?}");
+    assert!(sim.diagnostics().mass_drift < 1e-6);
+}

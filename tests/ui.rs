@@ -117,3 +117,20 @@ fn set_param_validates_like_a_link() {
     h.run_steps(1);
     assert_eq!(diagnostics(&h)["solver"], "erk43ip");
 }
+
+#[test]
+fn a_diverging_run_pauses_with_a_message() {
+    let mut h = harness(Some("?s=nlse&case=gaussian&amp=20&solver=rk4ip&dt=0.5"));
+    for _ in 0..40 {
+        h.get_by_label("Step").click();
+        h.run_steps(1);
+    }
+    let d = diagnostics(&h);
+    assert!(!h.state().is_running());
+    assert!(d["notice"].as_str().unwrap_or("").contains("NaN"), "{d}");
+    assert!(
+        d["diagnostics"]["mass"]
+            .as_f64()
+            .is_some_and(f64::is_finite)
+    );
+}

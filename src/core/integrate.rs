@@ -14,6 +14,12 @@ pub trait Steppable<E: Elem> {
     fn accepted(&mut self, t1: f64);
     /// The estimator's error order `k` (error ∝ h^k).
     fn error_order(&self) -> u32;
+    /// Whether a finite candidate state is admissible; a problem with an invariant rejects
+    /// states that broke it grossly (a blow-up that has not reached ∞ yet). The loop treats an
+    /// inadmissible state like a non-finite one.
+    fn admissible(&self, _y1: &[E]) -> bool {
+        true
+    }
 }
 
 /// Advances `y` from `stats.t` towards `t_end`, trying at most `max_attempts` steps.
@@ -48,7 +54,7 @@ pub fn advance<E: Elem, S: Steppable<E>>(
         let h = stats.h.min(remaining);
         let attempt = stepper.attempt(stats.t, h, y, scratch);
         stats.nfe += attempt.nfe;
-        let finite = all_finite(scratch);
+        let finite = all_finite(scratch) && stepper.admissible(scratch);
         let error = if finite {
             attempt.error
         } else {

@@ -36,7 +36,8 @@ pub enum Outcome {
         /// The step that was too small.
         h: f64,
     },
-    /// The state turned NaN or infinite on a step that could not be rejected.
+    /// The state turned NaN or infinite (or grossly broke an invariant) on a step that could
+    /// not be rejected.
     NonFinite {
         /// Time of the failure.
         t: f64,
@@ -61,9 +62,9 @@ impl Outcome {
                  paused with the last good state."
             )),
             Outcome::NonFinite { t } => Some(format!(
-                "The state became NaN/∞ at t = {t:.6} with a fixed step: the step is above this \
-                 method's stability limit (reduce h or pick an adaptive method). Paused with the \
-                 last good state."
+                "The solution blew up (NaN/∞, or a conserved quantity exploded) at t = {t:.6} \
+                 with a fixed step: the step is above this method's stability limit (reduce h or \
+                 pick an adaptive method). Paused with the last good state."
             )),
             Outcome::InvalidInput(why) => Some(why.clone()),
         }

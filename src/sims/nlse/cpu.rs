@@ -180,6 +180,9 @@ struct NlseStepper<'a> {
     stepper: &'a mut Stepper,
     tol: Tolerances,
     error_order: u32,
+    /// Upper bound on Σ|ψ̂_k|²: the equation conserves mass (the filter and dealiasing only
+    /// remove it), so doubling it can only be a numerical blow-up.
+    mass_sum_limit: f64,
 }
 
 impl NlseStepper<'_> {
@@ -256,6 +259,10 @@ impl Steppable<Complex64> for NlseStepper<'_> {
 
     fn error_order(&self) -> u32 {
         self.error_order
+    }
+
+    fn admissible(&self, y1: &[Complex64]) -> bool {
+        y1.iter().map(|v| v.norm_sqr()).sum::<f64>() <= self.mass_sum_limit
     }
 }
 
@@ -609,6 +616,7 @@ impl NlseCpu {
         };
         let error_order = self.error_order();
         let sample_interval = self.sample_interval();
+        let mass_sum_limit = 2.0 * self.initial.mass / self.grid.length;
         let mut outcome = Outcome::BudgetExhausted;
         let mut attempts_left = max_attempts;
         while attempts_left > 0 {
@@ -619,6 +627,7 @@ impl NlseCpu {
                 stepper: &mut self.stepper,
                 tol,
                 error_order,
+                mass_sum_limit,
             };
             outcome = advance(
                 &mut stepper,
