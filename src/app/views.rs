@@ -83,16 +83,26 @@ fn state_view(app: &mut StepscopeApp, ui: &mut egui::Ui, height: f32) {
             })
             .collect()
     });
+    let x_group = egui::Id::new("state_x");
     Plot::new("state")
-        .height(height)
+        .height(height * 0.68)
+        .link_axis(x_group, [true, false])
+        .link_cursor(x_group, [true, false])
         .legend(Legend::default())
-        .x_axis_label("x")
         .show(ui, |plot| {
             plot.line(Line::new("|ψ|²", intensity).color(BLUE).width(2.0));
-            plot.line(Line::new("arg ψ", phase).color(ORANGE).width(1.0));
             if let Some(e) = exact {
                 plot.line(Line::new("|ψ_exact|²", e).color(GREEN).width(1.0));
             }
+        });
+    Plot::new("phase")
+        .height(height * 0.3)
+        .link_axis(x_group, [true, false])
+        .link_cursor(x_group, [true, false])
+        .legend(Legend::default())
+        .x_axis_label("x")
+        .show(ui, |plot| {
+            plot.line(Line::new("arg ψ", phase).color(ORANGE).width(1.0));
         });
 }
 
