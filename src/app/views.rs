@@ -83,7 +83,7 @@ fn state_view(app: &mut StepscopeApp, ui: &mut egui::Ui, height: f32) {
             })
             .collect()
     });
-    let x_group = egui::Id::new("state_x");
+    let x_group = egui::Id::unique("stepscope.state_x");
     Plot::new("state")
         .height(height * 0.68)
         .link_axis(x_group, [true, false])
