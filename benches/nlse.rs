@@ -16,36 +16,68 @@ use stepscope::sims::nlse::cpu::{Grid, NlseCpu, NlseSystem};
 use stepscope::sims::nlse::scenarios;
 use stepscope::sims::nlse::{NlseCase, NlseMethod, NlseParams};
 
-/// Median of `reps` timings of `f`, in seconds per call of `f` (which runs `inner` times).
-fn time_per_call(reps: usize, inner: usize, mut f: impl FnMut()) -> f64 {
-    let mut samples: Vec<f64> = (0..reps)
-        .map(|_| {
-            let start = Instant::now();
-            for _ in 0..inner {
-                f();
-            }
-            start.elapsed().as_secs_f64() / inner as f64
-        })
-        .collect();
-    samples.sort_by(f64::total_cmp);
-    samples[reps / 2]
+/// Seconds per call of `f`, run `inner` times.
+fn time_batch(inner: usize, f: &mut impl FnMut()) -> f64 {
+    let start = Instant::now();
+    for _ in 0..inner {
+        f();
+    }
+    start.elapsed().as_secs_f64() / inner as f64
 }
 
-fn fft_time(n: usize) -> f64 {
-    let fft = FftPlanner::<f64>::new().plan_fft_forward(n);
-    let mut data: Vec<Complex64> = (0..n)
-        .map(|i| Complex64::new((i as f64).sin(), 0.3))
+/// One rustfft forward FFT of size N, the unit of the cost table.
+struct FftUnit {
+    fft: std::sync::Arc<dyn rustfft::Fft<f64>>,
+    data: Vec<Complex64>,
+    scratch: Vec<Complex64>,
+}
+
+impl FftUnit {
+    fn new(n: usize) -> Self {
+        let fft = FftPlanner::<f64>::new().plan_fft_forward(n);
+        let scratch = vec![Complex64::default(); fft.get_inplace_scratch_len()];
+        let data = (0..n)
+            .map(|i| Complex64::new((i as f64).sin(), 0.3))
+            .collect();
+        Self { fft, data, scratch }
+    }
+
+    fn run(&mut self) {
+        self.fft
+            .process_with_scratch(black_box(&mut self.data), &mut self.scratch);
+    }
+}
+
+/// Cost of `f` in FFTs of size N, and its time. On a shared machine the speed changes from
+/// moment to moment, so each sample times a batch of FFTs right before a batch of `f` and
+/// the ratio of the two is kept; the median over 15 samples is reported.
+fn cost_in_ffts(n: usize, mut f: impl FnMut()) -> (f64, f64) {
+    let mut unit = FftUnit::new(n);
+    let inner = ((1 << 18) / n).max(4);
+    f(); // Warm up (propagator tables are built on the first step).
+    let mut samples: Vec<(f64, f64)> = (0..15)
+        .map(|_| {
+            let fft = time_batch(8 * inner, &mut || unit.run());
+            let step = time_batch(inner, &mut f);
+            (step / fft, step)
+        })
         .collect();
-    let mut scratch = vec![Complex64::default(); fft.get_inplace_scratch_len()];
-    let inner = (1 << 22) / n;
-    time_per_call(9, inner.max(4), || {
-        fft.process_with_scratch(black_box(&mut data), &mut scratch);
-    })
+    samples.sort_by(|a, b| a.0.total_cmp(&b.0));
+    samples[samples.len() / 2]
+}
+
+/// The FFT time itself (fastest of 15 batches).
+fn fft_time(n: usize) -> f64 {
+    let mut unit = FftUnit::new(n);
+    let inner = ((1 << 22) / n).max(4);
+    (0..15)
+        .map(|_| time_batch(inner, &mut || unit.run()))
+        .fold(f64::INFINITY, f64::min)
 }
 
 /// One RK4IP step through the core stepper alone: 4 nonlinear evaluations (8 FFTs) plus
 /// the pointwise work, nothing else.
-fn core_rk4ip_time(n: usize) -> f64 {
+fn core_rk4ip_cost(n: usize) -> (f64, f64) {
     let p = NlseParams {
         n,
         ..NlseParams::for_case(NlseCase::Soliton)
@@ -63,8 +95,7 @@ fn core_rk4ip_time(n: usize) -> f64 {
     };
     let h = 1e-3;
     let mut t = 0.0;
-    let inner = ((1 << 18) / n).max(4);
-    time_per_call(7, inner, || {
+    cost_in_ffts(n, move || {
         rk.step(&mut system, t, h, &u, &mut u1, &tol);
         rk.accepted(t + h);
         std::mem::swap(&mut u, &mut u1);
@@ -73,7 +104,7 @@ fn core_rk4ip_time(n: usize) -> f64 {
 }
 
 /// One step as the app takes it, including the histories and the sampled diagnostics.
-fn step_time(method: NlseMethod, n: usize) -> f64 {
+fn app_step_cost(method: NlseMethod, n: usize) -> (f64, f64) {
     let p = NlseParams {
         method,
         n,
@@ -82,10 +113,7 @@ fn step_time(method: NlseMethod, n: usize) -> f64 {
         ..NlseParams::for_case(NlseCase::Soliton)
     };
     let mut sim = NlseCpu::new(p).expect("valid benchmark scenario");
-    let inner = ((1 << 18) / n).max(4);
-    // Warm up caches (propagator tables are built on the first step).
-    sim.step_recording();
-    time_per_call(7, inner, || {
+    cost_in_ffts(n, move || {
         black_box(sim.step_recording());
     })
 }
@@ -113,19 +141,19 @@ fn main() {
     );
     for n in [256, 1024, 4096, 16384, 65536] {
         let fft = fft_time(n);
-        let core = core_rk4ip_time(n);
-        let rk4ip = step_time(NlseMethod::Rk4Ip, n);
-        let strang = step_time(NlseMethod::StrangSplitStep, n);
-        let yoshida = step_time(NlseMethod::Yoshida4SplitStep, n);
+        let (core, core_s) = core_rk4ip_cost(n);
+        let (rk4ip, _) = app_step_cost(NlseMethod::Rk4Ip, n);
+        let (strang, _) = app_step_cost(NlseMethod::StrangSplitStep, n);
+        let (yoshida, _) = app_step_cost(NlseMethod::Yoshida4SplitStep, n);
         println!(
             "{:>7} {:>10.2} {:>10.1}x {:>10.1}x {:>10.1}x {:>11.1}x {:>14.0}",
             n,
             fft * 1e6,
-            core / fft,
-            rk4ip / fft,
-            strang / fft,
-            yoshida / fft,
-            1.0 / core
+            core,
+            rk4ip,
+            strang,
+            yoshida,
+            1.0 / core_s
         );
     }
     println!("(goal: one RK4IP step ≤ 12 FFTs; 8 of them are the transforms of its 4 stages)");

@@ -1,7 +1,7 @@
 //! The element type of a state vector: real (`f64`) or complex (`Complex64`).
 
 use rustfft::num_complex::Complex64;
-use std::ops::{Add, AddAssign, Mul, Sub};
+use std::ops::{Add, AddAssign, Mul, MulAssign, Sub};
 
 /// One component of a state vector. Steppers are generic over it so the same Runge–Kutta
 /// code integrates real systems (three-body) and complex spectral systems (NLSE).
@@ -15,11 +15,17 @@ pub trait Elem:
     + Sub<Output = Self>
     + Mul<f64, Output = Self>
     + AddAssign
+    + MulAssign<f64>
 {
     /// Squared magnitude |z|².
     fn abs2(self) -> f64;
     /// Whether every part is finite (not NaN, not ±∞).
     fn is_finite(self) -> bool;
+    /// The slice viewed as its real components (re, im interleaved for complex), for
+    /// linear combinations the compiler can vectorize.
+    fn flat(s: &[Self]) -> &[f64];
+    /// Mutable view of [`Elem::flat`].
+    fn flat_mut(s: &mut [Self]) -> &mut [f64];
 }
 
 impl Elem for f64 {
@@ -29,6 +35,12 @@ impl Elem for f64 {
     fn is_finite(self) -> bool {
         f64::is_finite(self)
     }
+    fn flat(s: &[Self]) -> &[f64] {
+        s
+    }
+    fn flat_mut(s: &mut [Self]) -> &mut [f64] {
+        s
+    }
 }
 
 impl Elem for Complex64 {
@@ -37,6 +49,12 @@ impl Elem for Complex64 {
     }
     fn is_finite(self) -> bool {
         self.re.is_finite() && self.im.is_finite()
+    }
+    fn flat(s: &[Self]) -> &[f64] {
+        bytemuck::cast_slice(s)
+    }
+    fn flat_mut(s: &mut [Self]) -> &mut [f64] {
+        bytemuck::cast_slice_mut(s)
     }
 }
 

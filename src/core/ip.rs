@@ -10,15 +10,16 @@
 
 use rustfft::num_complex::Complex64;
 
-use super::rk::{Attempt, Tolerances, combine, estimator_sums, scaled_error};
+use super::rk::{Attempt, Tolerances, combine, combine_scaled, scaled_error, weighted_sum_scaled};
 use super::tableau::{ButcherTableau, ErrorEstimator};
 
 /// A semilinear system with a diagonal linear operator.
 pub trait SemilinearSystem {
     /// The diagonal of `L`.
     fn linear_symbol(&self) -> &[Complex64];
-    /// Evaluates `N(t, u)` into `out`.
-    fn nonlinear(&mut self, t: f64, u: &[Complex64], out: &mut [Complex64]);
+    /// Replaces the state `u` held in `data` by `N(t, u)`. In place, so a pseudo-spectral
+    /// system transforms the buffer itself instead of copying it.
+    fn nonlinear_in_place(&mut self, t: f64, data: &mut [Complex64]);
 }
 
 /// `e^{L·s}` for the distinct nonzero stage offsets `s = c_i h` of one step size.
@@ -28,6 +29,8 @@ struct PropagatorCache {
     stage_table: Vec<Option<usize>>,
     /// `e^{L c h}` for each distinct c.
     tables: Vec<Vec<Complex64>>,
+    /// `e^{−L c h}` for each distinct c (multiplying is much cheaper than dividing).
+    inverse_tables: Vec<Vec<Complex64>>,
     /// Index of the table with c = 1 (always present: the end-of-step propagator).
     full_step: usize,
 }
@@ -36,8 +39,6 @@ struct PropagatorCache {
 pub struct InteractionPictureRk {
     tableau: &'static ButcherTableau,
     stages: Vec<Vec<Complex64>>,
-    stage_input: Vec<Complex64>,
-    stage_state: Vec<Complex64>,
     err_a: Vec<Complex64>,
     err_b: Vec<Complex64>,
     cache: Option<PropagatorCache>,
@@ -54,8 +55,6 @@ impl InteractionPictureRk {
         Self {
             tableau,
             stages: vec![vec![zero; dim]; tableau.stages()],
-            stage_input: vec![zero; dim],
-            stage_state: vec![zero; dim],
             err_a: vec![zero; dim],
             err_b: vec![zero; dim],
             cache: None,
@@ -99,14 +98,19 @@ impl InteractionPictureRk {
                 distinct.push(1.0);
                 distinct.len() - 1
             });
-            let tables = distinct
+            let tables: Vec<Vec<Complex64>> = distinct
                 .iter()
                 .map(|&c| symbol.iter().map(|l| (l * (c * h)).exp()).collect())
+                .collect();
+            let inverse_tables = distinct
+                .iter()
+                .map(|&c| symbol.iter().map(|l| (l * (-c * h)).exp()).collect())
                 .collect();
             self.cache = Some(PropagatorCache {
                 h,
                 stage_table,
                 tables,
+                inverse_tables,
                 full_step,
             });
             self.cache_generation = self.symbol_generation;
@@ -153,50 +157,44 @@ impl InteractionPictureRk {
         let cache = self.cache.take().expect("propagators computed above");
         let mut nfe = 0;
         if self.fsal_first_stage != Some(t) {
-            system.nonlinear(t, u0, &mut self.stages[0]);
+            self.stages[0].copy_from_slice(u0);
+            system.nonlinear_in_place(t, &mut self.stages[0]);
             nfe += 1;
             // N(u0) at τ = 0 does not depend on h: a rejected step's retry reuses it.
             self.fsal_first_stage = Some(t);
         }
         for i in 1..tab.stages() {
             let (done, rest) = self.stages.split_at_mut(i);
-            combine(&mut self.stage_input, u0, h, tab.a[i], done);
-            let out = &mut rest[0];
+            let stage = &mut rest[0];
+            let t_stage = t + tab.c[i] * h;
             match cache.stage_table[i] {
-                None => system.nonlinear(t, &self.stage_input, out),
+                None => {
+                    combine(stage, u0, h, tab.a[i], done);
+                    system.nonlinear_in_place(t_stage, stage);
+                }
                 Some(idx) => {
-                    let e = &cache.tables[idx];
-                    for ((s, w), ev) in self.stage_state.iter_mut().zip(&self.stage_input).zip(e) {
-                        *s = w * ev;
-                    }
-                    system.nonlinear(t + tab.c[i] * h, &self.stage_state, out);
-                    // Back to the interaction frame: multiply by e^{−L c h} = 1 / e^{L c h}.
-                    for (o, ev) in out.iter_mut().zip(e) {
-                        *o /= ev;
+                    // Into the lab frame, N, and back: k_i = e^{−Lc_ih} N(e^{Lc_ih} w_i).
+                    combine_scaled(stage, u0, h, tab.a[i], done, &cache.tables[idx]);
+                    system.nonlinear_in_place(t_stage, stage);
+                    for (k, inv) in stage.iter_mut().zip(&cache.inverse_tables[idx]) {
+                        *k *= inv;
                     }
                 }
             }
             nfe += 1;
         }
         let full = &cache.tables[cache.full_step];
-        combine(u1, u0, h, tab.b, &self.stages);
-        for (u, e) in u1.iter_mut().zip(full) {
-            *u *= e;
-        }
-        estimator_sums(
-            &tab.estimator,
-            h,
-            &self.stages,
-            &mut self.err_a,
-            &mut self.err_b,
-        );
+        combine_scaled(u1, u0, h, tab.b, &self.stages, full);
         // The estimate lives in the interaction frame of the step's start; e^{Lh} maps it to
         // the frame of u1 (a no-op on the norm when L is skew, as for pure dispersion).
-        if !matches!(tab.estimator, ErrorEstimator::None) {
-            for err in [&mut self.err_a, &mut self.err_b] {
-                for (x, e) in err.iter_mut().zip(full) {
-                    *x *= e;
-                }
+        match tab.estimator {
+            ErrorEstimator::None => {}
+            ErrorEstimator::Embedded(e) => {
+                weighted_sum_scaled(&mut self.err_a, h, e, &self.stages, full)
+            }
+            ErrorEstimator::Dop853 { e5, e3 } => {
+                weighted_sum_scaled(&mut self.err_a, h, e5, &self.stages, full);
+                weighted_sum_scaled(&mut self.err_b, h, e3, &self.stages, full);
             }
         }
         let error = scaled_error(&tab.estimator, u0, u1, &self.err_a, &self.err_b, tol);
@@ -221,9 +219,9 @@ mod tests {
         fn linear_symbol(&self) -> &[Complex64] {
             &self.symbol
         }
-        fn nonlinear(&mut self, _t: f64, u: &[Complex64], out: &mut [Complex64]) {
-            for (o, x) in out.iter_mut().zip(u) {
-                *o = Complex64::new(0.0, self.mu * x.norm_sqr()) * x;
+        fn nonlinear_in_place(&mut self, _t: f64, data: &mut [Complex64]) {
+            for x in data.iter_mut() {
+                *x *= Complex64::new(0.0, self.mu * x.norm_sqr());
             }
         }
     }
