@@ -10,7 +10,8 @@
 
 use rustfft::num_complex::Complex64;
 
-use super::rk::{Attempt, Tolerances, combine, combine_scaled, scaled_error, weighted_sum_scaled};
+use super::kernels;
+use super::rk::{Attempt, Tolerances, combine, combine_scaled, scaled_error};
 use super::tableau::{ButcherTableau, ErrorEstimator};
 
 /// A semilinear system with a diagonal linear operator.
@@ -174,27 +175,25 @@ impl InteractionPictureRk {
                 }
                 Some(idx) => {
                     // Into the lab frame, N, and back: k_i = e^{−Lc_ih} N(e^{Lc_ih} w_i).
-                    combine_scaled(stage, u0, h, tab.a[i], done, &cache.tables[idx]);
+                    combine_scaled(stage, Some(u0), h, tab.a[i], done, &cache.tables[idx]);
                     system.nonlinear_in_place(t_stage, stage);
-                    for (k, inv) in stage.iter_mut().zip(&cache.inverse_tables[idx]) {
-                        *k *= inv;
-                    }
+                    kernels::multiply(stage, &cache.inverse_tables[idx]);
                 }
             }
             nfe += 1;
         }
         let full = &cache.tables[cache.full_step];
-        combine_scaled(u1, u0, h, tab.b, &self.stages, full);
+        combine_scaled(u1, Some(u0), h, tab.b, &self.stages, full);
         // The estimate lives in the interaction frame of the step's start; e^{Lh} maps it to
         // the frame of u1 (a no-op on the norm when L is skew, as for pure dispersion).
         match tab.estimator {
             ErrorEstimator::None => {}
             ErrorEstimator::Embedded(e) => {
-                weighted_sum_scaled(&mut self.err_a, h, e, &self.stages, full)
+                combine_scaled(&mut self.err_a, None, h, e, &self.stages, full)
             }
             ErrorEstimator::Dop853 { e5, e3 } => {
-                weighted_sum_scaled(&mut self.err_a, h, e5, &self.stages, full);
-                weighted_sum_scaled(&mut self.err_b, h, e3, &self.stages, full);
+                combine_scaled(&mut self.err_a, None, h, e5, &self.stages, full);
+                combine_scaled(&mut self.err_b, None, h, e3, &self.stages, full);
             }
         }
         let error = scaled_error(&tab.estimator, u0, u1, &self.err_a, &self.err_b, tol);

@@ -12,6 +12,7 @@ pub mod elem;
 pub mod history;
 pub mod integrate;
 pub mod ip;
+pub mod kernels;
 pub mod rk;
 pub mod rng;
 pub mod stats;

@@ -1,6 +1,9 @@
 //! Explicit Runge–Kutta steppers over any [`ButcherTableau`] for `y' = f(t, y)`.
 
+use rustfft::num_complex::Complex64;
+
 use super::elem::{Elem, ErrorNorm};
+use super::kernels;
 use super::tableau::{ButcherTableau, ErrorEstimator};
 
 /// A system `y' = f(t, y)`. `&mut self` lets a right-hand side keep scratch buffers.
@@ -59,64 +62,14 @@ pub fn scaled_error<E: Elem>(
     }
 }
 
-/// Elements per block of the fused linear combinations: 256 complex values (4 KiB) stay in
-/// L1 while every stage is added, so a combination of m stages costs one pass over memory
-/// instead of m.
-const BLOCK: usize = 256;
-
-/// Writes `out = base + h Σ_j w_j k_j` over the nonzero weights, in one pass over memory.
-pub fn combine<E: Elem>(out: &mut [E], base: &[E], h: f64, weights: &[f64], stages: &[Vec<E>]) {
-    combine_impl(out, Some(base), h, weights, stages, None::<&[f64]>);
-}
-
-/// Writes `out = h Σ_j w_j k_j`.
-pub fn weighted_sum<E: Elem>(out: &mut [E], h: f64, weights: &[f64], stages: &[Vec<E>]) {
-    combine_impl(out, None, h, weights, stages, None::<&[f64]>);
-}
-
-/// Writes `out = p ⊙ (base + h Σ_j w_j k_j)` for an elementwise factor `p` (a propagator
-/// `e^{Lch}` in the interaction picture), in one pass over memory.
-pub fn combine_scaled<E, P>(
-    out: &mut [E],
-    base: &[E],
+/// The nonzero terms `(h·w_j, k_j)` of a combination, as flat f64 views (at most one per
+/// stage; DOP853 has 12).
+fn nonzero_terms<'a, E: Elem>(
     h: f64,
     weights: &[f64],
-    stages: &[Vec<E>],
-    factor: &[P],
-) where
-    E: Elem + std::ops::MulAssign<P>,
-    P: Copy,
-{
-    combine_impl(out, Some(base), h, weights, stages, Some(factor));
-}
-
-/// Writes `out = p ⊙ (h Σ_j w_j k_j)`.
-pub fn weighted_sum_scaled<E, P>(
-    out: &mut [E],
-    h: f64,
-    weights: &[f64],
-    stages: &[Vec<E>],
-    factor: &[P],
-) where
-    E: Elem + std::ops::MulAssign<P>,
-    P: Copy,
-{
-    combine_impl(out, None, h, weights, stages, Some(factor));
-}
-
-fn combine_impl<E, P>(
-    out: &mut [E],
-    base: Option<&[E]>,
-    h: f64,
-    weights: &[f64],
-    stages: &[Vec<E>],
-    factor: Option<&[P]>,
-) where
-    E: Elem + std::ops::MulAssign<P>,
-    P: Copy,
-{
-    // The nonzero terms, at most one per stage (DOP853 has 12), as flat f64 views.
-    let mut terms: [(f64, &[f64]); 16] = [(0.0, &[]); 16];
+    stages: &'a [Vec<E>],
+    terms: &mut [(f64, &'a [f64]); 16],
+) -> usize {
     let mut m = 0;
     for (w, k) in weights.iter().zip(stages) {
         if *w != 0.0 {
@@ -124,47 +77,42 @@ fn combine_impl<E, P>(
             m += 1;
         }
     }
-    let terms = &terms[..m];
-    let n = out.len();
-    let per_elem = E::flat(&out[..n.min(1)]).len().max(1);
-    let mut start = 0;
-    while start < n {
-        let end = (start + BLOCK).min(n);
-        let (fs, fe) = (start * per_elem, end * per_elem);
-        let block = &mut out[start..end];
-        {
-            let flat = E::flat_mut(block);
-            // The first term is fused with the base: one sweep fewer over the block.
-            let (first, rest) = terms
-                .split_first()
-                .map_or((None, &[][..]), |(f, r)| (Some(f), r));
-            match (base, first) {
-                (Some(b), Some(&(hw, k))) => {
-                    for ((o, bv), kv) in flat.iter_mut().zip(&E::flat(b)[fs..fe]).zip(&k[fs..fe]) {
-                        *o = bv + hw * kv;
-                    }
-                }
-                (None, Some(&(hw, k))) => {
-                    for (o, kv) in flat.iter_mut().zip(&k[fs..fe]) {
-                        *o = hw * kv;
-                    }
-                }
-                (Some(b), None) => flat.copy_from_slice(&E::flat(b)[fs..fe]),
-                (None, None) => flat.fill(0.0),
-            }
-            for &(hw, k) in rest {
-                for (o, kv) in flat.iter_mut().zip(&k[fs..fe]) {
-                    *o += hw * kv;
-                }
-            }
-        }
-        if let Some(f) = factor {
-            for (o, fv) in block.iter_mut().zip(&f[start..end]) {
-                *o *= *fv;
-            }
-        }
-        start = end;
-    }
+    m
+}
+
+/// Writes `out = base + h Σ_j w_j k_j` over the nonzero weights, in one pass over memory.
+pub fn combine<E: Elem>(out: &mut [E], base: &[E], h: f64, weights: &[f64], stages: &[Vec<E>]) {
+    let mut terms = [(0.0, &[][..]); 16];
+    let m = nonzero_terms(h, weights, stages, &mut terms);
+    kernels::combine(E::flat_mut(out), Some(E::flat(base)), &terms[..m], None);
+}
+
+/// Writes `out = h Σ_j w_j k_j`.
+pub fn weighted_sum<E: Elem>(out: &mut [E], h: f64, weights: &[f64], stages: &[Vec<E>]) {
+    let mut terms = [(0.0, &[][..]); 16];
+    let m = nonzero_terms(h, weights, stages, &mut terms);
+    kernels::combine(E::flat_mut(out), None, &terms[..m], None);
+}
+
+/// Writes `out = p ⊙ (base + h Σ_j w_j k_j)` for an elementwise factor `p` (a propagator
+/// `e^{Lch}` in the interaction picture), in one pass over memory. Without `base`, the sum
+/// alone is scaled.
+pub fn combine_scaled(
+    out: &mut [Complex64],
+    base: Option<&[Complex64]>,
+    h: f64,
+    weights: &[f64],
+    stages: &[Vec<Complex64>],
+    factor: &[Complex64],
+) {
+    let mut terms = [(0.0, &[][..]); 16];
+    let m = nonzero_terms(h, weights, stages, &mut terms);
+    kernels::combine(
+        Complex64::flat_mut(out),
+        base.map(Complex64::flat),
+        &terms[..m],
+        Some(factor),
+    );
 }
 
 /// Fills `err_a` (and `err_b` for DOP853) with the estimator's weighted stage sums

@@ -13,6 +13,7 @@ use crate::core::elem::ErrorNorm;
 use crate::core::history::DecimatingSeries;
 use crate::core::integrate::{Steppable, advance};
 use crate::core::ip::{InteractionPictureRk, SemilinearSystem};
+use crate::core::kernels;
 use crate::core::rk::{Attempt, Tolerances};
 use crate::core::stats::{Outcome, RunStats};
 use crate::core::tableau::{DOP853, DP54, ERK43, RK4, TSIT54};
@@ -147,10 +148,7 @@ impl SemilinearSystem for NlseSystem {
             .process_with_scratch(data, &mut self.fft_scratch);
         // The forward transform's 1/N is folded into the pointwise product (the FFT is
         // linear), saving a pass over the data.
-        let scale = Complex64::new(0.0, self.gamma * self.inverse_n);
-        for psi in data.iter_mut() {
-            *psi *= scale * psi.norm_sqr();
-        }
+        kernels::cubic(data, Complex64::new(0.0, self.gamma * self.inverse_n));
         self.forward
             .process_with_scratch(data, &mut self.fft_scratch);
         self.apply_mask(data);
