@@ -5,6 +5,7 @@
 
 pub mod app;
 pub mod core;
+pub mod gpu;
 pub mod scenario;
 pub mod sims;
 #[cfg(target_arch = "wasm32")]
