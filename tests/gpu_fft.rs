@@ -109,6 +109,44 @@ fn gpu_fft_matches_the_naive_dft_and_rustfft() {
 }
 
 #[test]
+fn two_pass_four_step_fft_matches_rustfft_up_to_65536_and_batched() {
+    let Some(ctx) = context() else { return };
+    let mut planner = FftPlanner::<f64>::new();
+    for log2n in 12..=16 {
+        let n = 1usize << log2n;
+        let fft = GpuFft::new(&ctx, n).expect("valid size");
+        assert_eq!(fft.passes(), 2);
+        let batch = if n <= 8192 { 3 } else { 1 };
+        for direction in [Direction::Forward, Direction::Inverse] {
+            let input = signal(n * batch, 100 + log2n as u64);
+            let mut gpu = input.clone();
+            fft.transform_blocking(&ctx, &mut gpu, direction)
+                .expect("GPU transform");
+            let plan = if direction == Direction::Forward {
+                planner.plan_fft_forward(n)
+            } else {
+                planner.plan_fft_inverse(n)
+            };
+            for row in 0..batch {
+                let rows = row * n..(row + 1) * n;
+                let mut rust: Vec<Complex64> = input[rows.clone()]
+                    .iter()
+                    .map(|z| Complex64::new(f64::from(z.re), f64::from(z.im)))
+                    .collect();
+                plan.process(&mut rust);
+                let err = relative_error(&gpu[rows], &rust);
+                let bound = 4e-7 * f64::from(log2n as u32);
+                eprintln!("N={n} {direction:?} row {row}: relative error vs rustfft {err:.2e}");
+                assert!(
+                    err < bound,
+                    "N={n} {direction:?} row {row}: {err:.2e} ≥ {bound:.1e}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
 fn forward_then_inverse_is_n_times_identity() {
     let Some(ctx) = context() else { return };
     let n = 2048;
@@ -130,7 +168,7 @@ fn forward_then_inverse_is_n_times_identity() {
 #[test]
 fn unsupported_sizes_are_refused_with_a_message() {
     let Some(ctx) = context() else { return };
-    for n in [0, 1, 3, 4096] {
+    for n in [0, 1, 3, 3000, (1 << 22) * 2] {
         let err = GpuFft::new(&ctx, n).err().expect("must be refused");
         assert!(err.contains("power of two"), "{err}");
     }

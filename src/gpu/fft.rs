@@ -1,5 +1,11 @@
-//! Batched complex FFT on the GPU (`shaders/fft_workgroup.wgsl`): one row per workgroup,
-//! in workgroup memory, for N = 2 … 2048. Checked against a naive DFT and rustfft in
+//! Batched complex FFT on the GPU (`shaders/fft_workgroup.wgsl`).
+//!
+//! N ≤ 2048: one dispatch, one row per workgroup, in workgroup memory (global memory read and
+//! written once). Larger N = N1·N2 (N1, N2 ≤ 2048, so up to 4M points): the four-step
+//! algorithm (Bailey 1990, "FFTs in external or hierarchical memory") in two dispatches:
+//! length-N1 FFTs down the columns, then length-N2 FFTs along the rows with the twist
+//! e^{−2πi·n2·k1/N} applied on load and the transpose done by the strided store, so each pass
+//! reads and writes global memory once. Checked against a naive DFT and rustfft in
 //! `tests/gpu_fft.rs`.
 
 use bytemuck::{Pod, Zeroable};
@@ -10,26 +16,30 @@ use super::{GpuContext, GpuError, wgpu};
 /// The largest N one workgroup transforms (16 KiB of workgroup memory in WebGPU).
 pub const MAX_WORKGROUP_N: usize = 2048;
 
+/// The largest N of the two-pass plan.
+pub const MAX_N: usize = MAX_WORKGROUP_N * MAX_WORKGROUP_N;
+
 /// Invocations per workgroup. Keep in sync with `fft_workgroup.wgsl` `WORKGROUP_SIZE`.
 pub const WORKGROUP_SIZE: u32 = 256;
 
 /// Uniform parameters. Keep in sync with `fft_workgroup.wgsl` `Params`.
 #[repr(C)]
-#[derive(Clone, Copy, Debug, Pod, Zeroable)]
+#[derive(Clone, Copy, Debug, Default, Pod, Zeroable)]
 struct FftParams {
     n: u32,
     log2n: u32,
     batch: u32,
     inverse: u32,
+    in_row_stride: u32,
+    in_elem_stride: u32,
+    out_row_stride: u32,
+    out_elem_stride: u32,
+    twist_len: u32,
+    in_batch_stride: u32,
+    out_batch_stride: u32,
+    pad0: u32,
 }
-const _: () = assert!(std::mem::size_of::<FftParams>() == 16);
-
-/// A compiled batched FFT for one size N.
-pub struct GpuFft {
-    n: usize,
-    pipeline: wgpu::ComputePipeline,
-    twiddles: wgpu::Buffer,
-}
+const _: () = assert!(std::mem::size_of::<FftParams>() == 48);
 
 /// Direction of a transform.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -40,12 +50,50 @@ pub enum Direction {
     Inverse,
 }
 
+/// `e^{−2πik/len}` for k < count, in f64 rounded once to f32, in a storage buffer.
+fn exp_table(ctx: &GpuContext, len: usize, count: usize, label: &str) -> wgpu::Buffer {
+    let data: Vec<[f32; 2]> = (0..count)
+        .map(|k| {
+            let angle = -std::f64::consts::TAU * k as f64 / len as f64;
+            [angle.cos() as f32, angle.sin() as f32]
+        })
+        .collect();
+    let buffer = ctx.device.create_buffer(&wgpu::BufferDescriptor {
+        label: Some(label),
+        size: (data.len().max(1) * 8) as u64,
+        usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
+        mapped_at_creation: false,
+    });
+    ctx.queue
+        .write_buffer(&buffer, 0, bytemuck::cast_slice(&data));
+    buffer
+}
+
+/// The pieces of the four-step plan.
+struct FourStep {
+    /// Column length N1 and row length N2, N = N1·N2.
+    n1: usize,
+    n2: usize,
+    pipeline: wgpu::ComputePipeline,
+    twiddles_n1: wgpu::Buffer,
+    twiddles_n2: wgpu::Buffer,
+    twist: wgpu::Buffer,
+}
+
+/// A compiled batched FFT for one size N.
+pub struct GpuFft {
+    n: usize,
+    rows_pipeline: wgpu::ComputePipeline,
+    twiddles: Option<wgpu::Buffer>,
+    four_step: Option<FourStep>,
+}
+
 impl GpuFft {
-    /// Compiles the FFT for size `n` (a power of two ≤ [`MAX_WORKGROUP_N`]).
+    /// Compiles the FFT for size `n` (a power of two from 2 to [`MAX_N`]).
     pub fn new(ctx: &GpuContext, n: usize) -> Result<Self, String> {
-        if !n.is_power_of_two() || !(2..=MAX_WORKGROUP_N).contains(&n) {
+        if !n.is_power_of_two() || !(2..=MAX_N).contains(&n) {
             return Err(format!(
-                "GPU FFT size {n} must be a power of two from 2 to {MAX_WORKGROUP_N}"
+                "GPU FFT size {n} must be a power of two from 2 to {MAX_N}"
             ));
         }
         let module = ctx
@@ -56,35 +104,42 @@ impl GpuFft {
                     include_str!("../../shaders/fft_workgroup.wgsl").into(),
                 ),
             });
-        let pipeline = ctx
-            .device
-            .create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-                label: Some("fft_rows"),
-                layout: None,
-                module: &module,
-                entry_point: Some("fft_rows"),
-                compilation_options: Default::default(),
-                cache: None,
+        let pipeline = |entry: &str| {
+            ctx.device
+                .create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                    label: Some(entry),
+                    layout: None,
+                    module: &module,
+                    entry_point: Some(entry),
+                    compilation_options: Default::default(),
+                    cache: None,
+                })
+        };
+        let rows_pipeline = pipeline("fft_rows");
+        if n <= MAX_WORKGROUP_N {
+            return Ok(Self {
+                n,
+                rows_pipeline,
+                twiddles: Some(exp_table(ctx, n, n / 2, "fft twiddles")),
+                four_step: None,
             });
-        // e^{−2πik/N} in f64, rounded once to f32.
-        let twiddle_data: Vec<[f32; 2]> = (0..n / 2)
-            .map(|k| {
-                let angle = -std::f64::consts::TAU * k as f64 / n as f64;
-                [angle.cos() as f32, angle.sin() as f32]
-            })
-            .collect();
-        let twiddles = ctx.device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("fft twiddles"),
-            size: (twiddle_data.len().max(1) * 8) as u64,
-            usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
-            mapped_at_creation: false,
-        });
-        ctx.queue
-            .write_buffer(&twiddles, 0, bytemuck::cast_slice(&twiddle_data));
+        }
+        // Balanced split: more workgroups per pass than N1 = 2048 would give.
+        let log2 = n.trailing_zeros() as usize;
+        let n1 = 1usize << log2.div_ceil(2);
+        let n2 = n / n1;
         Ok(Self {
             n,
-            pipeline,
-            twiddles,
+            rows_pipeline,
+            twiddles: None,
+            four_step: Some(FourStep {
+                n1,
+                n2,
+                pipeline: pipeline("fft_strided"),
+                twiddles_n1: exp_table(ctx, n1, n1 / 2, "fft twiddles N1"),
+                twiddles_n2: exp_table(ctx, n2, n2 / 2, "fft twiddles N2"),
+                twist: exp_table(ctx, n, n, "fft four-step twist"),
+            }),
         })
     }
 
@@ -98,57 +153,162 @@ impl GpuFft {
         false
     }
 
-    /// Records the transform of `batch` rows of `data` (in place) into `encoder`.
-    pub fn encode(
-        &self,
-        ctx: &GpuContext,
-        encoder: &mut wgpu::CommandEncoder,
-        data: &wgpu::Buffer,
-        batch: u32,
-        direction: Direction,
-    ) {
-        let params = FftParams {
-            n: self.n as u32,
-            log2n: self.n.trailing_zeros(),
-            batch,
-            inverse: u32::from(direction == Direction::Inverse),
-        };
-        let uniform = ctx.device.create_buffer(&wgpu::BufferDescriptor {
+    /// Dispatches per transform (1 for N ≤ 2048, else 2).
+    pub fn passes(&self) -> usize {
+        if self.four_step.is_some() { 2 } else { 1 }
+    }
+
+    fn uniform(ctx: &GpuContext, params: &FftParams) -> wgpu::Buffer {
+        let buffer = ctx.device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("fft params"),
             size: std::mem::size_of::<FftParams>() as u64,
             usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
             mapped_at_creation: false,
         });
         ctx.queue
-            .write_buffer(&uniform, 0, bytemuck::bytes_of(&params));
-        let bind_group = ctx.device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: Some("fft bind group"),
-            layout: &self.pipeline.get_bind_group_layout(0),
-            entries: &[
-                wgpu::BindGroupEntry {
-                    binding: 0,
-                    resource: uniform.as_entire_binding(),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 1,
-                    resource: data.as_entire_binding(),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 2,
-                    resource: self.twiddles.as_entire_binding(),
-                },
-            ],
-        });
-        let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
-            label: Some("fft rows"),
-            timestamp_writes: None,
-        });
-        pass.set_pipeline(&self.pipeline);
-        pass.set_bind_group(0, &bind_group, &[]);
-        pass.dispatch_workgroups(batch, 1, 1);
+            .write_buffer(&buffer, 0, bytemuck::bytes_of(params));
+        buffer
     }
 
-    /// Transforms `rows` (length a multiple of N) in place: upload, one dispatch, readback.
+    /// Records the transform of `batch` transforms of N points in `data` (in place) into
+    /// `encoder`. `scratch` must be as large as `data`; it is used by the two-pass plan.
+    pub fn encode(
+        &self,
+        ctx: &GpuContext,
+        encoder: &mut wgpu::CommandEncoder,
+        data: &wgpu::Buffer,
+        scratch: &wgpu::Buffer,
+        batch: u32,
+        direction: Direction,
+    ) {
+        let inverse = u32::from(direction == Direction::Inverse);
+        let Some(plan) = &self.four_step else {
+            let params = FftParams {
+                n: self.n as u32,
+                log2n: self.n.trailing_zeros(),
+                batch,
+                inverse,
+                ..FftParams::default()
+            };
+            let uniform = Self::uniform(ctx, &params);
+            let twiddles = self
+                .twiddles
+                .as_ref()
+                .expect("single-pass plans have twiddles");
+            let bind_group = ctx.device.create_bind_group(&wgpu::BindGroupDescriptor {
+                label: Some("fft rows bind group"),
+                layout: &self.rows_pipeline.get_bind_group_layout(0),
+                entries: &[
+                    wgpu::BindGroupEntry {
+                        binding: 0,
+                        resource: uniform.as_entire_binding(),
+                    },
+                    wgpu::BindGroupEntry {
+                        binding: 1,
+                        resource: data.as_entire_binding(),
+                    },
+                    wgpu::BindGroupEntry {
+                        binding: 2,
+                        resource: twiddles.as_entire_binding(),
+                    },
+                ],
+            });
+            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                label: Some("fft rows"),
+                timestamp_writes: None,
+            });
+            pass.set_pipeline(&self.rows_pipeline);
+            pass.set_bind_group(0, &bind_group, &[]);
+            pass.dispatch_workgroups(batch, 1, 1);
+            return;
+        };
+        let (n, n1, n2) = (self.n as u32, plan.n1 as u32, plan.n2 as u32);
+        // x[N2·n1 + n2]. Pass A: for each column n2, the length-N1 FFT over n1, kept in place
+        // in the scratch layout Y[N2·k1 + n2].
+        let pass_a = FftParams {
+            n: n1,
+            log2n: n1.trailing_zeros(),
+            batch: n2,
+            inverse,
+            in_row_stride: 1,
+            in_elem_stride: n2,
+            out_row_stride: 1,
+            out_elem_stride: n2,
+            twist_len: 0,
+            in_batch_stride: n,
+            out_batch_stride: n,
+            pad0: 0,
+        };
+        // Pass B: for each k1, the length-N2 FFT over n2 of Y·e^{∓2πi n2 k1/N}, stored
+        // transposed at X[k1 + N1·k2].
+        let pass_b = FftParams {
+            n: n2,
+            log2n: n2.trailing_zeros(),
+            batch: n1,
+            inverse,
+            in_row_stride: n2,
+            in_elem_stride: 1,
+            out_row_stride: 1,
+            out_elem_stride: n1,
+            twist_len: n,
+            in_batch_stride: n,
+            out_batch_stride: n,
+            pad0: 0,
+        };
+        for (params, src, dst, twiddles, label) in [
+            (
+                pass_a,
+                data,
+                scratch,
+                &plan.twiddles_n1,
+                "fft four-step columns",
+            ),
+            (
+                pass_b,
+                scratch,
+                data,
+                &plan.twiddles_n2,
+                "fft four-step rows",
+            ),
+        ] {
+            let uniform = Self::uniform(ctx, &params);
+            let bind_group = ctx.device.create_bind_group(&wgpu::BindGroupDescriptor {
+                label: Some(label),
+                layout: &plan.pipeline.get_bind_group_layout(0),
+                entries: &[
+                    wgpu::BindGroupEntry {
+                        binding: 0,
+                        resource: uniform.as_entire_binding(),
+                    },
+                    wgpu::BindGroupEntry {
+                        binding: 2,
+                        resource: twiddles.as_entire_binding(),
+                    },
+                    wgpu::BindGroupEntry {
+                        binding: 3,
+                        resource: src.as_entire_binding(),
+                    },
+                    wgpu::BindGroupEntry {
+                        binding: 4,
+                        resource: dst.as_entire_binding(),
+                    },
+                    wgpu::BindGroupEntry {
+                        binding: 5,
+                        resource: plan.twist.as_entire_binding(),
+                    },
+                ],
+            });
+            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                label: Some(label),
+                timestamp_writes: None,
+            });
+            pass.set_pipeline(&plan.pipeline);
+            pass.set_bind_group(0, &bind_group, &[]);
+            pass.dispatch_workgroups(params.batch, batch, 1);
+        }
+    }
+
+    /// Transforms `rows` (length a multiple of N) in place: upload, the dispatches, readback.
     /// For tests and the CLI; a simulation keeps its data on the GPU and calls [`GpuFft::encode`].
     pub fn transform_blocking(
         &self,
@@ -159,14 +319,18 @@ impl GpuFft {
         let batch = (rows.len() / self.n) as u32;
         let flat: Vec<[f32; 2]> = rows.iter().map(|z| [z.re, z.im]).collect();
         let bytes = (flat.len() * 8) as u64;
-        let data = ctx.device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("fft data"),
-            size: bytes,
-            usage: wgpu::BufferUsages::STORAGE
-                | wgpu::BufferUsages::COPY_DST
-                | wgpu::BufferUsages::COPY_SRC,
-            mapped_at_creation: false,
-        });
+        let storage = |label| {
+            ctx.device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some(label),
+                size: bytes,
+                usage: wgpu::BufferUsages::STORAGE
+                    | wgpu::BufferUsages::COPY_DST
+                    | wgpu::BufferUsages::COPY_SRC,
+                mapped_at_creation: false,
+            })
+        };
+        let data = storage("fft data");
+        let scratch = storage("fft scratch");
         ctx.queue
             .write_buffer(&data, 0, bytemuck::cast_slice(&flat));
         let staging = ctx.device.create_buffer(&wgpu::BufferDescriptor {
@@ -178,7 +342,7 @@ impl GpuFft {
         let mut encoder = ctx
             .device
             .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("fft") });
-        self.encode(ctx, &mut encoder, &data, batch, direction);
+        self.encode(ctx, &mut encoder, &data, &scratch, batch, direction);
         encoder.copy_buffer_to_buffer(&data, 0, &staging, 0, bytes);
         ctx.queue.submit([encoder.finish()]);
         let (sender, receiver) = std::sync::mpsc::channel();
