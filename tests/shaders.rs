@@ -52,4 +52,11 @@ fn workgroup_constants_match_the_rust_mirrors() {
     assert!(source.contains(&format!("@workgroup_size({size})")));
     let max_n = stepscope::gpu::fft::MAX_WORKGROUP_N;
     assert!(source.contains(&format!("const MAX_N: u32 = {max_n}u;")));
+
+    let source = include_str!("../shaders/reduce.wgsl");
+    let size = stepscope::gpu::reduce::WORKGROUP_SIZE;
+    assert!(source.contains(&format!("const WORKGROUP_SIZE: u32 = {size}u;")));
+    assert!(source.contains(&format!("@workgroup_size({size})")));
+    let items = stepscope::gpu::reduce::ITEMS;
+    assert!(source.contains(&format!("const ITEMS: u32 = {items}u;")));
 }
