@@ -5,6 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo bench --bench nlse
 echo
+cargo bench --bench gpu
+echo
 [ -f dist/stepscope_bg.wasm ] || bash scripts/build-web.sh
 raw=$(stat -c %s dist/stepscope_bg.wasm)
 gz=$(gzip -9 -c dist/stepscope_bg.wasm | wc -c)
