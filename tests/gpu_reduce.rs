@@ -50,3 +50,60 @@ fn reductions_match_f64_sums_for_every_size() {
         );
     }
 }
+
+#[test]
+fn reduction_results_come_back_asynchronously_without_blocking() {
+    use stepscope::gpu::readback::Readback;
+    use stepscope::gpu::wgpu;
+    let Some(ctx) = context() else { return };
+    let len = 65536;
+    let reduce = GpuReduce::new(&ctx, len);
+    let values: Vec<[f32; 2]> = (0..len).map(|i| [(i as f32 * 0.01).cos(), 0.5]).collect();
+    let data = ctx.device.create_buffer(&wgpu::BufferDescriptor {
+        label: Some("field"),
+        size: (len * 8) as u64,
+        usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
+        mapped_at_creation: false,
+    });
+    ctx.queue
+        .write_buffer(&data, 0, bytemuck::cast_slice(&values));
+    let readback = Readback::new(&ctx, 16, "norms readback");
+    let mut encoder = ctx
+        .device
+        .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+            label: Some("frame 1"),
+        });
+    let result = reduce.encode(&ctx, &mut encoder, &data, len as u32);
+    assert!(readback.request(&mut encoder, result, 0));
+    ctx.queue.submit([encoder.finish()]);
+    readback.submitted();
+    // A second request while the first is in flight is skipped, not queued.
+    let mut encoder = ctx
+        .device
+        .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+            label: Some("frame 2"),
+        });
+    assert!(!readback.request(&mut encoder, result, 0));
+    ctx.queue.submit([encoder.finish()]);
+    // "Frames" poll without waiting until the bytes land.
+    let mut bytes = None;
+    for _ in 0..10_000 {
+        if let Some(b) = readback.try_take(&ctx).expect("readback") {
+            bytes = Some(b);
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    let bytes = bytes.expect("the readback must land");
+    let v: &[f32] = bytemuck::cast_slice(&bytes);
+    let expected: f64 = values
+        .iter()
+        .map(|z| f64::from(z[0] * z[0] + z[1] * z[1]))
+        .sum();
+    assert!(
+        (f64::from(v[0]) - expected).abs() / expected < 2e-6,
+        "{} vs {expected}",
+        v[0]
+    );
+    assert!(!readback.in_flight());
+}
