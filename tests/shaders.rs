@@ -59,4 +59,9 @@ fn workgroup_constants_match_the_rust_mirrors() {
     assert!(source.contains(&format!("@workgroup_size({size})")));
     let items = stepscope::gpu::reduce::ITEMS;
     assert!(source.contains(&format!("const ITEMS: u32 = {items}u;")));
+
+    let source = include_str!("../shaders/nlse_split.wgsl");
+    let size = stepscope::sims::nlse::gpu::WORKGROUP_SIZE;
+    assert!(source.contains(&format!("const WORKGROUP_SIZE: u32 = {size}u;")));
+    assert!(source.contains(&format!("@workgroup_size({size})")));
 }

@@ -11,7 +11,7 @@
 use bytemuck::{Pod, Zeroable};
 use rustfft::num_complex::Complex32;
 
-use super::{GpuContext, GpuError, wgpu};
+use super::{GpuContext, GpuError, round_keeping_modulus, wgpu};
 
 /// The largest N one workgroup transforms (16 KiB of workgroup memory in WebGPU).
 pub const MAX_WORKGROUP_N: usize = 2048;
@@ -50,12 +50,12 @@ pub enum Direction {
     Inverse,
 }
 
-/// `e^{−2πik/len}` for k < count, in f64 rounded once to f32, in a storage buffer.
+/// `e^{−2πik/len}` for k < count, in f64 rounded to f32 keeping the modulus, in a storage buffer.
 fn exp_table(ctx: &GpuContext, len: usize, count: usize, label: &str) -> wgpu::Buffer {
     let data: Vec<[f32; 2]> = (0..count)
         .map(|k| {
             let angle = -std::f64::consts::TAU * k as f64 / len as f64;
-            [angle.cos() as f32, angle.sin() as f32]
+            round_keeping_modulus(rustfft::num_complex::Complex64::from_polar(1.0, angle))
         })
         .collect();
     let buffer = ctx.device.create_buffer(&wgpu::BufferDescriptor {
