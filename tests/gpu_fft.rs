@@ -1,26 +1,12 @@
 //! The WGSL FFT on a real adapter (lavapipe in CI) against an O(N²) DFT in f64 and rustfft.
 //! In CI (CI=true) a missing adapter fails the test instead of skipping it.
 
+mod common;
+
 use rustfft::FftPlanner;
 use rustfft::num_complex::{Complex32, Complex64};
 use stepscope::gpu::GpuContext;
 use stepscope::gpu::fft::{Direction, GpuFft};
-
-fn context() -> Option<GpuContext> {
-    match pollster::block_on(GpuContext::headless(true)) {
-        Ok(ctx) => {
-            eprintln!("GPU adapter: {}", ctx.describe());
-            Some(ctx)
-        }
-        Err(e) if std::env::var("CI").is_ok_and(|v| v == "true") => {
-            panic!("CI needs a GPU adapter (lavapipe): {e}")
-        }
-        Err(e) => {
-            eprintln!("skipping GPU test: {e}");
-            None
-        }
-    }
-}
 
 /// Deterministic test signal with energy at every frequency.
 fn signal(len: usize, seed: u64) -> Vec<Complex32> {
@@ -56,99 +42,79 @@ fn relative_error(gpu: &[Complex32], reference: &[Complex64]) -> f64 {
         / scale
 }
 
-#[test]
-fn gpu_fft_matches_the_naive_dft_and_rustfft() {
-    let Some(ctx) = context() else { return };
-    let mut planner = FftPlanner::<f64>::new();
-    for log2n in 1..=11 {
-        let n = 1usize << log2n;
-        let fft = GpuFft::new(&ctx, n).expect("valid size");
-        let batch = 3;
-        for direction in [Direction::Forward, Direction::Inverse] {
-            let input = signal(n * batch, log2n as u64);
-            let mut gpu = input.clone();
-            fft.transform_blocking(&ctx, &mut gpu, direction)
-                .expect("GPU transform");
-            let sign = if direction == Direction::Forward {
-                -1.0
-            } else {
-                1.0
-            };
-            let plan = if direction == Direction::Forward {
-                planner.plan_fft_forward(n)
-            } else {
-                planner.plan_fft_inverse(n)
-            };
-            for row in 0..batch {
-                let rows = row * n..(row + 1) * n;
-                let mut rust: Vec<Complex64> = input[rows.clone()]
-                    .iter()
-                    .map(|z| Complex64::new(f64::from(z.re), f64::from(z.im)))
-                    .collect();
-                plan.process(&mut rust);
-                let err_rust = relative_error(&gpu[rows.clone()], &rust);
-                // f32 FFT error grows like ε·log2(N) (ε = 6e-8); allow a generous constant.
-                let bound = 4e-7 * f64::from(log2n as u32).max(1.0);
+/// Transforms `batch` random rows of size N = 2^log2n both ways on the GPU and checks every
+/// row against rustfft in f64 (and, for N ≤ 256, the naive DFT) within f32 tolerance:
+/// the error of an f32 FFT grows like ε·log2 N (ε = 6e-8), bound 4e-7·log2 N.
+fn check_against_references(
+    ctx: &GpuContext,
+    planner: &mut FftPlanner<f64>,
+    log2n: u32,
+    batch: usize,
+) {
+    let n = 1usize << log2n;
+    let fft = GpuFft::new(ctx, n).expect("valid size");
+    assert_eq!(fft.passes(), if n <= 2048 { 1 } else { 2 });
+    let bound = 4e-7 * f64::from(log2n.max(1));
+    for direction in [Direction::Forward, Direction::Inverse] {
+        let input = signal(n * batch, u64::from(log2n));
+        let mut gpu = input.clone();
+        fft.transform_blocking(ctx, &mut gpu, direction)
+            .expect("GPU transform");
+        let (sign, plan) = match direction {
+            Direction::Forward => (-1.0, planner.plan_fft_forward(n)),
+            Direction::Inverse => (1.0, planner.plan_fft_inverse(n)),
+        };
+        for row in 0..batch {
+            let rows = row * n..(row + 1) * n;
+            let mut rust: Vec<Complex64> = input[rows.clone()]
+                .iter()
+                .map(|z| Complex64::new(f64::from(z.re), f64::from(z.im)))
+                .collect();
+            plan.process(&mut rust);
+            let err = relative_error(&gpu[rows.clone()], &rust);
+            eprintln!("N={n} {direction:?} row {row}: relative error vs rustfft {err:.2e}");
+            assert!(
+                err < bound,
+                "N={n} {direction:?} row {row}: {err:.2e} ≥ {bound:.1e}"
+            );
+            if n <= 256 {
+                let err_dft = relative_error(&gpu[rows.clone()], &naive_dft(&input[rows], sign));
                 assert!(
-                    err_rust < bound,
-                    "N={n} {direction:?} row {row}: error vs rustfft {err_rust:.2e} ≥ {bound:.1e}"
+                    err_dft < bound,
+                    "N={n} {direction:?}: error vs naive DFT {err_dft:.2e}"
                 );
-                if n <= 256 {
-                    let err_dft = relative_error(
-                        &gpu[rows],
-                        &naive_dft(&input[row * n..(row + 1) * n], sign),
-                    );
-                    assert!(
-                        err_dft < bound,
-                        "N={n} {direction:?}: error vs naive DFT {err_dft:.2e}"
-                    );
-                }
             }
         }
+    }
+}
+
+#[test]
+fn one_pass_fft_matches_the_naive_dft_and_rustfft_batched() {
+    let Some(ctx) = common::gpu_context() else {
+        return;
+    };
+    let mut planner = FftPlanner::<f64>::new();
+    for log2n in 1..=11 {
+        check_against_references(&ctx, &mut planner, log2n, 3);
     }
 }
 
 #[test]
 fn two_pass_four_step_fft_matches_rustfft_up_to_65536_and_batched() {
-    let Some(ctx) = context() else { return };
+    let Some(ctx) = common::gpu_context() else {
+        return;
+    };
     let mut planner = FftPlanner::<f64>::new();
     for log2n in 12..=16 {
-        let n = 1usize << log2n;
-        let fft = GpuFft::new(&ctx, n).expect("valid size");
-        assert_eq!(fft.passes(), 2);
-        let batch = if n <= 8192 { 3 } else { 1 };
-        for direction in [Direction::Forward, Direction::Inverse] {
-            let input = signal(n * batch, 100 + log2n as u64);
-            let mut gpu = input.clone();
-            fft.transform_blocking(&ctx, &mut gpu, direction)
-                .expect("GPU transform");
-            let plan = if direction == Direction::Forward {
-                planner.plan_fft_forward(n)
-            } else {
-                planner.plan_fft_inverse(n)
-            };
-            for row in 0..batch {
-                let rows = row * n..(row + 1) * n;
-                let mut rust: Vec<Complex64> = input[rows.clone()]
-                    .iter()
-                    .map(|z| Complex64::new(f64::from(z.re), f64::from(z.im)))
-                    .collect();
-                plan.process(&mut rust);
-                let err = relative_error(&gpu[rows], &rust);
-                let bound = 4e-7 * f64::from(log2n as u32);
-                eprintln!("N={n} {direction:?} row {row}: relative error vs rustfft {err:.2e}");
-                assert!(
-                    err < bound,
-                    "N={n} {direction:?} row {row}: {err:.2e} ≥ {bound:.1e}"
-                );
-            }
-        }
+        check_against_references(&ctx, &mut planner, log2n, if log2n <= 13 { 3 } else { 1 });
     }
 }
 
 #[test]
 fn forward_then_inverse_is_n_times_identity() {
-    let Some(ctx) = context() else { return };
+    let Some(ctx) = common::gpu_context() else {
+        return;
+    };
     let n = 2048;
     let fft = GpuFft::new(&ctx, n).expect("valid size");
     let input = signal(n * 2, 7);
@@ -167,7 +133,9 @@ fn forward_then_inverse_is_n_times_identity() {
 
 #[test]
 fn unsupported_sizes_are_refused_with_a_message() {
-    let Some(ctx) = context() else { return };
+    let Some(ctx) = common::gpu_context() else {
+        return;
+    };
     for n in [0, 1, 3, 3000, (1 << 22) * 2] {
         let err = GpuFft::new(&ctx, n).err().expect("must be refused");
         assert!(err.contains("power of two"), "{err}");

@@ -1,24 +1,13 @@
 //! The NLSE's GPU path (f32, lavapipe in CI) against the f64 CPU reference: same scenario,
 //! same method and step, so every difference is single precision.
 
+mod common;
+
 use stepscope::core::controller::ControllerKind;
 use stepscope::gpu::GpuContext;
 use stepscope::sims::nlse::cpu::NlseCpu;
 use stepscope::sims::nlse::gpu::NlseGpu;
 use stepscope::sims::nlse::{NlseCase, NlseMethod, NlseParams};
-
-fn context() -> Option<GpuContext> {
-    match pollster::block_on(GpuContext::headless(true)) {
-        Ok(ctx) => Some(ctx),
-        Err(e) if std::env::var("CI").is_ok_and(|v| v == "true") => {
-            panic!("CI needs a GPU adapter (lavapipe): {e}")
-        }
-        Err(e) => {
-            eprintln!("skipping GPU test: {e}");
-            None
-        }
-    }
-}
 
 fn relative_l2(
     a: &[rustfft::num_complex::Complex64],
@@ -61,7 +50,9 @@ fn compare(ctx: &GpuContext, params: NlseParams, steps: u32) -> (f64, f64) {
 
 #[test]
 fn gpu_strang_matches_the_f64_reference_on_a_soliton() {
-    let Some(ctx) = context() else { return };
+    let Some(ctx) = common::gpu_context() else {
+        return;
+    };
     let p = NlseParams {
         dt: 0.01,
         ..NlseParams::for_case(NlseCase::Soliton)
@@ -79,7 +70,9 @@ fn gpu_strang_matches_the_f64_reference_on_a_soliton() {
 
 #[test]
 fn gpu_strang_conserves_mass_over_the_collision_and_tracks_the_reference() {
-    let Some(ctx) = context() else { return };
+    let Some(ctx) = common::gpu_context() else {
+        return;
+    };
     // T = 20 in 1000 steps of h = 0.02: f32 mass round-off grows with the number of steps
     // (1.1e-4 with h = 0.01, 2000 steps, on lavapipe).
     let p = NlseParams {
@@ -96,7 +89,9 @@ fn gpu_strang_conserves_mass_over_the_collision_and_tracks_the_reference() {
 
 #[test]
 fn gpu_strang_on_the_two_pass_fft_path() {
-    let Some(ctx) = context() else { return };
+    let Some(ctx) = common::gpu_context() else {
+        return;
+    };
     // N = 4096 uses the four-step FFT.
     let p = NlseParams {
         n: 4096,

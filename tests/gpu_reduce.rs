@@ -1,25 +1,15 @@
 //! GPU reductions on a real adapter (lavapipe in CI) against f64 sums on the CPU.
 
-use rustfft::num_complex::Complex32;
-use stepscope::gpu::GpuContext;
-use stepscope::gpu::reduce::GpuReduce;
+mod common;
 
-fn context() -> Option<GpuContext> {
-    match pollster::block_on(GpuContext::headless(true)) {
-        Ok(ctx) => Some(ctx),
-        Err(e) if std::env::var("CI").is_ok_and(|v| v == "true") => {
-            panic!("CI needs a GPU adapter (lavapipe): {e}")
-        }
-        Err(e) => {
-            eprintln!("skipping GPU test: {e}");
-            None
-        }
-    }
-}
+use rustfft::num_complex::Complex32;
+use stepscope::gpu::reduce::GpuReduce;
 
 #[test]
 fn reductions_match_f64_sums_for_every_size() {
-    let Some(ctx) = context() else { return };
+    let Some(ctx) = common::gpu_context() else {
+        return;
+    };
     let reduce = GpuReduce::new(&ctx, 1 << 20);
     let mut rng = stepscope::core::rng::SeededRng::new(3);
     // Sizes around the workgroup and partial boundaries, up to 2^20.
@@ -55,7 +45,9 @@ fn reductions_match_f64_sums_for_every_size() {
 fn reduction_results_come_back_asynchronously_without_blocking() {
     use stepscope::gpu::readback::Readback;
     use stepscope::gpu::wgpu;
-    let Some(ctx) = context() else { return };
+    let Some(ctx) = common::gpu_context() else {
+        return;
+    };
     let len = 65536;
     let reduce = GpuReduce::new(&ctx, len);
     let values: Vec<[f32; 2]> = (0..len).map(|i| [(i as f32 * 0.01).cos(), 0.5]).collect();

@@ -58,15 +58,7 @@ fn exp_table(ctx: &GpuContext, len: usize, count: usize, label: &str) -> wgpu::B
             round_keeping_modulus(rustfft::num_complex::Complex64::from_polar(1.0, angle))
         })
         .collect();
-    let buffer = ctx.device.create_buffer(&wgpu::BufferDescriptor {
-        label: Some(label),
-        size: (data.len().max(1) * 8) as u64,
-        usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
-        mapped_at_creation: false,
-    });
-    ctx.queue
-        .write_buffer(&buffer, 0, bytemuck::cast_slice(&data));
-    buffer
+    ctx.buffer_with(label, &data, wgpu::BufferUsages::STORAGE)
 }
 
 /// The pieces of the four-step plan.
@@ -96,26 +88,11 @@ impl GpuFft {
                 "GPU FFT size {n} must be a power of two from 2 to {MAX_N}"
             ));
         }
-        let module = ctx
-            .device
-            .create_shader_module(wgpu::ShaderModuleDescriptor {
-                label: Some("fft_workgroup.wgsl"),
-                source: wgpu::ShaderSource::Wgsl(
-                    include_str!("../../shaders/fft_workgroup.wgsl").into(),
-                ),
-            });
-        let pipeline = |entry: &str| {
-            ctx.device
-                .create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-                    label: Some(entry),
-                    layout: None,
-                    module: &module,
-                    entry_point: Some(entry),
-                    compilation_options: Default::default(),
-                    cache: None,
-                })
-        };
-        let rows_pipeline = pipeline("fft_rows");
+        let [rows_pipeline, strided_pipeline] = ctx.compute_pipelines(
+            "fft_workgroup.wgsl",
+            include_str!("../../shaders/fft_workgroup.wgsl"),
+            ["fft_rows", "fft_strided"],
+        );
         if n <= MAX_WORKGROUP_N {
             return Ok(Self {
                 n,
@@ -135,7 +112,7 @@ impl GpuFft {
             four_step: Some(FourStep {
                 n1,
                 n2,
-                pipeline: pipeline("fft_strided"),
+                pipeline: strided_pipeline,
                 twiddles_n1: exp_table(ctx, n1, n1 / 2, "fft twiddles N1"),
                 twiddles_n2: exp_table(ctx, n2, n2 / 2, "fft twiddles N2"),
                 twist: exp_table(ctx, n, n, "fft four-step twist"),
@@ -159,15 +136,11 @@ impl GpuFft {
     }
 
     fn uniform(ctx: &GpuContext, params: &FftParams) -> wgpu::Buffer {
-        let buffer = ctx.device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("fft params"),
-            size: std::mem::size_of::<FftParams>() as u64,
-            usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
-            mapped_at_creation: false,
-        });
-        ctx.queue
-            .write_buffer(&buffer, 0, bytemuck::bytes_of(params));
-        buffer
+        ctx.buffer_with(
+            "fft params",
+            std::slice::from_ref(params),
+            wgpu::BufferUsages::UNIFORM,
+        )
     }
 
     /// Records the transform of `batch` transforms of N points in `data` (in place) into
@@ -319,54 +292,19 @@ impl GpuFft {
         let batch = (rows.len() / self.n) as u32;
         let flat: Vec<[f32; 2]> = rows.iter().map(|z| [z.re, z.im]).collect();
         let bytes = (flat.len() * 8) as u64;
-        let storage = |label| {
-            ctx.device.create_buffer(&wgpu::BufferDescriptor {
-                label: Some(label),
-                size: bytes,
-                usage: wgpu::BufferUsages::STORAGE
-                    | wgpu::BufferUsages::COPY_DST
-                    | wgpu::BufferUsages::COPY_SRC,
-                mapped_at_creation: false,
-            })
-        };
-        let data = storage("fft data");
-        let scratch = storage("fft scratch");
-        ctx.queue
-            .write_buffer(&data, 0, bytemuck::cast_slice(&flat));
-        let staging = ctx.device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("fft readback"),
-            size: bytes,
-            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-            mapped_at_creation: false,
-        });
+        let usage = wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC;
+        let data = ctx.buffer_with("fft data", &flat, usage);
+        let scratch = ctx.buffer("fft scratch", bytes, usage);
         let mut encoder = ctx
             .device
             .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some("fft") });
         self.encode(ctx, &mut encoder, &data, &scratch, batch, direction);
-        encoder.copy_buffer_to_buffer(&data, 0, &staging, 0, bytes);
         ctx.queue.submit([encoder.finish()]);
-        let (sender, receiver) = std::sync::mpsc::channel();
-        staging.slice(..).map_async(wgpu::MapMode::Read, move |r| {
-            let _ = sender.send(r);
-        });
-        ctx.device
-            .poll(wgpu::PollType::wait_indefinitely())
-            .map_err(|e| GpuError::Readback(e.to_string()))?;
-        receiver
-            .recv()
-            .map_err(|e| GpuError::Readback(e.to_string()))?
-            .map_err(|e| GpuError::Readback(e.to_string()))?;
-        {
-            let view = staging
-                .slice(..)
-                .get_mapped_range()
-                .map_err(|e| GpuError::Readback(e.to_string()))?;
-            let out: &[[f32; 2]] = bytemuck::cast_slice(&view);
-            for (z, v) in rows.iter_mut().zip(out) {
-                *z = Complex32::new(v[0], v[1]);
-            }
+        let out = ctx.read_blocking(&data, 0, bytes)?;
+        let values: &[[f32; 2]] = bytemuck::cast_slice(&out);
+        for (z, v) in rows.iter_mut().zip(values) {
+            *z = Complex32::new(v[0], v[1]);
         }
-        staging.unmap();
         Ok(())
     }
 }

@@ -85,6 +85,103 @@ impl GpuContext {
     }
 }
 
+/// Helpers every GPU module uses: pipelines from WGSL, buffers, blocking readback.
+impl GpuContext {
+    /// Compiles a WGSL source and one compute pipeline per entry point (auto layouts: each
+    /// holds only the bindings its entry point uses).
+    pub fn compute_pipelines<const K: usize>(
+        &self,
+        label: &str,
+        source: &'static str,
+        entry_points: [&str; K],
+    ) -> [wgpu::ComputePipeline; K] {
+        let module = self
+            .device
+            .create_shader_module(wgpu::ShaderModuleDescriptor {
+                label: Some(label),
+                source: wgpu::ShaderSource::Wgsl(source.into()),
+            });
+        entry_points.map(|entry| {
+            self.device
+                .create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                    label: Some(entry),
+                    layout: None,
+                    module: &module,
+                    entry_point: Some(entry),
+                    compilation_options: Default::default(),
+                    cache: None,
+                })
+        })
+    }
+
+    /// A buffer of `size` bytes.
+    pub fn buffer(&self, label: &str, size: u64, usage: wgpu::BufferUsages) -> wgpu::Buffer {
+        self.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some(label),
+            size,
+            usage,
+            mapped_at_creation: false,
+        })
+    }
+
+    /// A buffer holding `contents` (COPY_DST is added to `usage`; at least 16 bytes).
+    pub fn buffer_with<T: bytemuck::Pod>(
+        &self,
+        label: &str,
+        contents: &[T],
+        usage: wgpu::BufferUsages,
+    ) -> wgpu::Buffer {
+        let bytes: &[u8] = bytemuck::cast_slice(contents);
+        let buffer = self.buffer(
+            label,
+            (bytes.len() as u64).max(16),
+            usage | wgpu::BufferUsages::COPY_DST,
+        );
+        self.queue.write_buffer(&buffer, 0, bytes);
+        buffer
+    }
+
+    /// Copies `size` bytes of `source` from `offset` and waits for them (tests, the CLI and
+    /// checkpoints; the frame loop uses [`readback::Readback`] instead).
+    pub fn read_blocking(
+        &self,
+        source: &wgpu::Buffer,
+        offset: u64,
+        size: u64,
+    ) -> Result<Vec<u8>, GpuError> {
+        let staging = self.buffer(
+            "blocking readback",
+            size,
+            wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+        );
+        let mut encoder = self
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("blocking readback"),
+            });
+        encoder.copy_buffer_to_buffer(source, offset, &staging, 0, size);
+        self.queue.submit([encoder.finish()]);
+        let (sender, receiver) = std::sync::mpsc::channel();
+        staging.slice(..).map_async(wgpu::MapMode::Read, move |r| {
+            let _ = sender.send(r);
+        });
+        self.device
+            .poll(wgpu::PollType::wait_indefinitely())
+            .map_err(|e| GpuError::Readback(e.to_string()))?;
+        receiver
+            .recv()
+            .map_err(|e| GpuError::Readback(e.to_string()))?
+            .map_err(|e| GpuError::Readback(e.to_string()))?;
+        let bytes = staging
+            .slice(..)
+            .get_mapped_range()
+            .map_err(|e| GpuError::Readback(e.to_string()))?
+            .to_vec();
+        staging.unmap();
+        Ok(bytes)
+    }
+}
+
 /// Rounds a complex f64 value to an f32 pair keeping its modulus as exact as f32 allows: of
 /// the nearest pair and its neighbours one ulp away, the one whose |z|² (evaluated in f64) is
 /// closest to the f64 |z|². Twiddles and propagators are applied thousands of times: with

@@ -63,37 +63,18 @@ enum PassInput<'a> {
 impl GpuReduce {
     /// Compiles the reductions for fields of up to `max_len` complex values.
     pub fn new(ctx: &GpuContext, max_len: usize) -> Self {
-        let module = ctx
-            .device
-            .create_shader_module(wgpu::ShaderModuleDescriptor {
-                label: Some("reduce.wgsl"),
-                source: wgpu::ShaderSource::Wgsl(include_str!("../../shaders/reduce.wgsl").into()),
-            });
-        let pipeline = |entry: &str| {
-            ctx.device
-                .create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-                    label: Some(entry),
-                    layout: None,
-                    module: &module,
-                    entry_point: Some(entry),
-                    compilation_options: Default::default(),
-                    cache: None,
-                })
-        };
+        let [field, partials] = ctx.compute_pipelines(
+            "reduce.wgsl",
+            include_str!("../../shaders/reduce.wgsl"),
+            ["reduce_field", "reduce_partials"],
+        );
         let groups = (max_len as u32).div_ceil(PER_GROUP).max(1) as u64;
-        let buffer = |label, size: u64| {
-            ctx.device.create_buffer(&wgpu::BufferDescriptor {
-                label: Some(label),
-                size,
-                usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
-                mapped_at_creation: false,
-            })
-        };
+        let usage = wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC;
         Self {
-            field: pipeline("reduce_field"),
-            partials: pipeline("reduce_partials"),
-            ping: buffer("reduce partials ping", groups * 16),
-            pong: buffer("reduce partials pong", groups * 16),
+            field,
+            partials,
+            ping: ctx.buffer("reduce partials ping", groups * 16, usage),
+            pong: ctx.buffer("reduce partials pong", groups * 16, usage),
         }
     }
 
@@ -108,14 +89,7 @@ impl GpuReduce {
         partials_out: &wgpu::Buffer,
     ) -> u32 {
         let params = ReduceParams { len, pad: [0; 3] };
-        let uniform = ctx.device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("reduce params"),
-            size: 16,
-            usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
-            mapped_at_creation: false,
-        });
-        ctx.queue
-            .write_buffer(&uniform, 0, bytemuck::bytes_of(&params));
+        let uniform = ctx.buffer_with("reduce params", &[params], wgpu::BufferUsages::UNIFORM);
         // Auto layouts hold only the bindings an entry point uses.
         let (pipeline, input_entry) = match input {
             PassInput::Field(values) => (
@@ -184,48 +158,17 @@ impl GpuReduce {
         values: &[Complex32],
     ) -> Result<FieldNorms, GpuError> {
         let flat: Vec<[f32; 2]> = values.iter().map(|z| [z.re, z.im]).collect();
-        let data = ctx.device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("reduce input"),
-            size: (flat.len().max(1) * 8) as u64,
-            usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
-            mapped_at_creation: false,
-        });
-        ctx.queue
-            .write_buffer(&data, 0, bytemuck::cast_slice(&flat));
-        let staging = ctx.device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("reduce readback"),
-            size: 16,
-            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-            mapped_at_creation: false,
-        });
+        let data = ctx.buffer_with("reduce input", &flat, wgpu::BufferUsages::STORAGE);
         let mut encoder = ctx
             .device
             .create_command_encoder(&wgpu::CommandEncoderDescriptor {
                 label: Some("reduce"),
             });
         let result = self.encode(ctx, &mut encoder, &data, values.len() as u32);
-        encoder.copy_buffer_to_buffer(result, 0, &staging, 0, 16);
         ctx.queue.submit([encoder.finish()]);
-        let (sender, receiver) = std::sync::mpsc::channel();
-        staging.slice(..).map_async(wgpu::MapMode::Read, move |r| {
-            let _ = sender.send(r);
-        });
-        ctx.device
-            .poll(wgpu::PollType::wait_indefinitely())
-            .map_err(|e| GpuError::Readback(e.to_string()))?;
-        receiver
-            .recv()
-            .map_err(|e| GpuError::Readback(e.to_string()))?
-            .map_err(|e| GpuError::Readback(e.to_string()))?;
-        let norms = {
-            let view = staging
-                .slice(..)
-                .get_mapped_range()
-                .map_err(|e| GpuError::Readback(e.to_string()))?;
-            let v: &[[f32; 4]] = bytemuck::cast_slice(&view);
-            FieldNorms::from_vec4(v[0])
-        };
-        staging.unmap();
+        let bytes = ctx.read_blocking(result, 0, 16)?;
+        let v: &[[f32; 4]] = bytemuck::cast_slice(&bytes);
+        let norms = FieldNorms::from_vec4(v[0]);
         Ok(norms)
     }
 }

@@ -155,6 +155,18 @@ impl SemilinearSystem for NlseSystem {
     }
 }
 
+/// Validates `params` and builds what both the CPU and the GPU path start from: the grid,
+/// the right-hand side and the initial ψ̂ (in f64).
+pub fn setup(params: &NlseParams) -> Result<(Grid, NlseSystem, Vec<Complex64>), String> {
+    params.validate()?;
+    let grid = Grid::new(params.n, scenarios::domain_length(params));
+    let mut system = NlseSystem::new(params, &grid);
+    let mut psi_hat = scenarios::initial_state(params, &grid.x);
+    system.to_spectral(&mut psi_hat);
+    system.apply_mask(&mut psi_hat);
+    Ok((grid, system, psi_hat))
+}
+
 /// Triple-jump weights of the 4th-order composition (Yoshida 1990, eq. (5.4);
 /// Forest & Ruth 1990): w1 = 1/(2 − 2^{1/3}), w0 = 1 − 2·w1.
 pub fn yoshida4_weights() -> [f64; 3] {
@@ -390,12 +402,7 @@ pub struct NlseCpu {
 impl NlseCpu {
     /// A run of `params` at t = 0. Invalid parameters are an error naming the field.
     pub fn new(params: NlseParams) -> Result<Self, String> {
-        params.validate()?;
-        let grid = Grid::new(params.n, scenarios::domain_length(&params));
-        let mut system = NlseSystem::new(&params, &grid);
-        let mut psi_hat = scenarios::initial_state(&params, &grid.x);
-        system.to_spectral(&mut psi_hat);
-        system.apply_mask(&mut psi_hat);
+        let (grid, system, psi_hat) = setup(&params)?;
         let n = grid.n;
         let mut sim = Self {
             stepper: Self::make_stepper(params.method, n),

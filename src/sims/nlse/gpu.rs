@@ -7,8 +7,7 @@ use bytemuck::{Pod, Zeroable};
 use rustfft::num_complex::Complex64;
 
 use super::NlseParams;
-use super::cpu::{Grid, NlseSystem};
-use super::scenarios;
+use super::cpu::{Grid, setup};
 use crate::core::ip::SemilinearSystem;
 use crate::gpu::fft::{Direction, GpuFft};
 use crate::gpu::{GpuContext, GpuError, round_keeping_modulus, wgpu};
@@ -53,50 +52,20 @@ pub struct NlseGpu {
 impl NlseGpu {
     /// Uploads the scenario's initial state (computed in f64, rounded once to f32).
     pub fn new(ctx: &GpuContext, params: NlseParams) -> Result<Self, String> {
-        params.validate()?;
-        let grid = Grid::new(params.n, scenarios::domain_length(&params));
-        let mut system = NlseSystem::new(&params, &grid);
-        let mut psi_hat = scenarios::initial_state(&params, &grid.x);
-        system.to_spectral(&mut psi_hat);
-        system.apply_mask(&mut psi_hat);
+        let (grid, system, psi_hat) = setup(&params)?;
         let fft = GpuFft::new(ctx, grid.n)?;
-        let storage = |label| {
-            ctx.device.create_buffer(&wgpu::BufferDescriptor {
-                label: Some(label),
-                size: (grid.n * 8) as u64,
-                usage: wgpu::BufferUsages::STORAGE
-                    | wgpu::BufferUsages::COPY_DST
-                    | wgpu::BufferUsages::COPY_SRC,
-                mapped_at_creation: false,
-            })
-        };
-        let field = storage("nlse field ψ̂");
-        let scratch = storage("nlse fft scratch");
-        ctx.queue
-            .write_buffer(&field, 0, bytemuck::cast_slice(&to_f32(&psi_hat)));
-        let module = ctx
-            .device
-            .create_shader_module(wgpu::ShaderModuleDescriptor {
-                label: Some("nlse_split.wgsl"),
-                source: wgpu::ShaderSource::Wgsl(
-                    include_str!("../../../shaders/nlse_split.wgsl").into(),
-                ),
-            });
-        let pipeline = |entry: &str| {
-            ctx.device
-                .create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-                    label: Some(entry),
-                    layout: None,
-                    module: &module,
-                    entry_point: Some(entry),
-                    compilation_options: Default::default(),
-                    cache: None,
-                })
-        };
+        let usage = wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC;
+        let field = ctx.buffer_with("nlse field ψ̂", &to_f32(&psi_hat), usage);
+        let scratch = ctx.buffer("nlse fft scratch", (grid.n * 8) as u64, usage);
+        let [propagator, phase] = ctx.compute_pipelines(
+            "nlse_split.wgsl",
+            include_str!("../../../shaders/nlse_split.wgsl"),
+            ["apply_propagator", "nonlinear_phase"],
+        );
         Ok(Self {
             symbol: system.linear_symbol().to_vec(),
-            propagator: pipeline("apply_propagator"),
-            phase: pipeline("nonlinear_phase"),
+            propagator,
+            phase,
             params,
             grid,
             fft,
@@ -133,26 +102,10 @@ impl NlseGpu {
                     .iter()
                     .map(|l| round_keeping_modulus((l * s).exp()))
                     .collect();
-                let buffer = ctx.device.create_buffer(&wgpu::BufferDescriptor {
-                    label: Some(label),
-                    size: u64::from(n) * 8,
-                    usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
-                    mapped_at_creation: false,
-                });
-                ctx.queue
-                    .write_buffer(&buffer, 0, bytemuck::cast_slice(&data));
-                buffer
+                ctx.buffer_with(label, &data, wgpu::BufferUsages::STORAGE)
             };
             let uniform = |params: SplitParams| {
-                let buffer = ctx.device.create_buffer(&wgpu::BufferDescriptor {
-                    label: Some("nlse split params"),
-                    size: 16,
-                    usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
-                    mapped_at_creation: false,
-                });
-                ctx.queue
-                    .write_buffer(&buffer, 0, bytemuck::bytes_of(&params));
-                buffer
+                ctx.buffer_with("nlse split params", &[params], wgpu::BufferUsages::UNIFORM)
             };
             let len_only = uniform(SplitParams {
                 len: n,
@@ -262,43 +215,12 @@ impl NlseGpu {
 
     /// Reads ψ̂ back (blocking; tests and checkpoints, not the frame loop).
     pub fn read_spectrum(&self, ctx: &GpuContext) -> Result<Vec<Complex64>, GpuError> {
-        let bytes = (self.grid.n * 8) as u64;
-        let staging = ctx.device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("nlse field readback"),
-            size: bytes,
-            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-            mapped_at_creation: false,
-        });
-        let mut encoder = ctx
-            .device
-            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
-                label: Some("nlse readback"),
-            });
-        encoder.copy_buffer_to_buffer(&self.field, 0, &staging, 0, bytes);
-        ctx.queue.submit([encoder.finish()]);
-        let (sender, receiver) = std::sync::mpsc::channel();
-        staging.slice(..).map_async(wgpu::MapMode::Read, move |r| {
-            let _ = sender.send(r);
-        });
-        ctx.device
-            .poll(wgpu::PollType::wait_indefinitely())
-            .map_err(|e| GpuError::Readback(e.to_string()))?;
-        receiver
-            .recv()
-            .map_err(|e| GpuError::Readback(e.to_string()))?
-            .map_err(|e| GpuError::Readback(e.to_string()))?;
-        let out = {
-            let view = staging
-                .slice(..)
-                .get_mapped_range()
-                .map_err(|e| GpuError::Readback(e.to_string()))?;
-            let values: &[[f32; 2]] = bytemuck::cast_slice(&view);
-            values
-                .iter()
-                .map(|v| Complex64::new(f64::from(v[0]), f64::from(v[1])))
-                .collect()
-        };
-        staging.unmap();
+        let bytes = ctx.read_blocking(&self.field, 0, (self.grid.n * 8) as u64)?;
+        let values: &[[f32; 2]] = bytemuck::cast_slice(&bytes);
+        let out = values
+            .iter()
+            .map(|v| Complex64::new(f64::from(v[0]), f64::from(v[1])))
+            .collect();
         Ok(out)
     }
 }
