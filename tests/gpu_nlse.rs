@@ -1,107 +1,354 @@
 //! The NLSE's GPU path (f32, lavapipe in CI) against the f64 CPU reference: same scenario,
-//! same method and step, so every difference is single precision.
+//! method, step and tolerances, so every difference is single precision (or, for adaptive
+//! methods, the f32 controller taking slightly different steps).
 
 mod common;
 
+use rustfft::num_complex::Complex64;
 use stepscope::core::controller::ControllerKind;
+use stepscope::core::stats::Outcome;
 use stepscope::gpu::GpuContext;
 use stepscope::sims::nlse::cpu::NlseCpu;
 use stepscope::sims::nlse::gpu::NlseGpu;
 use stepscope::sims::nlse::{NlseCase, NlseMethod, NlseParams};
 
-fn relative_l2(
-    a: &[rustfft::num_complex::Complex64],
-    b: &[rustfft::num_complex::Complex64],
-) -> f64 {
+fn relative_l2(a: &[Complex64], b: &[Complex64]) -> f64 {
     let diff: f64 = a.iter().zip(b).map(|(x, y)| (x - y).norm_sqr()).sum();
     let norm: f64 = b.iter().map(|y| y.norm_sqr()).sum();
     (diff / norm).sqrt()
 }
 
-/// Runs the same Strang scenario on both paths for `steps` steps; returns (relative L2
-/// difference of ψ̂, GPU relative mass drift).
-fn compare(ctx: &GpuContext, params: NlseParams, steps: u32) -> (f64, f64) {
-    let params = NlseParams {
-        method: NlseMethod::StrangSplitStep,
-        controller: ControllerKind::Fixed,
-        ..params
-    };
+fn mass(v: &[Complex64]) -> f64 {
+    v.iter().map(|z| z.norm_sqr()).sum()
+}
+
+struct Comparison {
+    /// Relative L2 difference of ψ̂, GPU vs CPU, at t_end.
+    difference: f64,
+    /// |M(t_end) − M(0)| / M(0) on the GPU (from the read-back f32 state, summed in f64).
+    gpu_mass_drift: f64,
+    cpu_accepted: u64,
+    gpu_accepted: u64,
+    cpu_rejected: u64,
+    gpu_rejected: u64,
+    gpu: NlseGpu,
+}
+
+/// Runs `params` to `t_end` on both paths.
+fn compare(ctx: &GpuContext, params: NlseParams, t_end: f64) -> Comparison {
     let mut cpu = NlseCpu::new(params.clone()).expect("valid");
-    let mut gpu = NlseGpu::new(ctx, params.clone()).expect("valid");
-    let t_end = f64::from(steps) * params.dt;
-    assert!(cpu.advance(t_end, u64::from(steps) + 10).is_ok());
-    // Several submissions, as frames would encode them.
-    let mut left = steps;
-    while left > 0 {
-        let chunk = left.min(100);
-        gpu.step_strang(ctx, chunk);
-        left -= chunk;
-    }
-    assert!((gpu.time() - t_end).abs() < 1e-9);
+    let mut gpu = NlseGpu::new(ctx, params).expect("valid on the GPU");
+    let m0 = mass(&gpu.read_spectrum(ctx).expect("readback"));
+    assert_eq!(cpu.advance(t_end, 10_000_000), Outcome::Reached);
+    let outcome = gpu
+        .advance_blocking(ctx, t_end, 64, 10_000_000)
+        .expect("GPU works");
+    assert_eq!(outcome, Outcome::Reached, "{:?}", gpu.outcome());
+    assert_eq!(gpu.time(), t_end, "the GPU clock lands exactly on t_end");
     let gpu_hat = gpu.read_spectrum(ctx).expect("readback");
-    let mass = |v: &[rustfft::num_complex::Complex64]| v.iter().map(|z| z.norm_sqr()).sum::<f64>();
-    let initial = NlseGpu::new(ctx, params)
-        .expect("valid")
-        .read_spectrum(ctx)
-        .expect("readback");
-    let drift = (mass(&gpu_hat) - mass(&initial)).abs() / mass(&initial);
-    (relative_l2(&gpu_hat, cpu.spectrum()), drift)
+    Comparison {
+        difference: relative_l2(&gpu_hat, cpu.spectrum()),
+        gpu_mass_drift: (mass(&gpu_hat) - m0).abs() / m0,
+        cpu_accepted: cpu.stats().accepted,
+        gpu_accepted: gpu.stats().accepted,
+        cpu_rejected: cpu.stats().rejected,
+        gpu_rejected: gpu.stats().rejected,
+        gpu,
+    }
+}
+
+/// Each GPU method with its step or tolerance, and the f32 bound on its difference from the
+/// f64 reference: round-off of ~6e-8 per operation accumulated over the run's steps (fixed
+/// steps), plus for adaptive methods the difference of two runs that each meet rtol.
+fn methods() -> [(NlseMethod, f64, f64, f64); 6] {
+    // (method, dt, rtol, bound)
+    [
+        // h = 0.02: f32 round-off in the mass grows with the number of steps (1.1e-4 over the
+        // collision with h = 0.01).
+        (NlseMethod::StrangSplitStep, 0.02, 0.0, 3e-4),
+        // Three sub-steps per step: h = 0.04 keeps the collision at 1500 nonlinear sub-steps.
+        (NlseMethod::Yoshida4SplitStep, 0.04, 0.0, 3e-4),
+        (NlseMethod::Rk4Ip, 0.01, 0.0, 3e-4),
+        (NlseMethod::Erk43Ip, 0.01, 1e-5, 3e-4),
+        (NlseMethod::Dopri5Ip, 0.01, 1e-5, 3e-4),
+        (NlseMethod::Tsit5Ip, 0.01, 1e-5, 3e-4),
+    ]
+}
+
+fn with_method(case: NlseCase, method: NlseMethod, dt: f64, rtol: f64) -> NlseParams {
+    NlseParams {
+        method,
+        dt,
+        rtol: if rtol > 0.0 { rtol } else { 1e-6 },
+        atol: 1e-9,
+        controller: if method.is_adaptive() {
+            ControllerKind::ProportionalIntegral
+        } else {
+            ControllerKind::Fixed
+        },
+        ..NlseParams::for_case(case)
+    }
 }
 
 #[test]
-fn gpu_strang_matches_the_f64_reference_on_a_soliton() {
+fn every_gpu_method_matches_the_f64_reference_on_a_soliton() {
     let Some(ctx) = common::gpu_context() else {
         return;
     };
-    let p = NlseParams {
-        dt: 0.01,
-        ..NlseParams::for_case(NlseCase::Soliton)
-    };
-    let (difference, drift) = compare(&ctx, p, 500);
-    eprintln!(
-        "soliton, N=512, 500 Strang steps: GPU f32 vs CPU f64 relative L2 {difference:.2e}, GPU mass drift {drift:.2e}"
-    );
-    // f32 round-off (6e-8 per operation) accumulated over 500 steps of 2 FFTs each. The mass
-    // budget is 1e-7 per step: an f32 FFT round trip alone loses ~2e-8 of the mass on this
-    // profile (rustfft in f32 the same as our WGSL FFT), the propagator and phase the rest.
-    assert!(difference < 2e-4, "{difference:.2e}");
-    assert!(drift < 1e-7 * 500.0, "{drift:.2e}");
+    for (method, dt, rtol, bound) in methods() {
+        let c = compare(&ctx, with_method(NlseCase::Soliton, method, dt, rtol), 5.0);
+        eprintln!(
+            "soliton T=5 {:<12} GPU vs CPU {:.2e} (bound {bound:.0e}), GPU mass drift {:.2e}, steps GPU {} / CPU {}",
+            method.key(),
+            c.difference,
+            c.gpu_mass_drift,
+            c.gpu_accepted,
+            c.cpu_accepted
+        );
+        assert!(c.difference < bound, "{method:?}: {:.2e}", c.difference);
+        assert!(
+            c.gpu_mass_drift < 1e-4,
+            "{method:?}: {:.2e}",
+            c.gpu_mass_drift
+        );
+        // The exact-solution error of the GPU run (from its read-back field) is as small as
+        // f32 allows; the diagnostics come from the GPU reductions.
+        let e = c.gpu.diagnostics().exact_error.expect("soliton is exact");
+        assert!(e < 5e-4, "{method:?}: exact error {e:.2e}");
+        assert!(c.gpu.diagnostics().mass_drift < 1e-4);
+    }
 }
 
 #[test]
-fn gpu_strang_conserves_mass_over_the_collision_and_tracks_the_reference() {
+fn every_gpu_method_tracks_the_reference_through_the_collision_and_keeps_the_mass() {
     let Some(ctx) = common::gpu_context() else {
         return;
     };
-    // T = 20 in 1000 steps of h = 0.02: f32 mass round-off grows with the number of steps
-    // (1.1e-4 with h = 0.01, 2000 steps, on lavapipe).
-    let p = NlseParams {
-        dt: 0.02,
-        ..NlseParams::for_case(NlseCase::TwoSoliton)
-    };
-    let (difference, drift) = compare(&ctx, p, 1000);
-    eprintln!(
-        "collision, N=512, T=20, h=0.02: GPU f32 vs CPU f64 relative L2 {difference:.2e}, GPU mass drift {drift:.2e}"
-    );
-    assert!(drift <= 1e-4, "mass drift {drift:.2e}");
-    assert!(difference < 1e-3, "{difference:.2e}");
+    for (method, dt, rtol, bound) in methods() {
+        let c = compare(
+            &ctx,
+            with_method(NlseCase::TwoSoliton, method, dt, rtol),
+            20.0,
+        );
+        eprintln!(
+            "collision T=20 {:<12} GPU vs CPU {:.2e}, GPU mass drift {:.2e} (≤ 1e-4), steps GPU {}+{} / CPU {}+{}",
+            method.key(),
+            c.difference,
+            c.gpu_mass_drift,
+            c.gpu_accepted,
+            c.gpu_rejected,
+            c.cpu_accepted,
+            c.cpu_rejected
+        );
+        assert!(
+            c.gpu_mass_drift <= 1e-4,
+            "{method:?}: {:.2e}",
+            c.gpu_mass_drift
+        );
+        assert!(
+            c.difference < 4.0 * bound,
+            "{method:?}: {:.2e}",
+            c.difference
+        );
+        if method.is_adaptive() {
+            // Same controller, same tolerance: the step counts agree closely.
+            let ratio = c.gpu_accepted as f64 / c.cpu_accepted as f64;
+            assert!((0.9..1.1).contains(&ratio), "{method:?}: {ratio}");
+        }
+    }
 }
 
 #[test]
-fn gpu_strang_on_the_two_pass_fft_path() {
+fn gpu_controller_rejects_and_recovers_like_the_cpu_controller() {
+    let Some(ctx) = common::gpu_context() else {
+        return;
+    };
+    // A first step of h = 2 on the collision is far too large: both controllers must reject
+    // it, shrink, recover, and settle on the same step sizes.
+    let p = NlseParams {
+        dt: 2.0,
+        ..with_method(NlseCase::TwoSoliton, NlseMethod::Erk43Ip, 2.0, 1e-5)
+    };
+    let c = compare(&ctx, p, 10.0);
+    eprintln!(
+        "h0 = 2: GPU {} accepted / {} rejected, CPU {} / {}, GPU vs CPU {:.2e}",
+        c.gpu_accepted, c.gpu_rejected, c.cpu_accepted, c.cpu_rejected, c.difference
+    );
+    assert!(c.gpu_rejected >= 1 && c.cpu_rejected >= 1);
+    assert!(c.gpu_rejected * 10 < c.gpu_accepted);
+    assert!(c.gpu_rejected.abs_diff(c.cpu_rejected) <= 2);
+    assert!(c.gpu_accepted.abs_diff(c.cpu_accepted) * 20 <= c.cpu_accepted);
+    assert!(c.difference < 1e-3);
+    // The step log reached the history: the first recorded step is far below 2.
+    let steps = c.gpu.history().step_size.points();
+    assert!(steps.len() as u64 >= c.gpu_accepted.min(1000));
+    assert!(steps[0][1] < 1.0, "first accepted step {}", steps[0][1]);
+}
+
+#[test]
+fn gpu_diagnostics_from_gpu_reductions_match_the_f64_diagnostics() {
+    let Some(ctx) = common::gpu_context() else {
+        return;
+    };
+    let p = with_method(NlseCase::TwoSoliton, NlseMethod::Rk4Ip, 0.01, 0.0);
+    let mut cpu = NlseCpu::new(p.clone()).expect("valid");
+    let mut gpu = NlseGpu::new(&ctx, p).expect("valid");
+    cpu.advance(3.0, 1_000_000);
+    gpu.advance_blocking(&ctx, 3.0, 100, 1_000_000)
+        .expect("GPU works");
+    let (c, g) = (cpu.diagnostics(), gpu.diagnostics());
+    let rel = |a: f64, b: f64| (a - b).abs() / b.abs().max(1e-12);
+    eprintln!(
+        "t=3: mass {:.7} / {:.7}, momentum {:.7} / {:.7}, H {:.7} / {:.7}, entropy {:.6} / {:.6}, peak {:.6} / {:.6}",
+        g.mass,
+        c.mass,
+        g.momentum,
+        c.momentum,
+        g.hamiltonian,
+        c.hamiltonian,
+        g.shannon_entropy,
+        c.shannon_entropy,
+        g.peak,
+        c.peak
+    );
+    assert!(rel(g.mass, c.mass) < 1e-5);
+    assert!(rel(g.momentum, c.momentum) < 1e-4);
+    assert!(rel(g.hamiltonian, c.hamiltonian) < 1e-4);
+    assert!(rel(g.shannon_entropy, c.shannon_entropy) < 1e-4);
+    assert!(rel(g.peak, c.peak) < 1e-4);
+    assert_eq!(g.t, 3.0);
+}
+
+#[test]
+fn gpu_runs_on_the_two_pass_fft_path() {
     let Some(ctx) = common::gpu_context() else {
         return;
     };
     // N = 4096 uses the four-step FFT.
-    let p = NlseParams {
-        n: 4096,
-        dt: 0.005,
-        ..NlseParams::for_case(NlseCase::Breather)
+    for method in [NlseMethod::StrangSplitStep, NlseMethod::Erk43Ip] {
+        let p = NlseParams {
+            n: 4096,
+            ..with_method(NlseCase::Breather, method, 0.005, 1e-5)
+        };
+        let c = compare(&ctx, p, 2.0);
+        eprintln!(
+            "breather N=4096 T=2 {:<10} GPU vs CPU {:.2e}, mass drift {:.2e}",
+            method.key(),
+            c.difference,
+            c.gpu_mass_drift
+        );
+        assert!(c.difference < 3e-4, "{method:?}: {:.2e}", c.difference);
+        assert!(c.gpu_mass_drift < 1e-5);
+    }
+}
+
+#[test]
+fn a_diverging_fixed_step_stops_at_the_last_good_state_on_the_gpu() {
+    let Some(ctx) = common::gpu_context() else {
+        return;
     };
-    let (difference, drift) = compare(&ctx, p, 400);
-    eprintln!(
-        "breather, N=4096, 400 Strang steps: GPU f32 vs CPU f64 relative L2 {difference:.2e}, GPU mass drift {drift:.2e}"
-    );
-    assert!(difference < 2e-4, "{difference:.2e}");
-    assert!(drift < 1e-7 * 400.0, "{drift:.2e}");
+    // |ψ|² = 5.8 with h = 0.35 is beyond RK4IP's stability limit: the CPU reference stops
+    // after one step, at t = 0.35; the GPU must stop at the same step, keeping that state.
+    let p = NlseParams {
+        amplitude: 2.4,
+        ..with_method(NlseCase::Soliton, NlseMethod::Rk4Ip, 0.35, 0.0)
+    };
+    let mut cpu = NlseCpu::new(p.clone()).expect("valid");
+    let Outcome::NonFinite { t: cpu_t } = cpu.advance(200.0, 100_000) else {
+        panic!("the CPU reference must blow up");
+    };
+    let mut gpu = NlseGpu::new(&ctx, p).expect("valid");
+    let outcome = gpu
+        .advance_blocking(&ctx, 200.0, 8, 100_000)
+        .expect("GPU works");
+    let Outcome::NonFinite { t } = outcome else {
+        panic!("expected a blow-up, got {outcome:?}");
+    };
+    eprintln!("RK4IP h = 0.35: GPU stopped at t = {t}, CPU at t = {cpu_t}");
+    // The GPU clock counts ticks of 2^-40, so 0.35 is 0.35 to 4e-13.
+    assert!((t - cpu_t).abs() < 1e-12, "{t} vs {cpu_t}");
+    let state = gpu.read_spectrum(&ctx).expect("readback");
+    assert!(state.iter().all(|z| z.re.is_finite() && z.im.is_finite()));
+    assert!(relative_l2(&state, cpu.spectrum()) < 1e-4);
+    assert!(gpu.outcome().message().is_some());
+    // Further submissions do not step on.
+    gpu.advance_blocking(&ctx, 200.0, 8, 16).expect("GPU works");
+    assert_eq!(gpu.time(), t);
+    assert!(!gpu.outcome().is_ok());
+    // Switching to an adaptive method continues from there.
+    let mut p = gpu.params().clone();
+    p.method = NlseMethod::Erk43Ip;
+    p.controller = ControllerKind::ProportionalIntegral;
+    p.rtol = 1e-5;
+    gpu.set_params(&ctx, p.clone()).expect("valid");
+    cpu.set_params(p).expect("valid");
+    let outcome = gpu
+        .advance_blocking(&ctx, cpu_t + 0.5, 64, 100_000)
+        .expect("GPU works");
+    assert_eq!(outcome, Outcome::Reached);
+    assert_eq!(cpu.advance(cpu_t + 0.5, 100_000), Outcome::Reached);
+    let d = relative_l2(&gpu.read_spectrum(&ctx).expect("readback"), cpu.spectrum());
+    eprintln!("continued with ERK4(3)-IP to t + 0.5: GPU vs CPU {d:.2e}");
+    assert!(d < 1e-3, "{d:.2e}");
+}
+
+#[test]
+fn gpu_split_step_is_unitary_even_far_beyond_accuracy() {
+    let Some(ctx) = common::gpu_context() else {
+        return;
+    };
+    // Split-step Fourier composes exactly norm-preserving maps: where RK4IP blows up (above),
+    // Strang only loses accuracy, and its mass stays at the f32 round-off level.
+    let p = NlseParams {
+        amplitude: 2.4,
+        ..with_method(NlseCase::Soliton, NlseMethod::StrangSplitStep, 0.35, 0.0)
+    };
+    let mut gpu = NlseGpu::new(&ctx, p).expect("valid");
+    let outcome = gpu
+        .advance_blocking(&ctx, 35.0, 64, 100_000)
+        .expect("GPU works");
+    assert_eq!(outcome, Outcome::Reached);
+    assert_eq!(gpu.stats().accepted, 100);
+    let drift = gpu.diagnostics().mass_drift;
+    eprintln!("Strang h = 0.35, 100 steps: mass drift {drift:.2e}");
+    assert!(drift < 1e-5, "{drift:.2e}");
+}
+
+#[test]
+fn state_hands_over_between_cpu_and_gpu() {
+    let Some(ctx) = common::gpu_context() else {
+        return;
+    };
+    let p = with_method(NlseCase::TwoSoliton, NlseMethod::Rk4Ip, 0.01, 0.0);
+    let mut reference = NlseCpu::new(p.clone()).expect("valid");
+    reference.advance(4.0, 1_000_000);
+    // CPU to t = 2, GPU to t = 3, CPU to t = 4.
+    let mut cpu = NlseCpu::new(p.clone()).expect("valid");
+    cpu.advance(2.0, 1_000_000);
+    let mut gpu = NlseGpu::from_state(
+        &ctx,
+        p.clone(),
+        cpu.spectrum(),
+        *cpu.stats(),
+        cpu.initial_diagnostics().clone(),
+        Default::default(),
+    )
+    .expect("valid");
+    gpu.advance_blocking(&ctx, 3.0, 50, 1_000_000)
+        .expect("GPU works");
+    assert_eq!(gpu.stats().accepted, 300);
+    let mut back = NlseCpu::from_state(
+        p,
+        &gpu.read_spectrum(&ctx).expect("readback"),
+        *gpu.stats(),
+        gpu.initial_diagnostics().clone(),
+        Default::default(),
+    )
+    .expect("valid");
+    back.advance(4.0, 1_000_000);
+    let d = relative_l2(back.spectrum(), reference.spectrum());
+    eprintln!("CPU→GPU→CPU hand-over vs CPU only at t=4: {d:.2e}");
+    assert!(d < 1e-4, "{d:.2e}");
+    assert_eq!(back.stats().accepted, 400);
+    assert!(back.diagnostics().mass_drift < 1e-5);
 }

@@ -60,8 +60,81 @@ fn workgroup_constants_match_the_rust_mirrors() {
     let items = stepscope::gpu::reduce::ITEMS;
     assert!(source.contains(&format!("const ITEMS: u32 = {items}u;")));
 
-    let source = include_str!("../shaders/nlse_split.wgsl");
+    let source = include_str!("../shaders/nlse_step.wgsl");
     let size = stepscope::sims::nlse::gpu::WORKGROUP_SIZE;
     assert!(source.contains(&format!("const WORKGROUP_SIZE: u32 = {size}u;")));
     assert!(source.contains(&format!("@workgroup_size({size})")));
+    let stages = stepscope::sims::nlse::gpu::MAX_STAGES;
+    assert!(source.contains(&format!("const MAX_STAGES: u32 = {stages}u;")));
+}
+
+/// Size of the struct `name` and the offsets of its members, as naga lays them out.
+fn struct_layout(source: &str, name: &str) -> (u32, Vec<(String, u32)>) {
+    let module = naga::front::wgsl::parse_str(source).expect("valid WGSL");
+    let mut layouter = naga::proc::Layouter::default();
+    layouter.update(module.to_ctx()).expect("layout computes");
+    let (handle, ty) = module
+        .types
+        .iter()
+        .find(|(_, t)| t.name.as_deref() == Some(name))
+        .unwrap_or_else(|| panic!("struct {name} not found"));
+    let naga::TypeInner::Struct { members, span } = &ty.inner else {
+        panic!("{name} is not a struct");
+    };
+    let offsets = members
+        .iter()
+        .map(|m| (m.name.clone().unwrap_or_default(), m.offset))
+        .collect();
+    let size = if members.last().is_some_and(|m| {
+        matches!(
+            module.types[m.ty].inner,
+            naga::TypeInner::Array {
+                size: naga::ArraySize::Dynamic,
+                ..
+            }
+        )
+    }) {
+        *span
+    } else {
+        layouter[handle].size
+    };
+    (size, offsets)
+}
+
+#[test]
+fn pod_mirrors_have_the_wgsl_layouts() {
+    use stepscope::sims::nlse::gpu::layout;
+    let source = include_str!("../shaders/nlse_step.wgsl");
+    let (setup, _) = struct_layout(source, "Setup");
+    assert_eq!(u64::from(setup), layout::SETUP_BYTES);
+    assert_eq!(
+        std::mem::size_of::<stepscope::sims::nlse::gpu::SetupUniform>() as u64,
+        layout::SETUP_BYTES
+    );
+    let (dispatch, _) = struct_layout(source, "Dispatch");
+    assert_eq!(u64::from(dispatch), layout::DISPATCH_BYTES);
+    let (_, control) = struct_layout(source, "Control");
+    let offset = |field: &str| {
+        control
+            .iter()
+            .find(|(n, _)| n == field)
+            .map(|(_, o)| u64::from(*o))
+            .unwrap_or_else(|| panic!("Control.{field}"))
+    };
+    assert_eq!(offset("diag"), layout::CONTROL_DIAG_OFFSET);
+    assert_eq!(offset("log"), layout::CONTROL_LOG_OFFSET);
+    assert_eq!(
+        std::mem::size_of::<stepscope::sims::nlse::gpu::ControlHead>() as u64,
+        layout::CONTROL_DIAG_OFFSET
+    );
+    // The fields the CPU rewrites in place.
+    for (field, expected) in [
+        ("h", 0),
+        ("err1", 32),
+        ("status", 40),
+        ("last_rejected", 48),
+        ("fsal_valid", 68),
+    ] {
+        assert_eq!(offset(field), expected, "Control.{field}");
+    }
 }

@@ -70,7 +70,7 @@ impl ControllerKind {
     }
 
     /// Exponents `(β1, β2, β3)` on `1/err_n`, `1/err_{n−1}`, `1/err_{n−2}`, in units of `1/k`.
-    fn betas(self) -> [f64; 3] {
+    pub fn betas(self) -> [f64; 3] {
         match self {
             ControllerKind::Fixed => [0.0; 3],
             ControllerKind::Integral => [1.0, 0.0, 0.0],

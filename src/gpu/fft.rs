@@ -11,7 +11,7 @@
 use bytemuck::{Pod, Zeroable};
 use rustfft::num_complex::Complex32;
 
-use super::{GpuContext, GpuError, round_keeping_modulus, wgpu};
+use super::{GpuContext, GpuError, entry, round_keeping_modulus, wgpu};
 
 /// The largest N one workgroup transforms (16 KiB of workgroup memory in WebGPU).
 pub const MAX_WORKGROUP_N: usize = 2048;
@@ -70,6 +70,54 @@ struct FourStep {
     twiddles_n1: wgpu::Buffer,
     twiddles_n2: wgpu::Buffer,
     twist: wgpu::Buffer,
+}
+
+/// One prepared dispatch: pipeline, bind group (holding its uniform) and workgroup count.
+#[derive(Clone, Debug)]
+pub struct BoundDispatch {
+    pipeline: wgpu::ComputePipeline,
+    bind_group: wgpu::BindGroup,
+    workgroups: [u32; 3],
+}
+
+impl BoundDispatch {
+    /// Records the dispatch into `pass`.
+    pub fn record(&self, pass: &mut wgpu::ComputePass<'_>) {
+        pass.set_pipeline(&self.pipeline);
+        pass.set_bind_group(0, &self.bind_group, &[]);
+        let [x, y, z] = self.workgroups;
+        pass.dispatch_workgroups(x, y, z);
+    }
+}
+
+/// A transform bound to its buffers, ready to be recorded any number of times.
+#[derive(Clone, Debug)]
+pub struct BoundFft {
+    dispatches: Vec<BoundDispatch>,
+}
+
+impl BoundFft {
+    /// Records the transform into a compute pass. wgpu orders consecutive dispatches of one
+    /// pass (each is its own usage scope), so many transforms and kernels can share a pass.
+    pub fn record(&self, pass: &mut wgpu::ComputePass<'_>) {
+        for dispatch in &self.dispatches {
+            dispatch.record(pass);
+        }
+    }
+
+    /// Records the transform in its own compute pass.
+    pub fn encode(&self, encoder: &mut wgpu::CommandEncoder) {
+        let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+            label: Some("fft"),
+            timestamp_writes: None,
+        });
+        self.record(&mut pass);
+    }
+
+    /// Dispatches per transform.
+    pub fn dispatches(&self) -> usize {
+        self.dispatches.len()
+    }
 }
 
 /// A compiled batched FFT for one size N.
@@ -135,26 +183,26 @@ impl GpuFft {
         if self.four_step.is_some() { 2 } else { 1 }
     }
 
-    fn uniform(ctx: &GpuContext, params: &FftParams) -> wgpu::Buffer {
-        ctx.buffer_with(
-            "fft params",
-            std::slice::from_ref(params),
-            wgpu::BufferUsages::UNIFORM,
-        )
-    }
-
-    /// Records the transform of `batch` transforms of N points in `data` (in place) into
-    /// `encoder`. `scratch` must be as large as `data`; it is used by the two-pass plan.
-    pub fn encode(
+    /// Prepares the transform of `batch` transforms of N points in `data` (in place):
+    /// uniforms and bind groups are made once here, so recording it (every step of a
+    /// simulation) allocates nothing. `scratch` must be as large as `data`; the two-pass
+    /// plan uses it.
+    pub fn bind(
         &self,
         ctx: &GpuContext,
-        encoder: &mut wgpu::CommandEncoder,
         data: &wgpu::Buffer,
         scratch: &wgpu::Buffer,
         batch: u32,
         direction: Direction,
-    ) {
+    ) -> BoundFft {
         let inverse = u32::from(direction == Direction::Inverse);
+        let uniform = |params: &FftParams| {
+            ctx.buffer_with(
+                "fft params",
+                std::slice::from_ref(params),
+                wgpu::BufferUsages::UNIFORM,
+            )
+        };
         let Some(plan) = &self.four_step else {
             let params = FftParams {
                 n: self.n as u32,
@@ -163,7 +211,7 @@ impl GpuFft {
                 inverse,
                 ..FftParams::default()
             };
-            let uniform = Self::uniform(ctx, &params);
+            let params_buffer = uniform(&params);
             let twiddles = self
                 .twiddles
                 .as_ref()
@@ -171,29 +219,15 @@ impl GpuFft {
             let bind_group = ctx.device.create_bind_group(&wgpu::BindGroupDescriptor {
                 label: Some("fft rows bind group"),
                 layout: &self.rows_pipeline.get_bind_group_layout(0),
-                entries: &[
-                    wgpu::BindGroupEntry {
-                        binding: 0,
-                        resource: uniform.as_entire_binding(),
-                    },
-                    wgpu::BindGroupEntry {
-                        binding: 1,
-                        resource: data.as_entire_binding(),
-                    },
-                    wgpu::BindGroupEntry {
-                        binding: 2,
-                        resource: twiddles.as_entire_binding(),
-                    },
-                ],
+                entries: &[entry(0, &params_buffer), entry(1, data), entry(2, twiddles)],
             });
-            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
-                label: Some("fft rows"),
-                timestamp_writes: None,
-            });
-            pass.set_pipeline(&self.rows_pipeline);
-            pass.set_bind_group(0, &bind_group, &[]);
-            pass.dispatch_workgroups(batch, 1, 1);
-            return;
+            return BoundFft {
+                dispatches: vec![BoundDispatch {
+                    pipeline: self.rows_pipeline.clone(),
+                    bind_group,
+                    workgroups: [batch, 1, 1],
+                }],
+            };
         };
         let (n, n1, n2) = (self.n as u32, plan.n1 as u32, plan.n2 as u32);
         // x[N2·n1 + n2]. Pass A: for each column n2, the length-N1 FFT over n1, kept in place
@@ -228,7 +262,7 @@ impl GpuFft {
             out_batch_stride: n,
             pad0: 0,
         };
-        for (params, src, dst, twiddles, label) in [
+        let dispatches = [
             (
                 pass_a,
                 data,
@@ -243,42 +277,44 @@ impl GpuFft {
                 &plan.twiddles_n2,
                 "fft four-step rows",
             ),
-        ] {
-            let uniform = Self::uniform(ctx, &params);
+        ]
+        .into_iter()
+        .map(|(params, src, dst, twiddles, label)| {
+            let params_buffer = uniform(&params);
             let bind_group = ctx.device.create_bind_group(&wgpu::BindGroupDescriptor {
                 label: Some(label),
                 layout: &plan.pipeline.get_bind_group_layout(0),
                 entries: &[
-                    wgpu::BindGroupEntry {
-                        binding: 0,
-                        resource: uniform.as_entire_binding(),
-                    },
-                    wgpu::BindGroupEntry {
-                        binding: 2,
-                        resource: twiddles.as_entire_binding(),
-                    },
-                    wgpu::BindGroupEntry {
-                        binding: 3,
-                        resource: src.as_entire_binding(),
-                    },
-                    wgpu::BindGroupEntry {
-                        binding: 4,
-                        resource: dst.as_entire_binding(),
-                    },
-                    wgpu::BindGroupEntry {
-                        binding: 5,
-                        resource: plan.twist.as_entire_binding(),
-                    },
+                    entry(0, &params_buffer),
+                    entry(2, twiddles),
+                    entry(3, src),
+                    entry(4, dst),
+                    entry(5, &plan.twist),
                 ],
             });
-            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
-                label: Some(label),
-                timestamp_writes: None,
-            });
-            pass.set_pipeline(&plan.pipeline);
-            pass.set_bind_group(0, &bind_group, &[]);
-            pass.dispatch_workgroups(params.batch, batch, 1);
-        }
+            BoundDispatch {
+                pipeline: plan.pipeline.clone(),
+                bind_group,
+                workgroups: [params.batch, batch, 1],
+            }
+        })
+        .collect();
+        BoundFft { dispatches }
+    }
+
+    /// Prepares and records one transform into `encoder` (tests and one-off transforms; a
+    /// simulation keeps the [`BoundFft`] of [`GpuFft::bind`]).
+    pub fn encode(
+        &self,
+        ctx: &GpuContext,
+        encoder: &mut wgpu::CommandEncoder,
+        data: &wgpu::Buffer,
+        scratch: &wgpu::Buffer,
+        batch: u32,
+        direction: Direction,
+    ) {
+        self.bind(ctx, data, scratch, batch, direction)
+            .encode(encoder);
     }
 
     /// Transforms `rows` (length a multiple of N) in place: upload, the dispatches, readback.

@@ -60,11 +60,13 @@ impl GpuContext {
             .into_iter()
             .next()
             .ok_or_else(|| GpuError::NoAdapter("no adapter enumerated".into()))?;
+        // WebGPU's default limits, as egui-wgpu requests them for the app (8 storage buffers
+        // per stage: the NLSE kernels bind 7).
         let (device, queue) = adapter
             .request_device(&wgpu::DeviceDescriptor {
                 label: Some("stepscope headless device"),
                 required_features: wgpu::Features::empty(),
-                required_limits: wgpu::Limits::downlevel_defaults(),
+                required_limits: wgpu::Limits::default(),
                 ..Default::default()
             })
             .await
@@ -95,6 +97,18 @@ impl GpuContext {
         source: &'static str,
         entry_points: [&str; K],
     ) -> [wgpu::ComputePipeline; K] {
+        self.compute_pipelines_with_layout(label, source, None, entry_points)
+    }
+
+    /// Like [`GpuContext::compute_pipelines`] with an explicit layout shared by all entry
+    /// points, so one bind group serves every kernel of a module.
+    pub fn compute_pipelines_with_layout<const K: usize>(
+        &self,
+        label: &str,
+        source: &'static str,
+        layout: Option<&wgpu::PipelineLayout>,
+        entry_points: [&str; K],
+    ) -> [wgpu::ComputePipeline; K] {
         let module = self
             .device
             .create_shader_module(wgpu::ShaderModuleDescriptor {
@@ -105,7 +119,7 @@ impl GpuContext {
             self.device
                 .create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
                     label: Some(entry),
-                    layout: None,
+                    layout,
                     module: &module,
                     entry_point: Some(entry),
                     compilation_options: Default::default(),
@@ -179,6 +193,14 @@ impl GpuContext {
             .to_vec();
         staging.unmap();
         Ok(bytes)
+    }
+}
+
+/// A bind group entry binding a whole buffer.
+pub fn entry(binding: u32, buffer: &wgpu::Buffer) -> wgpu::BindGroupEntry<'_> {
+    wgpu::BindGroupEntry {
+        binding,
+        resource: buffer.as_entire_binding(),
     }
 }
 

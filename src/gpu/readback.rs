@@ -50,10 +50,26 @@ impl Readback {
         source: &wgpu::Buffer,
         offset: u64,
     ) -> bool {
+        self.request_parts(encoder, &[(source, offset, self.size)])
+    }
+
+    /// Like [`Readback::request`] for several `(source, offset, size)` ranges, laid out one
+    /// after the other in the staging buffer (their sizes must add up to its size), so one
+    /// mapping brings back e.g. a controller's state and the field it belongs to.
+    pub fn request_parts(
+        &self,
+        encoder: &mut wgpu::CommandEncoder,
+        parts: &[(&wgpu::Buffer, u64, u64)],
+    ) -> bool {
         if self.in_flight() {
             return false;
         }
-        encoder.copy_buffer_to_buffer(source, offset, &self.staging, 0, self.size);
+        debug_assert_eq!(parts.iter().map(|p| p.2).sum::<u64>(), self.size);
+        let mut at = 0;
+        for &(source, offset, size) in parts {
+            encoder.copy_buffer_to_buffer(source, offset, &self.staging, at, size);
+            at += size;
+        }
         true
     }
 
@@ -71,6 +87,18 @@ impl Readback {
                     Ordering::Release,
                 );
             });
+    }
+
+    /// Waits for the copy in flight (tests, the CLI and benchmarks; never the frame loop, and
+    /// not on the web, where the browser maps buffers between tasks).
+    pub fn wait(&self, ctx: &GpuContext) -> Result<Option<Vec<u8>>, GpuError> {
+        if self.state.load(Ordering::Acquire) == IDLE {
+            return Ok(None);
+        }
+        ctx.device
+            .poll(wgpu::PollType::wait_indefinitely())
+            .map_err(|e| GpuError::Readback(e.to_string()))?;
+        self.try_take(ctx)
     }
 
     /// Polls the device without blocking; returns the bytes once the copy has landed.

@@ -7,7 +7,7 @@ use rustfft::num_complex::Complex64;
 use rustfft::{Fft, FftPlanner};
 
 use super::scenarios;
-use super::{NlseCase, NlseDiagnostics, NlseMethod, NlseParams};
+use super::{DiagnosticSums, NlseCase, NlseDiagnostics, NlseMethod, NlseParams};
 use crate::core::controller::{ControllerKind, ControllerLimits, StepController};
 use crate::core::elem::ErrorNorm;
 use crate::core::history::DecimatingSeries;
@@ -167,6 +167,60 @@ pub fn setup(params: &NlseParams) -> Result<(Grid, NlseSystem, Vec<Complex64>), 
     Ok((grid, system, psi_hat))
 }
 
+/// The diagnostic sums of ψ̂ and ψ = F⁻¹ψ̂ in f64.
+pub fn spectral_and_physical_sums(
+    grid: &Grid,
+    psi_hat: &[Complex64],
+    psi: &[Complex64],
+) -> DiagnosticSums {
+    let k_max = grid.k_max();
+    let nyquist = grid.n / 2;
+    let mut sums = DiagnosticSums::default();
+    for (j, (v, &k)) in psi_hat.iter().zip(&grid.k).enumerate() {
+        let p = v.norm_sqr();
+        sums.spectral_mass += p;
+        if j != nyquist {
+            sums.spectral_momentum += k * p;
+        }
+        sums.spectral_gradient += k * k * p;
+        if k.abs() > 0.8 * k_max {
+            sums.spectral_tail += p;
+        }
+    }
+    for z in psi {
+        let q = z.norm_sqr();
+        sums.quartic += q * q;
+        if q > 0.0 {
+            sums.q_log_q += q * q.ln();
+        }
+        sums.max_intensity = sums.max_intensity.max(q);
+    }
+    sums
+}
+
+/// Relative L2 error of ψ on the grid against the scenario's exact solution at `t` (None when
+/// the scenario has none).
+pub fn exact_error(params: &NlseParams, grid: &Grid, psi: &[Complex64], t: f64) -> Option<f64> {
+    scenarios::has_exact(params.case).then(|| {
+        let (mut diff, mut norm) = (0.0, 0.0);
+        for (z, &x) in psi.iter().zip(&grid.x) {
+            let e = scenarios::exact(params, x, t).unwrap_or_default();
+            diff += (z - e).norm_sqr();
+            norm += e.norm_sqr();
+        }
+        (diff / norm.max(f64::MIN_POSITIVE)).sqrt()
+    })
+}
+
+/// Time between waterfall rows: a time scale of the scenario divided into rows.
+pub fn waterfall_interval(params: &NlseParams) -> f64 {
+    let horizon = match params.case {
+        NlseCase::Breather => 2.0 * scenarios::BREATHER_T0 / params.beta.abs(),
+        _ => 20.0,
+    };
+    horizon / WATERFALL_ROWS as f64
+}
+
 /// Triple-jump weights of the 4th-order composition (Yoshida 1990, eq. (5.4);
 /// Forest & Ruth 1990): w1 = 1/(2 − 2^{1/3}), w0 = 1 − 2·w1.
 pub fn yoshida4_weights() -> [f64; 3] {
@@ -300,8 +354,15 @@ pub struct NlseHistory {
     pub spectral_tail: DecimatingSeries,
 }
 
+impl Default for NlseHistory {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl NlseHistory {
-    fn new() -> Self {
+    /// Empty histories.
+    pub fn new() -> Self {
         let s = || DecimatingSeries::new(2048);
         Self {
             mass_drift: s(),
@@ -332,8 +393,15 @@ pub const WATERFALL_WIDTH: usize = 512;
 /// Rows kept in the waterfall.
 pub const WATERFALL_ROWS: usize = 256;
 
+impl Default for Waterfall {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl Waterfall {
-    fn new() -> Self {
+    /// No rows yet.
+    pub fn new() -> Self {
         Self {
             rows: Vec::new(),
             next: 0,
@@ -341,7 +409,8 @@ impl Waterfall {
         }
     }
 
-    fn push(&mut self, t: f64, intensity: &[f64]) {
+    /// Appends the row of |ψ|² at time `t` (downsampled by maxima), dropping the oldest.
+    pub fn push(&mut self, t: f64, intensity: &[f64]) {
         let stride = intensity.len().div_ceil(WATERFALL_WIDTH).max(1);
         let row: Vec<f32> = intensity
             .chunks(stride)
@@ -429,6 +498,46 @@ impl NlseCpu {
         sim.initial = sim.compute_diagnostics();
         sim.refresh();
         Ok(sim)
+    }
+
+    /// Continues a run from a state handed over by the GPU path: ψ̂ at `stats.t`, with the
+    /// counters, the initial diagnostics (drifts stay relative to t = 0) and the histories.
+    pub fn from_state(
+        params: NlseParams,
+        psi_hat: &[Complex64],
+        stats: RunStats,
+        initial: NlseDiagnostics,
+        history: NlseHistory,
+    ) -> Result<Self, String> {
+        let mut sim = Self::new(params)?;
+        if psi_hat.len() != sim.grid.n {
+            return Err(format!(
+                "state of {} modes handed to a grid of {}",
+                psi_hat.len(),
+                sim.grid.n
+            ));
+        }
+        sim.psi_hat.copy_from_slice(psi_hat);
+        sim.system.apply_mask(&mut sim.psi_hat);
+        sim.stats = RunStats {
+            last_error: f64::NAN,
+            h: if stats.h > 0.0 {
+                stats.h
+            } else {
+                sim.params.dt
+            },
+            ..stats
+        };
+        sim.initial = initial;
+        sim.history = history;
+        sim.last_sample_t = f64::NAN;
+        sim.refresh();
+        Ok(sim)
+    }
+
+    /// Takes the histories (for a hand-over to the GPU path).
+    pub fn take_history(&mut self) -> NlseHistory {
+        std::mem::take(&mut self.history)
     }
 
     fn make_stepper(method: NlseMethod, n: usize) -> Stepper {
@@ -530,25 +639,11 @@ impl NlseCpu {
     pub fn set_params(&mut self, params: NlseParams) -> Result<bool, String> {
         params.validate()?;
         let old = &self.params;
-        let restart = params.case != old.case
-            || params.n != old.n
-            || scenarios::domain_length(&params) != self.grid.length
-            || params.amplitude != old.amplitude
-            || params.velocity != old.velocity
-            || params.amplitude2 != old.amplitude2
-            || params.separation != old.separation
-            || params.breather_a != old.breather_a
-            || params.background != old.background
-            || params.noise != old.noise
-            || params.seed != old.seed;
-        if restart {
+        if params.needs_restart_from(old) {
             *self = Self::new(params)?;
             return Ok(true);
         }
-        let equation_changed = params.beta != old.beta
-            || params.gamma != old.gamma
-            || params.dealias != old.dealias
-            || params.filter_rate != old.filter_rate;
+        let equation_changed = params.equation_differs_from(old);
         if params.method != old.method {
             self.stepper = Self::make_stepper(params.method, self.grid.n);
         }
@@ -706,96 +801,27 @@ impl NlseCpu {
         }
     }
 
-    /// Time between waterfall rows: a time scale of the scenario divided into rows.
     fn waterfall_interval(&self) -> f64 {
-        let horizon = match self.params.case {
-            NlseCase::Breather => 2.0 * scenarios::BREATHER_T0 / self.params.beta.abs(),
-            _ => 20.0,
-        };
-        horizon / WATERFALL_ROWS as f64
+        waterfall_interval(&self.params)
     }
 
     /// Computes every diagnostic from ψ̂ (spectrally) and ψ (for the quartic term and the
     /// entropies). Leaves ψ in `self.physical`.
     fn compute_diagnostics(&mut self) -> NlseDiagnostics {
-        let n = self.grid.n as f64;
-        let dx = self.grid.length / n;
         self.system.to_physical(&self.psi_hat, &mut self.physical);
-        let k_max = self.grid.k_max();
-        let nyquist = self.grid.n / 2;
-        let (mut mass_sum, mut momentum_sum, mut gradient_sum, mut tail_sum) = (0.0, 0.0, 0.0, 0.0);
-        for (j, (v, &k)) in self.psi_hat.iter().zip(&self.grid.k).enumerate() {
-            let p = v.norm_sqr();
-            mass_sum += p;
-            // The Nyquist mode has no sign: its first derivative is taken as 0.
-            if j != nyquist {
-                momentum_sum += k * p;
-            }
-            gradient_sum += k * k * p;
-            if k.abs() > 0.8 * k_max {
-                tail_sum += p;
-            }
-        }
-        // Parseval with ψ̂ = Fψ/N: ∫|ψ|² dx = dx·N·Σ|ψ̂_k|² = L·Σ|ψ̂_k|².
-        let length = self.grid.length;
-        let mass = length * mass_sum;
-        let momentum = length * momentum_sum;
-        let quartic: f64 = self
-            .physical
-            .iter()
-            .map(|p| p.norm_sqr().powi(2))
-            .sum::<f64>()
-            * dx;
-        let kinetic = 0.5 * self.params.beta * length * gradient_sum;
-        let potential = 0.5 * self.params.gamma * quartic;
-        let hamiltonian = kinetic - potential;
-        let (mut shannon, mut sum_p2, mut peak) = (0.0, 0.0, 0.0f64);
-        for psi in &self.physical {
-            let rho = psi.norm_sqr() / mass.max(f64::MIN_POSITIVE);
-            if rho > 0.0 {
-                shannon -= rho * rho.ln() * dx;
-            }
-            sum_p2 += rho * rho * dx;
-            peak = peak.max(psi.norm());
-        }
-        let exact_error = scenarios::has_exact(self.params.case).then(|| {
-            let t = self.stats.t;
-            let (mut diff, mut norm) = (0.0, 0.0);
-            for (psi, &x) in self.physical.iter().zip(&self.grid.x) {
-                let e = scenarios::exact(&self.params, x, t).unwrap_or_default();
-                diff += (psi - e).norm_sqr();
-                norm += e.norm_sqr();
-            }
-            (diff / norm.max(f64::MIN_POSITIVE)).sqrt()
-        });
-        let i = &self.initial;
-        let rel =
-            |now: f64, then: f64, scale: f64| (now - then).abs() / scale.max(f64::MIN_POSITIVE);
-        let is_initial = self.stats.accepted == 0 && self.stats.t == 0.0 && i.mass == 0.0;
-        let (m0, p0, h0) = if is_initial {
-            (mass, momentum, hamiltonian)
-        } else {
-            (i.mass, i.momentum, i.hamiltonian)
-        };
-        NlseDiagnostics {
-            t: self.stats.t,
-            mass,
-            momentum,
-            hamiltonian,
-            mass_drift: rel(mass, m0, m0.abs()),
-            momentum_drift: rel(momentum, p0, p0.abs().max(m0.abs() * 1e-3)),
-            hamiltonian_drift: rel(
-                hamiltonian,
-                h0,
-                h0.abs().max((kinetic.abs() + potential.abs()) * 1e-3),
-            ),
+        let sums = spectral_and_physical_sums(&self.grid, &self.psi_hat, &self.physical);
+        let exact_error = exact_error(&self.params, &self.grid, &self.physical, self.stats.t);
+        let is_initial =
+            self.stats.accepted == 0 && self.stats.t == 0.0 && self.initial.mass == 0.0;
+        NlseDiagnostics::from_sums(
+            &self.params,
+            self.grid.n,
+            self.grid.length,
+            self.stats.t,
+            &sums,
             exact_error,
-            spectral_tail: tail_sum / mass_sum.max(f64::MIN_POSITIVE),
-            shannon_entropy: shannon,
-            renyi2_entropy: -sum_p2.ln(),
-            tsallis2_entropy: 1.0 - sum_p2,
-            peak,
-        }
+            (!is_initial).then_some(&self.initial),
+        )
     }
 
     /// Position of the intensity peak inside `[lo, hi)` by the |ψ|²-weighted mean over the

@@ -123,6 +123,11 @@ impl NlseMethod {
         }
     }
 
+    /// Whether the GPU path has this method (DOP853's two-estimator error norm is CPU-only).
+    pub fn runs_on_gpu(self) -> bool {
+        self != NlseMethod::Dop853Ip
+    }
+
     /// Whether the method has an error estimate (and so can be adaptive).
     pub fn is_adaptive(self) -> bool {
         matches!(
@@ -301,6 +306,31 @@ impl NlseParams {
         }
     }
 
+    /// Whether going from `old` to these parameters defines a different initial state
+    /// (scenario, grid, scenario parameters): a restart, not a continuation.
+    pub fn needs_restart_from(&self, old: &NlseParams) -> bool {
+        self.case != old.case
+            || self.n != old.n
+            || scenarios::domain_length(self) != scenarios::domain_length(old)
+            || self.amplitude != old.amplitude
+            || self.velocity != old.velocity
+            || self.amplitude2 != old.amplitude2
+            || self.separation != old.separation
+            || self.breather_a != old.breather_a
+            || self.background != old.background
+            || self.noise != old.noise
+            || self.seed != old.seed
+    }
+
+    /// Whether the equation itself (L or N) differs from `old`'s: its conserved quantities
+    /// change, so drifts are measured from the state at the change.
+    pub fn equation_differs_from(&self, old: &NlseParams) -> bool {
+        self.beta != old.beta
+            || self.gamma != old.gamma
+            || self.dealias != old.dealias
+            || self.filter_rate != old.filter_rate
+    }
+
     /// Checks every field's range; the message names the field and the allowed range.
     pub fn validate(&self) -> Result<(), String> {
         fn finite_in(name: &str, v: f64, lo: f64, hi: f64) -> Result<(), String> {
@@ -392,4 +422,76 @@ pub struct NlseDiagnostics {
     pub tsallis2_entropy: f64,
     /// max |ψ|.
     pub peak: f64,
+}
+
+/// The sums every diagnostic is computed from, over the spectrum ψ̂ (in FFT order, ψ̂ = Fψ/N)
+/// and over ψ on the grid. The f64 CPU path and the f32 GPU reductions fill the same sums,
+/// so both report through [`NlseDiagnostics::from_sums`].
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct DiagnosticSums {
+    /// Σ|ψ̂_k|².
+    pub spectral_mass: f64,
+    /// Σ k|ψ̂_k|² without the Nyquist mode (it has no sign; its first derivative is taken as 0).
+    pub spectral_momentum: f64,
+    /// Σ k²|ψ̂_k|².
+    pub spectral_gradient: f64,
+    /// Σ |ψ̂_k|² over |k| > 0.8 k_max.
+    pub spectral_tail: f64,
+    /// Σ_j |ψ_j|⁴.
+    pub quartic: f64,
+    /// Σ_j q_j ln q_j with q_j = |ψ_j|² (0 ln 0 = 0).
+    pub q_log_q: f64,
+    /// max_j |ψ_j|².
+    pub max_intensity: f64,
+}
+
+impl NlseDiagnostics {
+    /// The diagnostics of `params` on a grid of `n` points and length `length` from `sums`,
+    /// drifts relative to `initial` (None: this is the initial state).
+    pub fn from_sums(
+        params: &NlseParams,
+        n: usize,
+        length: f64,
+        t: f64,
+        sums: &DiagnosticSums,
+        exact_error: Option<f64>,
+        initial: Option<&NlseDiagnostics>,
+    ) -> Self {
+        let dx = length / n as f64;
+        // Parseval with ψ̂ = Fψ/N: ∫|ψ|² dx = dx·N·Σ|ψ̂_k|² = L·Σ|ψ̂_k|².
+        let mass = length * sums.spectral_mass;
+        let momentum = length * sums.spectral_momentum;
+        let kinetic = 0.5 * params.beta * length * sums.spectral_gradient;
+        let potential = 0.5 * params.gamma * sums.quartic * dx;
+        let hamiltonian = kinetic - potential;
+        // With ρ = q/M: −∫ρ ln ρ = −(dx/M)·Σ q ln q + ln M·(dx/M)·Σq, and dx·Σq = M.
+        let m = mass.max(f64::MIN_POSITIVE);
+        let shannon = -(dx / m) * sums.q_log_q + m.ln();
+        let sum_rho2 = dx * sums.quartic / (m * m);
+        let (m0, p0, h0) = match initial {
+            Some(i) => (i.mass, i.momentum, i.hamiltonian),
+            None => (mass, momentum, hamiltonian),
+        };
+        let rel =
+            |now: f64, then: f64, scale: f64| (now - then).abs() / scale.max(f64::MIN_POSITIVE);
+        Self {
+            t,
+            mass,
+            momentum,
+            hamiltonian,
+            mass_drift: rel(mass, m0, m0.abs()),
+            momentum_drift: rel(momentum, p0, p0.abs().max(m0.abs() * 1e-3)),
+            hamiltonian_drift: rel(
+                hamiltonian,
+                h0,
+                h0.abs().max((kinetic.abs() + potential.abs()) * 1e-3),
+            ),
+            exact_error,
+            spectral_tail: sums.spectral_tail / sums.spectral_mass.max(f64::MIN_POSITIVE),
+            shannon_entropy: shannon,
+            renyi2_entropy: -sum_rho2.ln(),
+            tsallis2_entropy: 1.0 - sum_rho2,
+            peak: sums.max_intensity.sqrt(),
+        }
+    }
 }
