@@ -147,9 +147,9 @@ fn is_finite(x: f32) -> bool {
     return (bitcast<u32>(x) & 0x7f800000u) != 0x7f800000u;
 }
 
-fn infinity() -> f32 {
-    return bitcast<f32>(0x7f800000u);
-}
+// The error recorded for a step whose result is not finite: the largest f32 (WGSL has no
+// infinity literal, and Tint rejects one made by a constant bitcast). The CPU reads it as ∞.
+const NOT_FINITE_ERROR: f32 = 0x1.fffffep+127f;
 
 // (sin θ, cos θ) to about 1 ulp for |θ| up to ~1e5 (propagator phases reach k²h/2 ≈ 1e3):
 // WGSL only promises an absolute error of 2^-11 for sin/cos on [−π, π], and nothing outside.
@@ -455,7 +455,7 @@ fn ip_control(@builtin(local_invocation_id) local_id: vec3<u32>) {
         err = sqrt(total.x) / scale;
     }
     if (!finite) {
-        err = infinity();
+        err = NOT_FINITE_ERROR;
     }
     var accept = finite;
     var h_next = control.h;

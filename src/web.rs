@@ -1,6 +1,6 @@
 //! The browser entry point and the JS API (`window.stepscope` in index.html wraps this):
 //! `load(link)`, `diagnostics()`, `set(key, value)`, `step(n)`, `run_until(t)`, `play()`,
-//! `pause()`, `view(name)`, `backend()`, `link()`.
+//! `pause()`, `view(name)`, `compute(name)`, `backend()`, `link()`.
 
 use wasm_bindgen::prelude::*;
 
@@ -92,6 +92,22 @@ impl WebHandle {
     /// Switches the state view: `state`, `waterfall` or `spectrum`; throws on other names.
     pub fn view(&self, name: &str) -> Result<(), JsValue> {
         self.with_app(|app| app.set_view(name))?
+            .map_err(|e| JsValue::from_str(&e))
+    }
+
+    /// Where the NLSE is computed: `cpu` (f64) or `gpu` (f32, WebGPU); the state is handed
+    /// over. Throws the reason when the GPU path is unavailable (the run stays on the CPU).
+    pub fn compute(&self, name: &str) -> Result<(), JsValue> {
+        let on_gpu = match name {
+            "gpu" => true,
+            "cpu" => false,
+            other => {
+                return Err(JsValue::from_str(&format!(
+                    "unknown compute '{other}' (known: cpu, gpu)"
+                )));
+            }
+        };
+        self.with_app(|app| app.set_compute(on_gpu))?
             .map_err(|e| JsValue::from_str(&e))
     }
 

@@ -134,3 +134,60 @@ fn a_diverging_run_pauses_with_a_message() {
             .is_some_and(f64::is_finite)
     );
 }
+
+#[test]
+fn without_a_gpu_the_gpu_choice_is_refused_with_its_reason() {
+    let mut h = harness(Some("?s=nlse&case=soliton&solver=rk4ip&dt=0.01"));
+    h.get_by_label("Step").click();
+    h.run_steps(2);
+    let err = h.state_mut().set_compute(true).expect_err("no GPU here");
+    assert!(err.contains("No GPU compute"), "{err}");
+    let d = diagnostics(&h);
+    assert_eq!(d["compute"], "cpu-f64");
+    assert_eq!(d["accepted"], 1, "the CPU run is untouched");
+}
+
+#[path = "common/mod.rs"]
+mod common;
+
+#[test]
+fn the_gpu_switch_hands_the_run_over_and_back() {
+    let Some(ctx) = common::gpu_context() else {
+        return;
+    };
+    let mut h = harness(Some(
+        "?s=nlse&case=soliton&solver=erk43ip&rtol=1e-5&atol=1e-9",
+    ));
+    h.state_mut().set_gpu(Some(ctx));
+    h.run_steps(1);
+    h.get_by_label("GPU f32").click();
+    h.run_steps(2);
+    let d = diagnostics(&h);
+    assert_eq!(d["compute"], "gpu-f32");
+    h.state_mut().run_until(2.0).expect("GPU run accepted");
+    // Frames record submissions and take readbacks until t = 2.
+    for _ in 0..2000 {
+        h.run_steps(1);
+        let d = diagnostics(&h);
+        if d["t"].as_f64() == Some(2.0) && d["busy"] == false {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    let d = diagnostics(&h);
+    assert_eq!(d["t"].as_f64(), Some(2.0), "{d}");
+    let exact = d["diagnostics"]["exact_error"].as_f64().unwrap_or(1.0);
+    assert!(exact < 2e-5, "GPU soliton error {exact:e}");
+    // The f32 notice is on screen while the GPU computes.
+    assert!(h.get_all_by_label_contains("single precision").count() >= 1);
+    // Choosing DOP853-IP (CPU only) moves the run back to the CPU with a notice.
+    h.get_by_label("Solver").click();
+    h.run_steps(2);
+    h.get_by_label("DOP853-IP").click();
+    h.run_steps(3);
+    let d = diagnostics(&h);
+    assert_eq!(d["compute"], "cpu-f64");
+    assert_eq!(d["solver"], "dop853ip");
+    assert_eq!(d["t"].as_f64(), Some(2.0), "continues from the GPU's state");
+    assert!(d["notice"].as_str().unwrap_or("").contains("CPU only"));
+}

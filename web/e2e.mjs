@@ -73,6 +73,33 @@ try {
   check(d.diagnostics.mass_drift < 1e-10, "mass drift < 1e-10");
   check(d.accepted > 10 && d.nfe >= 12 * d.accepted, "step statistics are reported");
 
+  // 1b. The same kind of run computed on the GPU (WGSL on the WebGPU device, f32), the
+  // controller on the GPU, diagnostics reduced there and read back asynchronously.
+  const gpuLink = "?v=1&s=nlse&case=soliton&n=512&solver=erk43ip&rtol=1e-5&atol=1e-9";
+  await page.evaluate((l) => window.stepscope.load(l), gpuLink);
+  await page.evaluate(() => window.stepscope.runUntil(5));
+  const cpuRef = await page.evaluate(() => window.stepscope.diagnostics());
+  await page.evaluate((l) => window.stepscope.load(l), gpuLink);
+  await page.evaluate(() => window.stepscope.compute("gpu"));
+  d = await page.evaluate(() => window.stepscope.diagnostics());
+  // WebGPU hides adapter names from wgpu; the page's own adapter info names SwiftShader.
+  const info = await page.evaluate(async () => { const a = await navigator.gpu.requestAdapter(); return `${a.info.vendor} ${a.info.architecture}`; });
+  console.log(`GPU compute device: ${d.gpu_adapter}; navigator.gpu adapter: ${info}`);
+  check(d.compute === "gpu-f32" && /BrowserWebGpu/.test(d.gpu_adapter ?? "") && /swiftshader/i.test(info), `the GPU path computes on the WebGPU (SwiftShader) adapter (${d.compute})`);
+  await page.evaluate(() => window.stepscope.runUntil(5));
+  await page.waitForFunction(() => { const x = window.stepscope.diagnostics(); return x.t >= 5 && !x.busy; }, null, { timeout: 120000 });
+  d = await page.evaluate(() => window.stepscope.diagnostics());
+  console.log(`GPU soliton to t=5: error vs exact ${d.diagnostics.exact_error.toExponential(3)}, mass drift ${d.diagnostics.mass_drift.toExponential(3)}, accepted ${d.accepted}, rejected ${d.rejected}, h ${d.h.toExponential(3)}`);
+  check(d.t === 5 && d.compute === "gpu-f32", "the GPU run reached t = 5 exactly");
+  const relErr = Math.abs(d.diagnostics.exact_error - cpuRef.diagnostics.exact_error) / cpuRef.diagnostics.exact_error;
+  console.log(`  same link on the CPU (f64): error vs exact ${cpuRef.diagnostics.exact_error.toExponential(3)}, accepted ${cpuRef.accepted}`);
+  check(d.diagnostics.exact_error < 1e-4 && relErr < 0.1, `GPU error against the exact soliton within 10 % of the CPU's at the same tolerance (${(100 * relErr).toFixed(1)} %)`);
+  check(d.diagnostics.mass_drift < 1e-5, "GPU mass drift < 1e-5 (f32 reductions)");
+  check(Math.abs(d.accepted - cpuRef.accepted) <= 2, `the GPU controller took ${d.accepted} steps, the CPU's ${cpuRef.accepted}`);
+  await page.evaluate(() => window.stepscope.compute("cpu"));
+  d = await page.evaluate(() => window.stepscope.diagnostics());
+  check(d.compute === "cpu-f64" && d.t === 5, "hand-over back to the CPU keeps the state");
+
   // 2. Load another link, single steps, parameter changes.
   await page.evaluate(() => window.stepscope.load("?s=nlse&case=breather&solver=rk4ip&dt=0.01"));
   await page.evaluate(() => window.stepscope.step(10));
@@ -123,6 +150,10 @@ try {
   await gl.page.evaluate(() => window.stepscope.step(5));
   const glD = await gl.page.evaluate(() => window.stepscope.diagnostics());
   check(glD.case === "mi" && glD.accepted === 5, "and runs the scenario on the CPU path");
+  const noGpu = await gl.page.evaluate(() => { try { window.stepscope.compute("gpu"); return null; } catch (e) { return String(e); } });
+  check(noGpu && /WebGPU/.test(noGpu), `asking for GPU compute without WebGPU is refused with a reason: ${noGpu}`);
+  const glAfter = await gl.page.evaluate(() => window.stepscope.diagnostics());
+  check(glAfter.compute === "cpu-f64" && glAfter.accepted === 5, "and the CPU run continues untouched");
   await gl.browser.close();
 } catch (e) {
   console.error(e);

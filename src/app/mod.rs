@@ -1,15 +1,18 @@
 //! Everything egui: the eframe application, its panels and views. No numerics here: the UI
 //! edits [`crate::scenario::Scenario`] parameters and reads diagnostics.
 
+mod compute;
 mod panels;
 mod views;
+
+pub use compute::{F32_NOTICE, NlseRun};
 
 use web_time::Instant;
 
 use crate::core::stats::Outcome;
+use crate::gpu::GpuContext;
 use crate::scenario::Scenario;
 use crate::sims::nlse::NlseParams;
-use crate::sims::nlse::cpu::NlseCpu;
 
 /// Storage key of the last scenario (localStorage on the web, a file on the desktop).
 const STORAGE_KEY: &str = "stepscope.scenario";
@@ -28,7 +31,16 @@ pub enum Notice {
 
 /// The playground application.
 pub struct StepscopeApp {
-    sim: NlseCpu,
+    sim: NlseRun,
+    /// The device eframe renders with, when it can compute (WebGPU, Vulkan, Metal, DX12;
+    /// not WebGL).
+    gpu: Option<GpuContext>,
+    /// Why there is no GPU compute, for the UI.
+    gpu_unavailable: String,
+    /// How far the GPU path has been asked to go (its readbacks lag a frame or two behind).
+    gpu_target: f64,
+    /// An end time asked for through the JS API's run_until on the GPU path.
+    run_target: Option<f64>,
     /// Parameters as edited in the panel (applied when they change).
     draft: NlseParams,
     running: bool,
@@ -66,12 +78,16 @@ impl StepscopeApp {
             scenario = stored.and_then(|q| Scenario::from_link(&q).ok());
         }
         let Scenario::Nlse(params) = scenario.unwrap_or_default();
-        let sim = NlseCpu::new(params.clone())
-            .or_else(|_| NlseCpu::new(NlseParams::default()))
+        let sim = NlseRun::cpu(params.clone())
+            .or_else(|_| NlseRun::cpu(NlseParams::default()))
             .expect("the default scenario is valid");
         Self {
             draft: sim.params().clone(),
             sim,
+            gpu: None,
+            gpu_unavailable: "no GPU device was handed to this app".to_owned(),
+            gpu_target: 0.0,
+            run_target: None,
             running: false,
             speed: 1.0,
             last_frame: None,
@@ -108,7 +124,99 @@ impl StepscopeApp {
         };
         let mut app = Self::new(initial_link, stored, backend);
         app.egui_ctx = Some(cc.egui_ctx.clone());
+        match &cc.wgpu_render_state {
+            Some(rs) if rs.adapter.get_info().backend == eframe::wgpu::Backend::Gl => {
+                app.gpu_unavailable = "this browser has no WebGPU (rendering falls back to \
+                    WebGL, which has no compute shaders): the CPU computes"
+                    .to_owned();
+            }
+            Some(rs) => app.gpu = Some(GpuContext::from_render_state(rs)),
+            None => {}
+        }
         app
+    }
+
+    /// Gives the app a device to compute on (the kittest harness and the desktop's tests).
+    pub fn set_gpu(&mut self, ctx: Option<GpuContext>) {
+        self.gpu = ctx;
+    }
+
+    /// Whether the GPU computes the run.
+    pub fn computes_on_gpu(&self) -> bool {
+        self.sim.is_gpu()
+    }
+
+    /// Why the GPU path is unavailable (None when it is available).
+    pub fn gpu_unavailable(&self) -> Option<&str> {
+        self.gpu.is_none().then_some(self.gpu_unavailable.as_str())
+    }
+
+    /// Switches the computing path, handing the current state over. Asking for the GPU
+    /// where there is none, or for a method it lacks, keeps the CPU with a notice.
+    pub fn set_compute(&mut self, on_gpu: bool) -> Result<(), String> {
+        if on_gpu == self.sim.is_gpu() {
+            return Ok(());
+        }
+        if !on_gpu {
+            let run = self.take_run();
+            self.sim = run.into_cpu();
+            self.notice = Some(Notice::Info(
+                "Computing on the CPU in f64, continuing from the GPU's last state.".to_owned(),
+            ));
+            return Ok(());
+        }
+        let Some(ctx) = self.gpu.clone() else {
+            let msg = format!("No GPU compute: {}.", self.gpu_unavailable);
+            self.notice = Some(Notice::Error(msg.clone()));
+            return Err(msg);
+        };
+        let method = self.sim.params().method;
+        if !method.runs_on_gpu() {
+            let msg = format!(
+                "{} runs on the CPU only; pick another solver for the GPU.",
+                method.label()
+            );
+            self.notice = Some(Notice::Error(msg.clone()));
+            return Err(msg);
+        }
+        let run = self.take_run();
+        match run.into_gpu(&ctx) {
+            Ok(run) => {
+                self.sim = run;
+                self.gpu_target = self.sim.stats().t;
+                self.notice = Some(Notice::Info(F32_NOTICE.to_owned()));
+                Ok(())
+            }
+            Err((run, e)) => {
+                self.sim = run;
+                let msg = format!("The GPU path could not start: {e}. Still on the CPU.");
+                self.notice = Some(Notice::Error(msg.clone()));
+                Err(msg)
+            }
+        }
+    }
+
+    /// Moves the run out (for a hand-over), leaving a small placeholder.
+    fn take_run(&mut self) -> NlseRun {
+        let placeholder = NlseRun::cpu(NlseParams {
+            n: 256,
+            ..NlseParams::default()
+        })
+        .expect("the placeholder scenario is valid");
+        std::mem::replace(&mut self.sim, placeholder)
+    }
+
+    /// The GPU failed mid-run (device lost, readback failed): the CPU takes over from the
+    /// last state read back, and says so.
+    fn fall_back_to_cpu(&mut self, why: &str) {
+        let run = self.take_run();
+        self.sim = run.into_cpu();
+        self.gpu = None;
+        self.gpu_unavailable = format!("the GPU failed ({why})");
+        self.notice = Some(Notice::Error(format!(
+            "The GPU stopped working ({why}); the CPU continues from t = {:.6}.",
+            self.sim.stats().t
+        )));
     }
 
     /// The current scenario.
@@ -118,14 +226,21 @@ impl StepscopeApp {
 
     /// Loads a link; on error the current run is kept and the error returned (and shown).
     pub fn load_link(&mut self, link: &str) -> Result<(), String> {
+        let on_gpu = self.sim.is_gpu();
+        let gpu = self.gpu.clone();
         let result = Scenario::from_link(link)
             .map_err(|e| e.to_string())
-            .and_then(|Scenario::Nlse(p)| NlseCpu::new(p));
+            .and_then(|Scenario::Nlse(p)| match gpu {
+                Some(ctx) if on_gpu && p.method.runs_on_gpu() => NlseRun::gpu(&ctx, p),
+                _ => NlseRun::cpu(p),
+            });
         match result {
             Ok(sim) => {
                 self.sim = sim;
                 self.draft = self.sim.params().clone();
                 self.notice = None;
+                self.gpu_target = 0.0;
+                self.run_target = None;
                 Ok(())
             }
             Err(e) => {
@@ -168,6 +283,20 @@ impl StepscopeApp {
         if self.draft == *self.sim.params() {
             return;
         }
+        if self.sim.is_gpu() && !self.draft.method.runs_on_gpu() {
+            let run = self.take_run();
+            self.sim = run.into_cpu();
+            let method = self.draft.method.label();
+            let result = self.sim.set_params(self.draft.clone());
+            self.notice = Some(match result {
+                Ok(_) => Notice::Info(format!(
+                    "{method} runs on the CPU only: switched to the CPU (f64), continuing from the GPU's last state."
+                )),
+                Err(e) => Notice::Error(format!("Not applied: {e}")),
+            });
+            self.draft = self.sim.params().clone();
+            return;
+        }
         match self.sim.set_params(self.draft.clone()) {
             Ok(_) => self.notice = None,
             Err(e) => {
@@ -189,7 +318,19 @@ impl StepscopeApp {
 
     /// Runs the simulation up to time `t` (JS API), within a step budget.
     pub fn run_until(&mut self, t: f64) -> Result<(), String> {
-        let outcome = self.sim.advance(t, 50_000_000);
+        if !t.is_finite() {
+            return Err(format!("end time must be finite, got {t}"));
+        }
+        if self.sim.is_gpu() {
+            // The GPU computes asynchronously: frames advance towards t (poll diagnostics).
+            self.run_target = Some(t);
+            self.request_repaint();
+            return Ok(());
+        }
+        let NlseRun::Cpu(cpu) = &mut self.sim else {
+            unreachable!("checked above");
+        };
+        let outcome = cpu.advance(t, 50_000_000);
         self.report(&outcome);
         match outcome.message() {
             Some(m) => Err(m),
@@ -227,9 +368,11 @@ impl StepscopeApp {
 
     /// Restarts the current scenario from t = 0.
     pub fn reset(&mut self) {
-        if let Ok(sim) = NlseCpu::new(self.sim.params().clone()) {
+        if let Ok(sim) = self.sim.restarted() {
             self.sim = sim;
         }
+        self.gpu_target = 0.0;
+        self.run_target = None;
         self.notice = None;
     }
 
@@ -255,7 +398,11 @@ impl StepscopeApp {
             "nfe": stats.nfe,
             "running": self.running,
             "backend": self.backend,
-            "compute": "cpu-f64",
+            "compute": if self.sim.is_gpu() { "gpu-f32" } else { "cpu-f64" },
+            "gpu_available": self.gpu.is_some(),
+            "gpu_adapter": self.gpu.as_ref().map(|g| g.describe()),
+            "busy": self.sim.busy(),
+            "outcome": self.sim.outcome().message(),
             "notice": match &self.notice { Some(Notice::Error(e)) | Some(Notice::Info(e)) => Some(e.clone()), None => None },
             "diagnostics": self.sim.diagnostics(),
             "link": self.scenario().to_query(),
@@ -274,24 +421,46 @@ impl StepscopeApp {
             .unwrap_or(0.0)
             .min(0.1);
         self.last_frame = Some(now);
-        if !self.running || wall_dt <= 0.0 {
+        let t = self.sim.stats().t;
+        if self
+            .run_target
+            .is_some_and(|r| t >= r || !self.sim.outcome().is_ok())
+        {
+            self.run_target = None;
+        }
+        if !self.running && self.run_target.is_none() {
+            if let Err(e) = self.sim.poll() {
+                self.fall_back_to_cpu(&e);
+            }
             return;
         }
-        let target = self.sim.stats().t + self.speed * wall_dt;
-        let accepted_before = self.sim.stats().accepted;
-        let start = Instant::now();
-        // Whole steps only, never shortened to meet the frame: the step sequence of a run is
-        // then the same at any frame rate, so a link reproduces it exactly.
-        while self.sim.stats().t < target {
-            let outcome = self.sim.step_recording();
-            if self.report(&outcome) || start.elapsed().as_secs_f64() > FRAME_COMPUTE_BUDGET_S {
-                break;
+        let mut target = if self.running && wall_dt > 0.0 {
+            if self.sim.is_gpu() {
+                // Readbacks lag: pace from what was asked for, at most a second ahead.
+                let base = self.gpu_target.max(t);
+                (base + self.speed * wall_dt).min(t + self.speed)
+            } else {
+                t + self.speed * wall_dt
             }
+        } else {
+            t
+        };
+        if let Some(r) = self.run_target {
+            target = target.max(r);
         }
-        self.sim.refresh();
-        let steps = (self.sim.stats().accepted - accepted_before) as f64;
-        let rate = steps / wall_dt;
-        self.steps_per_second = 0.9 * self.steps_per_second + 0.1 * rate;
+        self.gpu_target = target;
+        let accepted_before = self.sim.stats().accepted;
+        match self.sim.advance_frame(target, FRAME_COMPUTE_BUDGET_S) {
+            Ok(outcome) => {
+                self.report(&outcome);
+            }
+            Err(e) => self.fall_back_to_cpu(&e),
+        }
+        let steps = self.sim.stats().accepted.saturating_sub(accepted_before) as f64;
+        if wall_dt > 0.0 {
+            let rate = steps / wall_dt;
+            self.steps_per_second = 0.9 * self.steps_per_second + 0.1 * rate;
+        }
     }
 
     fn handle_keys(&mut self, ctx: &egui::Context) {
@@ -330,7 +499,7 @@ impl StepscopeApp {
                 egui::ScrollArea::vertical().show(ui, |ui| panels::controls(self, ui));
             });
         egui::CentralPanel::default().show(ui, |ui| views::central(self, ui));
-        if self.running {
+        if self.running || self.run_target.is_some() || self.sim.busy() {
             ctx.request_repaint();
         }
     }

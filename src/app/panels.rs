@@ -30,6 +30,8 @@ pub(super) fn controls(app: &mut StepscopeApp, ui: &mut egui::Ui) {
         );
     });
 
+    compute_selector(app, ui);
+
     let draft = &mut app.draft;
     egui::ComboBox::from_label("Scenario")
         .selected_text(draft.case.label())
@@ -279,11 +281,51 @@ pub(super) fn controls(app: &mut StepscopeApp, ui: &mut egui::Ui) {
             .small()
             .weak(),
     );
-    ui.label(
-        egui::RichText::new("Compute: CPU, f64 (this build's NLSE solvers)")
-            .small()
-            .weak(),
-    );
+    let compute = if app.computes_on_gpu() {
+        "Compute: GPU, f32 (WGSL compute shaders on the device above)"
+    } else {
+        "Compute: CPU, f64 (the reference)"
+    };
+    ui.label(egui::RichText::new(compute).small().weak());
+}
+
+/// CPU (f64) or GPU (f32): switching hands the state over; the GPU choice is disabled, with
+/// the reason, where there is no compute-capable device.
+fn compute_selector(app: &mut StepscopeApp, ui: &mut egui::Ui) {
+    let on_gpu = app.computes_on_gpu();
+    let unavailable = app.gpu_unavailable().map(str::to_owned);
+    let mut choice = on_gpu;
+    ui.horizontal(|ui| {
+        ui.label("Compute:")
+            .on_hover_text("Where the NLSE is integrated. Switching continues the run.");
+        ui.selectable_value(&mut choice, false, "CPU f64")
+            .on_hover_text("The f64 reference implementation (rustfft).");
+        let gpu = ui
+            .add_enabled(
+                unavailable.is_none(),
+                egui::Button::selectable(choice, "GPU f32"),
+            )
+            .on_hover_text(super::F32_NOTICE);
+        if let Some(why) = &unavailable {
+            gpu.clone()
+                .on_disabled_hover_text(format!("Unavailable: {why}."));
+        }
+        if gpu.clicked() {
+            choice = true;
+        }
+    });
+    if choice != on_gpu {
+        // Errors are shown through the notice.
+        let _ = app.set_compute(choice);
+    }
+    if app.computes_on_gpu() {
+        ui.label(
+            egui::RichText::new("single precision: rtol ≥ 1e-6, drifts ≥ 1e-7")
+                .small()
+                .color(egui::Color32::from_rgb(230, 180, 80)),
+        )
+        .on_hover_text(super::F32_NOTICE);
+    }
 }
 
 /// The full link of the running page (web) or the query alone (desktop, which accepts it as

@@ -14,6 +14,10 @@
 //! quantities drift at the 1e-7 … 1e-5 level instead of 1e-13.
 
 use std::collections::VecDeque;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+
+use web_time::Instant;
 
 use bytemuck::{Pod, Zeroable};
 use rustfft::num_complex::Complex64;
@@ -32,6 +36,10 @@ use crate::gpu::{GpuContext, GpuError, entry, round_keeping_modulus, wgpu};
 pub const WORKGROUP_SIZE: u32 = 256;
 /// Largest tableau. Keep in sync with `nlse_step.wgsl` `MAX_STAGES`.
 pub const MAX_STAGES: usize = 8;
+/// The smallest relative tolerance the GPU path uses: below it f32 round-off in the error
+/// estimate (~1e-7 relative) makes the controller chase noise. Smaller requests are raised
+/// to it, and the UI says so.
+pub const GPU_MIN_RTOL: f64 = 1e-6;
 /// Attempts the step log holds between two readbacks (older ones are dropped from the plots).
 pub const LOG_CAPACITY: u32 = 1024;
 /// Ticks per unit of time: the GPU keeps time as an integer number of 2^-40.
@@ -312,8 +320,11 @@ enum Plan {
 #[derive(Clone, Copy, Debug)]
 struct Submission {
     serial: u32,
+    /// Time and accepted steps at the start (the checkpoint) and at the end.
     t: f64,
     accepted: u64,
+    t_end: f64,
+    accepted_end: u64,
 }
 
 /// What a method needs on the GPU, or why it cannot run there.
@@ -364,8 +375,17 @@ pub struct NlseGpu {
     reset_serial: u32,
     /// Whether a readback confirmed that the FSAL first stage on the GPU is valid.
     fsal_confirmed: bool,
-    /// The split-step methods' recent submissions (time and steps at their start).
+    /// The split-step methods' recent submissions (time and steps at their start and end).
     submissions: VecDeque<Submission>,
+    /// Where the split-step schedule stands (ahead of `stats`, which describe the state
+    /// read back last): time and accepted steps after the last recorded step.
+    scheduled: (f64, u64),
+    /// The last step of the split-step schedule (dt, or shorter to land on an end time).
+    split_h_last: f64,
+    /// Submissions the GPU has not finished yet (decremented by the queue's callback).
+    submissions_in_flight: Arc<AtomicU32>,
+    /// Wall time of the last finished submission, as f64 bits (0: none yet).
+    last_submission_seconds: Arc<AtomicU64>,
     /// The end time of the last submission.
     t_end: f64,
     /// Attempts already taken from the step log.
@@ -517,8 +537,12 @@ impl NlseGpu {
             reset_serial: 0,
             fsal_confirmed: false,
             submissions: VecDeque::new(),
+            scheduled: (stats.t, stats.accepted),
             seen_attempts: 0,
             t_end: stats.t,
+            submissions_in_flight: Arc::new(AtomicU32::new(0)),
+            last_submission_seconds: Arc::new(AtomicU64::new(0)),
+            split_h_last: stats.h_last,
             stats: RunStats {
                 h: if stats.h > 0.0 { stats.h } else { params.dt },
                 last_error: f64::NAN,
@@ -590,7 +614,7 @@ impl NlseGpu {
             partial_count: (n as u32).div_ceil(WORKGROUP_SIZE),
             log_capacity: LOG_CAPACITY,
             error_order: tableau.map_or(p.method.order(), |t| t.error_order) as f32,
-            rtol: p.rtol as f32,
+            rtol: p.rtol.max(GPU_MIN_RTOL) as f32,
             // The CPU's GlobalRelativeL2 scale is (atol/√N)·√N + rtol·max‖u‖ (cpu.rs).
             atol: p.atol as f32,
             safety: limits.safety as f32,
@@ -980,6 +1004,7 @@ impl NlseGpu {
                 label: Some("nlse steps"),
             });
         let groups = (self.grid.n as u32).div_ceil(WORKGROUP_SIZE);
+        let is_split = matches!(self.plan, Plan::Split { .. });
         {
             let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
                 label: Some("nlse steps"),
@@ -997,18 +1022,26 @@ impl NlseGpu {
                     }
                 }
             }
-            self.kernel(
-                &mut pass,
-                &self.kernels.diag_spectral,
-                DISPATCH_PLAIN,
-                groups,
-            );
-            self.kernel(
-                &mut pass,
-                &self.kernels.diag_reduce,
-                DISPATCH_DIAG_SPECTRAL,
-                1,
-            );
+            if !self.readback.in_flight() || is_split {
+                // Σ|ψ̂|² is also the split-step methods' divergence guard.
+                self.kernel(
+                    &mut pass,
+                    &self.kernels.diag_spectral,
+                    DISPATCH_PLAIN,
+                    groups,
+                );
+                self.kernel(
+                    &mut pass,
+                    &self.kernels.diag_reduce,
+                    DISPATCH_DIAG_SPECTRAL,
+                    1,
+                );
+            }
+        }
+        if self.readback.in_flight() {
+            // Nobody would read the diagnostics of this submission: skip them.
+            self.submit(ctx, encoder);
+            return;
         }
         // ψ = F⁻¹ψ̂ for the physical sums, in `work` (free between steps).
         encoder.copy_buffer_to_buffer(&self.u, 0, &self.work, 0, self.grid.n as u64 * 8);
@@ -1038,10 +1071,35 @@ impl NlseGpu {
                 (&self.u, 0, self.grid.n as u64 * 8),
             ],
         );
-        ctx.queue.submit([encoder.finish()]);
+        self.submit(ctx, encoder);
         if requested {
             self.readback.submitted();
         }
+    }
+
+    /// Submits, counting the submission until the queue reports it done.
+    fn submit(&self, ctx: &GpuContext, encoder: wgpu::CommandEncoder) {
+        ctx.queue.submit([encoder.finish()]);
+        self.submissions_in_flight.fetch_add(1, Ordering::AcqRel);
+        let in_flight = Arc::clone(&self.submissions_in_flight);
+        let seconds = Arc::clone(&self.last_submission_seconds);
+        let start = Instant::now();
+        ctx.queue.on_submitted_work_done(move || {
+            in_flight.fetch_sub(1, Ordering::AcqRel);
+            seconds.store(start.elapsed().as_secs_f64().to_bits(), Ordering::Release);
+        });
+    }
+
+    /// Submissions the GPU is still working on.
+    pub fn submissions_in_flight(&self) -> u32 {
+        self.submissions_in_flight.load(Ordering::Acquire)
+    }
+
+    /// Wall time from recording to completion of the last finished submission, once (the
+    /// next call returns None until another submission finishes).
+    pub fn take_submission_seconds(&self) -> Option<f64> {
+        let bits = self.last_submission_seconds.swap(0, Ordering::AcqRel);
+        (bits != 0).then(|| f64::from_bits(bits))
     }
 
     fn kernel(
@@ -1104,18 +1162,11 @@ impl NlseGpu {
             return;
         }
         let groups = (self.grid.n as u32).div_ceil(WORKGROUP_SIZE);
-        self.submissions.push_back(Submission {
-            serial: self.serial,
-            t: self.stats.t,
-            accepted: self.stats.accepted,
-        });
-        while self.submissions.len() > 16 {
-            self.submissions.pop_front();
-        }
         self.kernel(pass, &self.kernels.checkpoint, DISPATCH_PLAIN, groups);
         let dt = self.params.dt;
+        let (t_start, accepted_start) = self.scheduled;
         // The same step sequence as core::integrate::advance.
-        let mut t = self.stats.t;
+        let mut t = t_start;
         let (mut whole, mut last) = (0u32, None);
         while whole + u32::from(last.is_some()) < max_steps {
             let remaining = t_end - t;
@@ -1172,14 +1223,22 @@ impl NlseGpu {
         if let Some(h) = last {
             let set = self.split_set(ctx, 1, h);
             run(self, pass, &set, 1);
-            self.stats.h_last = h;
-        } else if whole > 0 {
-            self.stats.h_last = dt;
         }
         let steps = whole + u32::from(last.is_some());
-        self.stats.accepted += u64::from(steps);
-        self.stats.nfe += u64::from(steps * m);
-        self.stats.t = t;
+        self.scheduled = (t, accepted_start + u64::from(steps));
+        self.submissions.push_back(Submission {
+            serial: self.serial,
+            t: t_start,
+            accepted: accepted_start,
+            t_end: t,
+            accepted_end: self.scheduled.1,
+        });
+        while self.submissions.len() > 16 {
+            self.submissions.pop_front();
+        }
+        if steps > 0 {
+            self.split_h_last = last.unwrap_or(dt);
+        }
     }
 
     /// Takes a readback that has landed (never waits) and updates the CPU-side mirror:
@@ -1223,17 +1282,11 @@ impl NlseGpu {
             self.encode(ctx, t_end, chunk);
             self.wait(ctx)?;
             budget = budget.saturating_sub(u64::from(chunk));
-            let reached = self.outcome == Outcome::Reached
-                || (matches!(self.plan, Plan::Split { .. }) && self.stats.t >= t_end);
-            if !self.outcome.is_ok() || reached {
-                // One more round trip so the diagnostics describe the final state.
-                if reached && matches!(self.plan, Plan::Split { .. }) {
-                    self.encode(ctx, t_end, 0);
-                    self.wait(ctx)?;
-                    if self.outcome.is_ok() {
-                        self.outcome = Outcome::Reached;
-                    }
-                }
+            let is_split = matches!(self.plan, Plan::Split { .. });
+            if is_split && self.outcome.is_ok() && self.stats.t >= t_end {
+                self.outcome = Outcome::Reached;
+            }
+            if self.outcome != Outcome::BudgetExhausted {
                 return Ok(self.outcome.clone());
             }
             if budget == 0 {
@@ -1283,6 +1336,7 @@ impl NlseGpu {
                     if let Some(s) = restored {
                         self.stats.t = s.t;
                         self.stats.accepted = s.accepted;
+                        self.scheduled = (s.t, s.accepted);
                     }
                     self.outcome = Outcome::NonFinite { t: self.stats.t };
                 }
@@ -1312,10 +1366,22 @@ impl NlseGpu {
                 &head,
                 &bytes[layout::CONTROL_LOG_OFFSET as usize..control_len],
             );
-        } else if state_is_good {
-            self.history
-                .step_size
-                .push(self.stats.t, self.stats.h_last.max(1e-18));
+        } else if state_is_good
+            && let Some(s) = self.submissions.iter().find(|s| s.serial == head.serial)
+        {
+            let m = match &self.plan {
+                Plan::Split { weights, .. } => weights.len() as u64,
+                Plan::InteractionPicture { .. } => 0,
+            };
+            self.stats.nfe += (s.accepted_end - self.stats.accepted.min(s.accepted_end)) * m;
+            self.stats.t = s.t_end;
+            self.stats.accepted = s.accepted_end;
+            self.stats.h_last = self.split_h_last;
+            if s.accepted_end > s.accepted {
+                self.history
+                    .step_size
+                    .push(self.stats.t, self.stats.h_last.max(1e-18));
+            }
         }
         if !state_is_good {
             return;
@@ -1367,7 +1433,12 @@ impl NlseGpu {
             let [t_hi, t_lo, h_bits, err_bits] = entries[(a % LOG_CAPACITY) as usize];
             let t = from_ticks(t_hi, t_lo);
             let h = f64::from(f32::from_bits(h_bits));
-            let signed_err = f64::from(f32::from_bits(err_bits));
+            // ±f32::MAX is the shader's mark of a non-finite step.
+            let signed_err = match f32::from_bits(err_bits) {
+                e if e == f32::MAX => f64::INFINITY,
+                e if e == -f32::MAX => f64::NEG_INFINITY,
+                e => f64::from(e),
+            };
             let accepted = signed_err >= 0.0 || signed_err.is_nan();
             if accepted {
                 self.history.step_size.push(t, h);
@@ -1401,7 +1472,11 @@ impl NlseGpu {
         if head.accepted > 0 {
             self.stats.h_last = f64::from(head.h_done);
         }
-        self.stats.last_error = f64::from(head.err);
+        self.stats.last_error = if head.err == f32::MAX {
+            f64::INFINITY
+        } else {
+            f64::from(head.err)
+        };
         self.stats.accepted = u64::from(head.accepted);
         self.stats.rejected = u64::from(head.rejected);
     }
