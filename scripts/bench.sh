@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# Prints every measured figure of the README: the NLSE CPU benchmark, the optimized .wasm
+# Prints every measured figure of the README: the NLSE CPU benchmark, the GPU layer and the
+# NLSE on the GPU vs the CPU, the optimized .wasm
 # size, and time to first frame in headless Chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo bench --bench nlse
 echo
 cargo bench --bench gpu
+echo
+cargo bench --bench nlse_gpu
 echo
 [ -f dist/stepscope_bg.wasm ] || bash scripts/build-web.sh
 raw=$(stat -c %s dist/stepscope_bg.wasm)

@@ -382,6 +382,8 @@ pub struct NlseGpu {
     scheduled: (f64, u64),
     /// The last step of the split-step schedule (dt, or shorter to land on an end time).
     split_h_last: f64,
+    /// Readbacks recorded so far (one per submission at most, none inside the step loop).
+    readbacks: u64,
     /// Submissions the GPU has not finished yet (decremented by the queue's callback).
     submissions_in_flight: Arc<AtomicU32>,
     /// Wall time of the last finished submission, as f64 bits (0: none yet).
@@ -541,6 +543,7 @@ impl NlseGpu {
             seen_attempts: 0,
             t_end: stats.t,
             submissions_in_flight: Arc::new(AtomicU32::new(0)),
+            readbacks: 0,
             last_submission_seconds: Arc::new(AtomicU64::new(0)),
             split_h_last: stats.h_last,
             stats: RunStats {
@@ -1074,6 +1077,7 @@ impl NlseGpu {
         self.submit(ctx, encoder);
         if requested {
             self.readback.submitted();
+            self.readbacks += 1;
         }
     }
 
@@ -1088,6 +1092,11 @@ impl NlseGpu {
             in_flight.fetch_sub(1, Ordering::AcqRel);
             seconds.store(start.elapsed().as_secs_f64().to_bits(), Ordering::Release);
         });
+    }
+
+    /// Readbacks recorded since creation.
+    pub fn readbacks(&self) -> u64 {
+        self.readbacks
     }
 
     /// Submissions the GPU is still working on.
