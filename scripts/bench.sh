@@ -1,7 +1,6 @@
 #!/usr/bin/env bash
-# Prints every measured figure of the README: the NLSE CPU benchmark, the GPU layer and the
-# NLSE on the GPU vs the CPU, the optimized .wasm
-# size, and time to first frame in headless Chromium.
+# Prints every measured figure of the README: the NLSE CPU benchmark, the GPU layer, the NLSE
+# on the GPU vs the CPU, the optimized .wasm size, and time to first frame in headless Chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo bench --bench nlse
