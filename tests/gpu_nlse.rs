@@ -352,3 +352,114 @@ fn state_hands_over_between_cpu_and_gpu() {
     assert_eq!(back.stats().accepted, 400);
     assert!(back.diagnostics().mass_drift < 1e-5);
 }
+
+/// Reads row `row` of an rgba8 texture of `width` texels back (blocking).
+fn texture_row(
+    ctx: &GpuContext,
+    view: &stepscope::gpu::wgpu::TextureView,
+    width: u32,
+    row: u32,
+) -> Vec<[f32; 4]> {
+    use stepscope::gpu::wgpu;
+    let texture = view.texture();
+    let bytes_per_row = width * 4;
+    assert_eq!(bytes_per_row % 256, 0);
+    let staging = ctx.buffer(
+        "texture row",
+        u64::from(bytes_per_row),
+        wgpu::BufferUsages::COPY_DST | wgpu::BufferUsages::COPY_SRC,
+    );
+    let mut encoder = ctx
+        .device
+        .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: None });
+    encoder.copy_texture_to_buffer(
+        wgpu::TexelCopyTextureInfo {
+            texture,
+            mip_level: 0,
+            origin: wgpu::Origin3d { x: 0, y: row, z: 0 },
+            aspect: wgpu::TextureAspect::All,
+        },
+        wgpu::TexelCopyBufferInfo {
+            buffer: &staging,
+            layout: wgpu::TexelCopyBufferLayout {
+                offset: 0,
+                bytes_per_row: Some(bytes_per_row),
+                rows_per_image: None,
+            },
+        },
+        wgpu::Extent3d {
+            width,
+            height: 1,
+            depth_or_array_layers: 1,
+        },
+    );
+    ctx.queue.submit([encoder.finish()]);
+    let bytes = ctx
+        .read_blocking(&staging, 0, u64::from(bytes_per_row))
+        .expect("readback");
+    bytes
+        .chunks(4)
+        .map(|c| [0, 1, 2, 3].map(|i| f32::from(c[i]) / 255.0))
+        .collect()
+}
+
+/// Column of the brightest texel (viridis rises monotonically in luminance).
+fn brightest(row: &[[f32; 4]]) -> usize {
+    let luminance = |c: &[f32; 4]| 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2];
+    (0..row.len())
+        .max_by(|&a, &b| luminance(&row[a]).total_cmp(&luminance(&row[b])))
+        .unwrap_or(0)
+}
+
+#[test]
+fn gpu_drawn_waterfall_and_spectrogram_show_the_soliton_where_it_is() {
+    let Some(ctx) = common::gpu_context() else {
+        return;
+    };
+    // A moving soliton (v = 1): its newest waterfall row peaks at x0 + v·t, its spectrogram
+    // at the carrier wavenumber k = v/β.
+    let p = with_method(NlseCase::Soliton, NlseMethod::Rk4Ip, 0.01, 0.0);
+    let mut gpu = NlseGpu::new(&ctx, p.clone()).expect("valid");
+    gpu.enable_views(&ctx);
+    for k in 1..=30 {
+        gpu.advance_blocking(&ctx, 0.2 * f64::from(k), 64, 100_000)
+            .expect("GPU works");
+    }
+    let views = gpu.views().expect("enabled");
+    let (first, newest) = views.time_span().expect("rows were recorded");
+    assert!(views.rows() >= 20, "{} rows", views.rows());
+    assert!(first < newest);
+    let grid = gpu.grid().clone();
+    let width = grid.n as u32; // N = 512 ≤ 512 columns: one column per point
+    let row = texture_row(&ctx, views.waterfall(), width, 0);
+    let expected = (0..grid.n)
+        .max_by(|&a, &b| {
+            let e = |j: usize| {
+                stepscope::sims::nlse::scenarios::exact(&p, grid.x[j], newest)
+                    .unwrap_or_default()
+                    .norm_sqr()
+            };
+            e(a).total_cmp(&e(b))
+        })
+        .unwrap_or(0);
+    let got = brightest(&row);
+    eprintln!(
+        "waterfall top row (t = {newest:.3}): peak at x = {:.3}, exact soliton at x = {:.3}; {} rows from t = {first:.3}",
+        grid.x[got],
+        grid.x[expected],
+        views.rows()
+    );
+    assert!(got.abs_diff(expected) <= 1);
+    // The rows below the filled ones are black; the oldest filled row is not.
+    let below = texture_row(&ctx, views.waterfall(), width, views.rows());
+    assert!(views.rows() == 256 || below.iter().all(|c| c[0] + c[1] + c[2] == 0.0));
+    let spectrum_row = texture_row(&ctx, views.spectrogram(), width, 0);
+    let column = brightest(&spectrum_row);
+    let k = grid.k[(column + grid.n / 2) % grid.n];
+    let dk = std::f64::consts::TAU / grid.length;
+    eprintln!(
+        "spectrogram top row: peak at k = {k:.3} (carrier v/β = {})",
+        p.velocity / p.beta
+    );
+    assert!((k - p.velocity / p.beta).abs() <= 1.5 * dk);
+}

@@ -96,6 +96,13 @@ try {
   check(d.diagnostics.exact_error < 1e-4 && relErr < 0.1, `GPU error against the exact soliton within 10 % of the CPU's at the same tolerance (${(100 * relErr).toFixed(1)} %)`);
   check(d.diagnostics.mass_drift < 1e-5, "GPU mass drift < 1e-5 (f32 reductions)");
   check(Math.abs(d.accepted - cpuRef.accepted) <= 2, `the GPU controller took ${d.accepted} steps, the CPU's ${cpuRef.accepted}`);
+  // The waterfall and spectrogram are drawn on the GPU into textures egui shows directly.
+  await page.evaluate(() => window.stepscope.view("waterfall"));
+  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+  d = await page.evaluate(() => window.stepscope.diagnostics());
+  check(d.gpu_picture_rows > 5 && d.gpu_pictures_registered, `GPU-drawn waterfall: ${d.gpu_picture_rows} rows, registered as egui textures`);
+  if (screenshotPath) fs.writeFileSync(screenshotPath.replace(/\.png$/, "-gpu.png"), await page.screenshot());
+  await page.evaluate(() => window.stepscope.view("state"));
   await page.evaluate(() => window.stepscope.compute("cpu"));
   d = await page.evaluate(() => window.stepscope.diagnostics());
   check(d.compute === "cpu-f64" && d.t === 5, "hand-over back to the CPU keeps the state");

@@ -46,7 +46,9 @@ const GPU_SUBMISSION_TARGET_S: f64 = 0.016;
 const GPU_WATCHDOG_S: f64 = 10.0;
 
 impl GpuRun {
-    fn new(sim: NlseGpu, ctx: &GpuContext) -> Self {
+    fn new(mut sim: NlseGpu, ctx: &GpuContext) -> Self {
+        // The app draws the waterfall and spectrogram from GPU textures.
+        sim.enable_views(ctx);
         Self {
             sim,
             ctx: ctx.clone(),
@@ -81,6 +83,14 @@ impl NlseRun {
     pub fn gpu(ctx: &GpuContext, params: NlseParams) -> Result<Self, String> {
         let sim = NlseGpu::new(ctx, params)?;
         Ok(Self::Gpu(Box::new(GpuRun::new(sim, ctx))))
+    }
+
+    /// The GPU-drawn waterfall and spectrogram (GPU path only).
+    pub fn gpu_views(&self) -> Option<&crate::sims::nlse::gpu_views::NlseViews> {
+        match self {
+            Self::Cpu(_) => None,
+            Self::Gpu(r) => r.sim.views(),
+        }
     }
 
     /// Whether the GPU computes.

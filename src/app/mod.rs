@@ -41,6 +41,10 @@ pub struct StepscopeApp {
     gpu_target: f64,
     /// An end time asked for through the JS API's run_until on the GPU path.
     run_target: Option<f64>,
+    /// eframe's renderer, to register the GPU-drawn pictures as egui textures.
+    render_state: Option<eframe::egui_wgpu::RenderState>,
+    /// The registered pictures: (views id, waterfall, spectrogram).
+    gpu_textures: Option<(u64, egui::TextureId, egui::TextureId)>,
     /// Parameters as edited in the panel (applied when they change).
     draft: NlseParams,
     running: bool,
@@ -88,6 +92,8 @@ impl StepscopeApp {
             gpu_unavailable: "no GPU device was handed to this app".to_owned(),
             gpu_target: 0.0,
             run_target: None,
+            render_state: None,
+            gpu_textures: None,
             running: false,
             speed: 1.0,
             last_frame: None,
@@ -130,10 +136,34 @@ impl StepscopeApp {
                     WebGL, which has no compute shaders): the CPU computes"
                     .to_owned();
             }
-            Some(rs) => app.gpu = Some(GpuContext::from_render_state(rs)),
+            Some(rs) => {
+                app.gpu = Some(GpuContext::from_render_state(rs));
+                app.render_state = Some(rs.clone());
+            }
             None => {}
         }
         app
+    }
+
+    /// The egui textures of the GPU-drawn (waterfall, spectrogram), registered with
+    /// eframe's renderer on first use (None on the CPU path or without a renderer).
+    fn gpu_pictures(&mut self) -> Option<(egui::TextureId, egui::TextureId)> {
+        let views = self.sim.gpu_views()?;
+        let render_state = self.render_state.as_ref()?;
+        if self.gpu_textures.is_none_or(|(id, ..)| id != views.id) {
+            let mut renderer = render_state.renderer.write();
+            if let Some((_, a, b)) = self.gpu_textures.take() {
+                renderer.free_texture(&a);
+                renderer.free_texture(&b);
+            }
+            let filter = eframe::wgpu::FilterMode::Linear;
+            let waterfall =
+                renderer.register_native_texture(&render_state.device, views.waterfall(), filter);
+            let spectrogram =
+                renderer.register_native_texture(&render_state.device, views.spectrogram(), filter);
+            self.gpu_textures = Some((views.id, waterfall, spectrogram));
+        }
+        self.gpu_textures.map(|(_, a, b)| (a, b))
     }
 
     /// Gives the app a device to compute on (the kittest harness and the desktop's tests).
@@ -402,6 +432,8 @@ impl StepscopeApp {
             "gpu_available": self.gpu.is_some(),
             "gpu_adapter": self.gpu.as_ref().map(|g| g.describe()),
             "busy": self.sim.busy(),
+            "gpu_picture_rows": self.sim.gpu_views().map(|v| v.rows()),
+            "gpu_pictures_registered": self.gpu_textures.is_some(),
             "outcome": self.sim.outcome().message(),
             "notice": match &self.notice { Some(Notice::Error(e)) | Some(Notice::Info(e)) => Some(e.clone()), None => None },
             "diagnostics": self.sim.diagnostics(),

@@ -125,6 +125,18 @@ fn colormap(v: f32) -> egui::Color32 {
 }
 
 fn waterfall_view(app: &mut StepscopeApp, ui: &mut egui::Ui, height: f32) {
+    if let Some((waterfall, _)) = app.gpu_pictures() {
+        let rows = app.sim.gpu_views().map_or(0, |v| v.rows());
+        let span = app.sim.gpu_views().and_then(|v| v.time_span());
+        let size = egui::vec2(ui.available_width(), height);
+        ui.add(egui::Image::new((waterfall, size)).fit_to_exact_size(size))
+            .on_hover_text(format!(
+                "|ψ|² over x (horizontal) and t (vertical, newest at the top), normalised to its maximum; \
+                 drawn on the GPU from GPU data ({rows} rows{}).",
+                span.map(|(a, b)| format!(", t = {a:.2} … {b:.2}")).unwrap_or_default()
+            ));
+        return;
+    }
     let wf = app.sim.waterfall();
     if wf.is_empty() {
         ui.label("No rows yet: press Play.");
@@ -165,6 +177,13 @@ fn waterfall_view(app: &mut StepscopeApp, ui: &mut egui::Ui, height: f32) {
 }
 
 fn spectrum_view(app: &mut StepscopeApp, ui: &mut egui::Ui, height: f32) {
+    // On the GPU path the spectrogram (drawn on the GPU) shares the space with the plot.
+    let spectrogram = app.gpu_pictures().map(|(_, s)| s);
+    let height = if spectrogram.is_some() {
+        0.55 * height
+    } else {
+        height
+    };
     let grid = app.sim.grid();
     let mut points: Vec<[f64; 2]> = grid
         .k
@@ -211,6 +230,14 @@ fn spectrum_view(app: &mut StepscopeApp, ui: &mut egui::Ui, height: f32) {
                 plot.vline(egui_plot::VLine::new("", -cut).color(RED));
             }
         });
+    if let Some(texture) = spectrogram {
+        let size = egui::vec2(ui.available_width(), 0.8 * height);
+        ui.add(egui::Image::new((texture, size)).fit_to_exact_size(size))
+            .on_hover_text(
+                "Spectrogram: log₁₀|F[ψ](k)|² over k (horizontal, −k_max … k_max) and t (newest at \
+                 the top), 12 decades below its maximum; drawn on the GPU from GPU data.",
+            );
+    }
 }
 
 /// Tick label of a log10 axis: `1e-6` on decades, `3.2e-6` between them.

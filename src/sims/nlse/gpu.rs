@@ -23,6 +23,7 @@ use bytemuck::{Pod, Zeroable};
 use rustfft::num_complex::Complex64;
 
 use super::cpu::{Grid, NlseHistory, NlseSystem, Waterfall, exact_error, setup, yoshida4_weights};
+use super::gpu_views::NlseViews;
 use super::{DiagnosticSums, NlseDiagnostics, NlseMethod, NlseParams};
 use crate::core::controller::{ControllerKind, ControllerLimits};
 use crate::core::ip::SemilinearSystem;
@@ -382,6 +383,10 @@ pub struct NlseGpu {
     scheduled: (f64, u64),
     /// The last step of the split-step schedule (dt, or shorter to land on an end time).
     split_h_last: f64,
+    /// The waterfall and spectrogram textures, once enabled.
+    views: Option<NlseViews>,
+    /// Time of the last row of the views (as known when it was recorded).
+    last_view_row_t: f64,
     /// Readbacks recorded so far (one per submission at most, none inside the step loop).
     readbacks: u64,
     /// Submissions the GPU has not finished yet (decremented by the queue's callback).
@@ -544,6 +549,8 @@ impl NlseGpu {
             t_end: stats.t,
             submissions_in_flight: Arc::new(AtomicU32::new(0)),
             readbacks: 0,
+            views: None,
+            last_view_row_t: f64::NEG_INFINITY,
             last_submission_seconds: Arc::new(AtomicU64::new(0)),
             split_h_last: stats.h_last,
             stats: RunStats {
@@ -1067,6 +1074,15 @@ impl NlseGpu {
                 1,
             );
         }
+        // A row of the GPU pictures per readback, at most one per waterfall interval (the
+        // time is the last one read back: rows are as far apart as the CPU path's or more).
+        if let Some(views) = &mut self.views
+            && (self.stats.t - self.last_view_row_t >= super::cpu::waterfall_interval(&self.params)
+                || views.rows() == 0)
+        {
+            views.record(ctx, &mut encoder, self.serial);
+            self.last_view_row_t = self.stats.t;
+        }
         let requested = self.readback.request_parts(
             &mut encoder,
             &[
@@ -1092,6 +1108,18 @@ impl NlseGpu {
             in_flight.fetch_sub(1, Ordering::AcqRel);
             seconds.store(start.elapsed().as_secs_f64().to_bits(), Ordering::Release);
         });
+    }
+
+    /// Turns on the GPU-drawn waterfall and spectrogram (the app does; tests may).
+    pub fn enable_views(&mut self, ctx: &GpuContext) {
+        if self.views.is_none() {
+            self.views = Some(NlseViews::new(ctx, self.grid.n, &self.work, &self.u));
+        }
+    }
+
+    /// The GPU-drawn pictures, if enabled.
+    pub fn views(&self) -> Option<&NlseViews> {
+        self.views.as_ref()
     }
 
     /// Readbacks recorded since creation.
@@ -1414,6 +1442,9 @@ impl NlseGpu {
             max_intensity: physical_sums[2],
         };
         let t = self.stats.t;
+        if let Some(views) = &mut self.views {
+            views.set_time(head.serial, t);
+        }
         let exact = exact_error(&self.params, &self.grid, &self.physical, t);
         let initial = (!self.initial_pending).then_some(&self.initial);
         self.diagnostics = NlseDiagnostics::from_sums(
