@@ -463,3 +463,47 @@ fn gpu_drawn_waterfall_and_spectrogram_show_the_soliton_where_it_is() {
     );
     assert!((k - p.velocity / p.beta).abs() <= 1.5 * dk);
 }
+
+#[test]
+fn switching_methods_back_and_forth_recycles_gpu_buffers() {
+    let Some(ctx) = common::gpu_context() else {
+        return;
+    };
+    let p = with_method(NlseCase::Soliton, NlseMethod::Rk4Ip, 0.01, 0.0);
+    let mut gpu = NlseGpu::new(&ctx, p.clone()).expect("valid");
+    let mut reference = NlseCpu::new(p.clone()).expect("valid");
+    let (created_first, _) = gpu.pool_counts();
+    // RK4IP → Strang → RK4IP → Strang …: after one round every buffer comes from the pool.
+    let mut t = 0.0;
+    for round in 0..6 {
+        let method = if round % 2 == 0 {
+            NlseMethod::StrangSplitStep
+        } else {
+            NlseMethod::Rk4Ip
+        };
+        let q = NlseParams {
+            method,
+            ..p.clone()
+        };
+        gpu.set_params(&ctx, q.clone()).expect("valid");
+        reference.set_params(q).expect("valid");
+        t += 0.5;
+        gpu.advance_blocking(&ctx, t, 64, 100_000)
+            .expect("GPU works");
+        reference.advance(t, 100_000);
+    }
+    let (created, reused) = gpu.pool_counts();
+    eprintln!(
+        "pool: {created_first} buffers at creation, {created} after 6 switches, {reused} reused"
+    );
+    assert!(created <= created_first + 3, "{created} created");
+    assert!(reused >= 12, "{reused} reused");
+    // And the recycled buffers hold the right data: the run still matches the f64 path.
+    let d = relative_l2(
+        &gpu.read_spectrum(&ctx).expect("readback"),
+        reference.spectrum(),
+    );
+    assert!(d < 1e-4, "{d:.2e}");
+    assert_eq!(gpu.time(), t);
+    assert_eq!(gpu.stats().accepted, reference.stats().accepted);
+}

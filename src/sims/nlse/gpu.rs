@@ -30,6 +30,7 @@ use crate::core::ip::SemilinearSystem;
 use crate::core::stats::{Outcome, RunStats};
 use crate::core::tableau::{ButcherTableau, DP54, ERK43, ErrorEstimator, RK4, TSIT54};
 use crate::gpu::fft::{BoundFft, Direction, GpuFft};
+use crate::gpu::pool::BufferPool;
 use crate::gpu::readback::Readback;
 use crate::gpu::{GpuContext, GpuError, entry, round_keeping_modulus, wgpu};
 
@@ -157,6 +158,9 @@ mod field {
     pub const STATUS: u64 = 40;
     pub const LAST_REJECTED: u64 = 48;
     pub const FSAL_VALID: u64 = 68;
+    pub const T_HI: u64 = 20;
+    pub const T_LO: u64 = 24;
+    pub const ACCEPTED: u64 = 52;
 }
 
 fn to_ticks(t: f64) -> u64 {
@@ -381,8 +385,13 @@ pub struct NlseGpu {
     /// Where the split-step schedule stands (ahead of `stats`, which describe the state
     /// read back last): time and accepted steps after the last recorded step.
     scheduled: (f64, u64),
+    /// After a switch from an RK method to a split-step one, the split schedule waits for a
+    /// readback of the GPU clock (the RK steps in flight are ahead of the last readback).
+    schedule_pending: bool,
     /// The last step of the split-step schedule (dt, or shorter to land on an end time).
     split_h_last: f64,
+    /// Recycles the per-configuration buffers (symbol, tables, stages) across edits.
+    pool: BufferPool,
     /// The waterfall and spectrogram textures, once enabled.
     views: Option<NlseViews>,
     /// Time of the last row of the views (as known when it was recorded).
@@ -545,11 +554,13 @@ impl NlseGpu {
             fsal_confirmed: false,
             submissions: VecDeque::new(),
             scheduled: (stats.t, stats.accepted),
+            schedule_pending: false,
             seen_attempts: 0,
             t_end: stats.t,
             submissions_in_flight: Arc::new(AtomicU32::new(0)),
             readbacks: 0,
             views: None,
+            pool: BufferPool::new(),
             last_view_row_t: f64::NEG_INFINITY,
             last_submission_seconds: Arc::new(AtomicU64::new(0)),
             split_h_last: stats.h_last,
@@ -682,7 +693,12 @@ impl NlseGpu {
             })
             .collect();
         let read_only = wgpu::BufferUsages::STORAGE;
-        self.spectral = ctx.buffer_with("nlse spectral", &spectral, read_only);
+        let old = std::mem::replace(
+            &mut self.spectral,
+            self.pool
+                .take_with(ctx, "nlse spectral", &spectral, read_only),
+        );
+        self.pool.give(old);
 
         let mut dispatches = vec![DispatchUniform::default(); DISPATCH_FIRST_FREE as usize];
         dispatches[DISPATCH_DIAG_SPECTRAL as usize] = DispatchUniform {
@@ -718,7 +734,11 @@ impl NlseGpu {
                     first_dispatch,
                 };
                 stage_slots = t.stages() as u64 + 1;
-                self.tables = ctx.buffer("nlse no tables", 16, read_only);
+                let old = std::mem::replace(
+                    &mut self.tables,
+                    self.pool.take(ctx, "nlse no tables", 16, read_only),
+                );
+                self.pool.give(old);
             }
             None => {
                 let weights = match p.method {
@@ -731,11 +751,14 @@ impl NlseGpu {
                 };
                 stage_slots = 1;
                 let tables_per_set = self.split_tables_per_set() as u64;
-                self.tables = ctx.buffer(
+                let tables = self.pool.take(
+                    ctx,
                     "nlse split tables",
                     2 * tables_per_set * n as u64 * 8,
                     read_only | wgpu::BufferUsages::COPY_DST,
                 );
+                let old = std::mem::replace(&mut self.tables, tables);
+                self.pool.give(old);
             }
         }
         self.dispatches = dispatches;
@@ -745,13 +768,16 @@ impl NlseGpu {
         self.upload_dispatches(ctx);
         let stage_bytes = stage_slots * n as u64 * 8;
         if realloc || self.stages.size() != stage_bytes {
-            self.stages = ctx.buffer(
+            let stages = self.pool.take(
+                ctx,
                 "nlse stages",
                 stage_bytes,
                 wgpu::BufferUsages::STORAGE
                     | wgpu::BufferUsages::COPY_SRC
                     | wgpu::BufferUsages::COPY_DST,
             );
+            let old = std::mem::replace(&mut self.stages, stages);
+            self.pool.give(old);
         }
         self.group0 = ctx.device.create_bind_group(&wgpu::BindGroupDescriptor {
             label: Some("nlse step"),
@@ -969,6 +995,7 @@ impl NlseGpu {
         }
         let old = std::mem::replace(&mut self.params, params.clone());
         let equation_changed = params.equation_differs_from(&old);
+        let was_split = matches!(self.plan, Plan::Split { .. });
         if equation_changed {
             self.system = NlseSystem::new(&params, &self.grid);
         }
@@ -979,6 +1006,17 @@ impl NlseGpu {
         }
         // Stale readbacks (recorded before this edit) are ignored.
         self.reset_serial = self.serial + 1;
+        let is_split = matches!(self.plan, Plan::Split { .. });
+        if was_split && !is_split {
+            // The split schedule (exact, on the CPU) hands the clock to the GPU's.
+            let (t, accepted) = self.scheduled;
+            let ticks = to_ticks(t);
+            self.write_control_u32(ctx, field::T_HI, (ticks >> 32) as u32);
+            self.write_control_u32(ctx, field::T_LO, ticks as u32);
+            self.write_control_u32(ctx, field::ACCEPTED, accepted as u32);
+        } else if !was_split && is_split {
+            self.schedule_pending = true;
+        }
         let h_changes =
             params.dt != old.dt || params.method != old.method || !params.method.is_adaptive();
         if h_changes {
@@ -1122,6 +1160,11 @@ impl NlseGpu {
         self.views.as_ref()
     }
 
+    /// GPU buffers (created, reused) by the configuration pool so far.
+    pub fn pool_counts(&self) -> (u64, u64) {
+        self.pool.counts()
+    }
+
     /// Readbacks recorded since creation.
     pub fn readbacks(&self) -> u64 {
         self.readbacks
@@ -1196,6 +1239,9 @@ impl NlseGpu {
         max_steps: u32,
     ) {
         if !self.outcome.is_ok() {
+            return;
+        }
+        if self.schedule_pending {
             return;
         }
         let groups = (self.grid.n as u32).div_ceil(WORKGROUP_SIZE);
@@ -1340,6 +1386,14 @@ impl NlseGpu {
         }
         if head.fsal_valid == 1 {
             self.fsal_confirmed = true;
+        }
+        if self.schedule_pending {
+            // The GPU clock after the RK steps: the split schedule starts from it.
+            let t = from_ticks(head.t_hi, head.t_lo);
+            self.scheduled = (t, u64::from(head.accepted));
+            self.stats.t = t;
+            self.stats.accepted = u64::from(head.accepted);
+            self.schedule_pending = false;
         }
         let diag: [[f32; 4]; 4] = bytemuck::pod_read_unaligned(
             &bytes[layout::CONTROL_DIAG_OFFSET as usize..layout::CONTROL_LOG_OFFSET as usize],
