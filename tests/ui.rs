@@ -191,3 +191,49 @@ fn the_gpu_switch_hands_the_run_over_and_back() {
     assert_eq!(d["t"].as_f64(), Some(2.0), "continues from the GPU's state");
     assert!(d["notice"].as_str().unwrap_or("").contains("CPU only"));
 }
+
+#[test]
+fn a_lost_gpu_device_hands_the_run_to_the_cpu_with_a_notice() {
+    let Some(ctx) = common::gpu_context() else {
+        return;
+    };
+    let mut h = harness(Some("?s=nlse&case=soliton&solver=rk4ip&dt=0.01"));
+    h.state_mut().set_gpu(Some(ctx.clone()));
+    h.state_mut().set_compute(true).expect("GPU available");
+    h.state_mut().run_until(0.5).expect("accepted");
+    for _ in 0..2000 {
+        h.run_steps(1);
+        if diagnostics(&h)["t"].as_f64() == Some(0.5) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    assert_eq!(diagnostics(&h)["t"].as_f64(), Some(0.5));
+    // The device goes away (driver reset, GPU process crash): the next readback fails.
+    ctx.device.destroy();
+    h.state_mut().run_until(1.0).expect("accepted");
+    for _ in 0..200 {
+        h.run_steps(1);
+        if diagnostics(&h)["compute"] == "cpu-f64" {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let d = diagnostics(&h);
+    assert_eq!(d["compute"], "cpu-f64", "{d}");
+    assert!(
+        d["notice"]
+            .as_str()
+            .unwrap_or("")
+            .contains("GPU stopped working"),
+        "{d}"
+    );
+    assert!(
+        d["t"].as_f64().unwrap_or(0.0) >= 0.5,
+        "continues from the last state read back"
+    );
+    // The CPU carries on.
+    h.state_mut().run_until(1.0).expect("runs on the CPU");
+    assert_eq!(diagnostics(&h)["t"].as_f64(), Some(1.0));
+    assert!(diagnostics(&h)["gpu_available"] == false);
+}
