@@ -205,6 +205,29 @@ pub fn entry(binding: u32, buffer: &wgpu::Buffer) -> wgpu::BindGroupEntry<'_> {
     }
 }
 
+/// A compute-stage layout entry for a whole buffer of binding type `ty` (explicit layouts,
+/// shared by every entry point of a module).
+pub fn buffer_layout_entry(
+    binding: u32,
+    ty: wgpu::BufferBindingType,
+) -> wgpu::BindGroupLayoutEntry {
+    wgpu::BindGroupLayoutEntry {
+        binding,
+        visibility: wgpu::ShaderStages::COMPUTE,
+        ty: wgpu::BindingType::Buffer {
+            ty,
+            has_dynamic_offset: false,
+            min_binding_size: None,
+        },
+        count: None,
+    }
+}
+
+/// A storage buffer binding type.
+pub fn storage(read_only: bool) -> wgpu::BufferBindingType {
+    wgpu::BufferBindingType::Storage { read_only }
+}
+
 /// Rounds a complex f64 value to an f32 pair keeping its modulus as exact as f32 allows: of
 /// the nearest pair and its neighbours one ulp away, the one whose |z|² (evaluated in f64) is
 /// closest to the f64 |z|². Twiddles and propagators are applied thousands of times: with

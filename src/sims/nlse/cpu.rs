@@ -361,6 +361,21 @@ impl Default for NlseHistory {
 }
 
 impl NlseHistory {
+    /// Appends the sampled diagnostics `d` at `d.t` (both paths call this).
+    pub fn record(&mut self, d: &NlseDiagnostics) {
+        let t = d.t;
+        // Log plots cannot show 0: floor drifts at 1e-18.
+        self.mass_drift.push(t, d.mass_drift.max(1e-18));
+        self.momentum_drift.push(t, d.momentum_drift.max(1e-18));
+        self.hamiltonian_drift
+            .push(t, d.hamiltonian_drift.max(1e-18));
+        if let Some(e) = d.exact_error {
+            self.exact_error.push(t, e.max(1e-18));
+        }
+        self.shannon.push(t, d.shannon_entropy);
+        self.spectral_tail.push(t, d.spectral_tail.max(1e-30));
+    }
+
     /// Empty histories.
     pub fn new() -> Self {
         let s = || DecimatingSeries::new(2048);
@@ -783,17 +798,7 @@ impl NlseCpu {
             return;
         }
         self.last_sample_t = t;
-        let d = &self.diagnostics;
-        let h = &mut self.history;
-        // Log plots cannot show 0: floor drifts at 1e-18.
-        h.mass_drift.push(t, d.mass_drift.max(1e-18));
-        h.momentum_drift.push(t, d.momentum_drift.max(1e-18));
-        h.hamiltonian_drift.push(t, d.hamiltonian_drift.max(1e-18));
-        if let Some(e) = d.exact_error {
-            h.exact_error.push(t, e.max(1e-18));
-        }
-        h.shannon.push(t, d.shannon_entropy);
-        h.spectral_tail.push(t, d.spectral_tail.max(1e-30));
+        self.history.record(&self.diagnostics);
         if t - self.last_waterfall_t >= self.waterfall_interval() {
             let intensity: Vec<f64> = self.physical.iter().map(|p| p.norm_sqr()).collect();
             self.waterfall.push(t, &intensity);

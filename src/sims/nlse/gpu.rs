@@ -32,7 +32,10 @@ use crate::core::tableau::{ButcherTableau, DP54, ERK43, ErrorEstimator, RK4, TSI
 use crate::gpu::fft::{BoundFft, Direction, GpuFft};
 use crate::gpu::pool::BufferPool;
 use crate::gpu::readback::Readback;
-use crate::gpu::{GpuContext, GpuError, entry, round_keeping_modulus, wgpu};
+use crate::gpu::{
+    GpuContext, GpuError, buffer_layout_entry as buffer, entry, round_keeping_modulus, storage,
+    wgpu,
+};
 
 /// Invocations per workgroup. Keep in sync with `nlse_step.wgsl` `WORKGROUP_SIZE`.
 pub const WORKGROUP_SIZE: u32 = 256;
@@ -191,17 +194,6 @@ struct Kernels {
 
 impl Kernels {
     fn new(ctx: &GpuContext) -> Self {
-        let buffer = |binding, ty| wgpu::BindGroupLayoutEntry {
-            binding,
-            visibility: wgpu::ShaderStages::COMPUTE,
-            ty: wgpu::BindingType::Buffer {
-                ty,
-                has_dynamic_offset: false,
-                min_binding_size: None,
-            },
-            count: None,
-        };
-        let storage = |read_only| wgpu::BufferBindingType::Storage { read_only };
         let group0 = ctx
             .device
             .create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
@@ -1576,16 +1568,8 @@ impl NlseGpu {
     }
 
     fn record_diagnostics(&mut self) {
-        let d = &self.diagnostics;
-        let (t, h) = (d.t, &mut self.history);
-        h.mass_drift.push(t, d.mass_drift.max(1e-18));
-        h.momentum_drift.push(t, d.momentum_drift.max(1e-18));
-        h.hamiltonian_drift.push(t, d.hamiltonian_drift.max(1e-18));
-        if let Some(e) = d.exact_error {
-            h.exact_error.push(t, e.max(1e-18));
-        }
-        h.shannon.push(t, d.shannon_entropy);
-        h.spectral_tail.push(t, d.spectral_tail.max(1e-30));
+        self.history.record(&self.diagnostics);
+        let t = self.diagnostics.t;
         if t - self.last_waterfall_t >= super::cpu::waterfall_interval(&self.params) {
             let intensity: Vec<f64> = self.physical.iter().map(|p| p.norm_sqr()).collect();
             self.waterfall.push(t, &intensity);

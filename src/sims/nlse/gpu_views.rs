@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use bytemuck::{Pod, Zeroable};
 
-use crate::gpu::{GpuContext, entry, wgpu};
+use crate::gpu::{GpuContext, buffer_layout_entry as buffer, entry, storage, wgpu};
 
 /// Columns of a picture (like the CPU waterfall's).
 pub const COLUMNS: u32 = 512;
@@ -57,17 +57,6 @@ impl NlseViews {
     /// Pictures of a run on `n` points whose physical field is in `field` (when recorded)
     /// and whose spectrum is in `spectrum`.
     pub fn new(ctx: &GpuContext, n: usize, field: &wgpu::Buffer, spectrum: &wgpu::Buffer) -> Self {
-        let buffer = |binding, ty| wgpu::BindGroupLayoutEntry {
-            binding,
-            visibility: wgpu::ShaderStages::COMPUTE,
-            ty: wgpu::BindingType::Buffer {
-                ty,
-                has_dynamic_offset: false,
-                min_binding_size: None,
-            },
-            count: None,
-        };
-        let storage = |read_only| wgpu::BufferBindingType::Storage { read_only };
         // One explicit layout for the three entry points (auto layouts are per pipeline).
         let layout = ctx
             .device
