@@ -3,3 +3,4 @@
 //! None of them knows about the UI.
 
 pub mod nlse;
+pub mod threebody;
