@@ -3,14 +3,20 @@
 //! link reproduces a run.
 //!
 //! Link form (version 1), human-readable, in a query string or a fragment:
-//! `?v=1&s=nlse&case=breather&n=256&solver=dop853ip&rtol=1e-9…`. Every parameter is written
-//! out, floats in shortest round-trip form, so a link means the same thing even if defaults
-//! change later; missing keys take the defaults of the link's version.
+//! `?v=1&s=nlse&case=breather&n=256&solver=dop853ip&rtol=1e-9…` or
+//! `?v=1&s=3body&case=pythagorean&solver=ias15&tol=1e-9…`. Every parameter is written out,
+//! floats in shortest round-trip form, so a link means the same thing even if defaults change
+//! later; missing keys take the defaults of the link's version. Edited three-body initial
+//! conditions travel as `b1=m,x,y,z,vx,vy,vz&b2=…` (one key per body).
 
 use thiserror::Error;
 
 use crate::core::controller::ControllerKind;
 use crate::sims::nlse::{NlseCase, NlseMethod, NlseParams};
+use crate::sims::threebody::ias15::Ias15Criterion;
+use crate::sims::threebody::{
+    Body, MAX_BODIES, StepMode, ThreeBodyCase, ThreeBodyMethod, ThreeBodyParams,
+};
 
 /// The current link version.
 pub const LINK_VERSION: u32 = 1;
@@ -23,6 +29,8 @@ pub const MAX_LINK_BYTES: usize = 4096;
 pub enum Scenario {
     /// The nonlinear Schrödinger equation.
     Nlse(NlseParams),
+    /// Gravitational N-body dynamics.
+    ThreeBody(ThreeBodyParams),
 }
 
 impl Default for Scenario {
@@ -41,7 +49,7 @@ pub enum LinkError {
     #[error("the link does not say which simulation to run (missing s=…, e.g. s=nlse)")]
     MissingSimulation,
     /// An `s=` value we do not know.
-    #[error("unknown simulation s={0} (known: nlse)")]
+    #[error("unknown simulation s={0} (known: nlse, 3body)")]
     UnknownSimulation(String),
     /// A newer link version than this build understands.
     #[error(
@@ -79,11 +87,17 @@ const NLSE_KEYS: &[&str] = &[
     "amp", "vel", "amp2", "sep", "a", "bg", "noise", "seed",
 ];
 
+const THREE_BODY_KEYS: &[&str] = &[
+    "case", "solver", "steps", "dt", "eta", "tol", "ctl", "crit", "soft", "com", "trail", "n",
+    "seed", "masses", "b1", "b2", "…", "b16",
+];
+
 impl Scenario {
     /// The simulation's link token.
     pub fn sim_key(&self) -> &'static str {
         match self {
             Scenario::Nlse(_) => "nlse",
+            Scenario::ThreeBody(_) => "3body",
         }
     }
 
@@ -115,6 +129,29 @@ impl Scenario {
                 out.append_pair("bg", &f(p.background));
                 out.append_pair("noise", &f(p.noise));
                 out.append_pair("seed", &p.seed.to_string());
+            }
+            Scenario::ThreeBody(p) => {
+                let f = format_f64;
+                out.append_pair("case", p.case.key());
+                out.append_pair("solver", p.method.key());
+                out.append_pair("steps", p.step_mode.key());
+                out.append_pair("dt", &f(p.dt));
+                out.append_pair("eta", &f(p.eta));
+                out.append_pair("tol", &f(p.tol));
+                out.append_pair("ctl", p.controller.key());
+                out.append_pair("crit", p.ias15_criterion.key());
+                out.append_pair("soft", &f(p.softening));
+                out.append_pair("com", if p.com_frame { "1" } else { "0" });
+                out.append_pair("trail", &p.trail.to_string());
+                out.append_pair("n", &p.n_random.to_string());
+                out.append_pair("seed", &p.seed.to_string());
+                let masses: Vec<String> = p.lagrange_masses.iter().map(|m| f(*m)).collect();
+                out.append_pair("masses", &masses.join(","));
+                for (i, b) in p.bodies.iter().flatten().enumerate() {
+                    let values: Vec<String> =
+                        [b.mass].into_iter().chain(b.x).chain(b.v).map(f).collect();
+                    out.append_pair(&format!("b{}", i + 1), &values.join(","));
+                }
             }
         }
         out.finish()
@@ -160,6 +197,7 @@ impl Scenario {
         let sim = take("s").ok_or(LinkError::MissingSimulation)?;
         match sim {
             "nlse" => parse_nlse(&pairs).map(Scenario::Nlse),
+            "3body" => parse_three_body(&pairs).map(Scenario::ThreeBody),
             other => Err(LinkError::UnknownSimulation(truncate(other))),
         }
     }
@@ -189,6 +227,151 @@ fn parse_finite(key: &str, value: &str) -> Result<f64, LinkError> {
             why: format!("{v} is not a finite number"),
         })
     }
+}
+
+fn parse_flag(key: &str, value: &str) -> Result<bool, LinkError> {
+    match value {
+        "1" | "true" => Ok(true),
+        "0" | "false" => Ok(false),
+        other => Err(LinkError::BadValue {
+            key: key.into(),
+            why: format!("'{}' is not 0 or 1", truncate(other)),
+        }),
+    }
+}
+
+/// Parses a token with `from_key`, naming the known tokens on failure.
+fn parse_token<T>(
+    key: &str,
+    value: &str,
+    what: &str,
+    from_key: impl Fn(&str) -> Option<T>,
+    known: &[&str],
+) -> Result<T, LinkError> {
+    from_key(value).ok_or_else(|| LinkError::BadValue {
+        key: key.into(),
+        why: format!(
+            "unknown {what} '{}' (known: {})",
+            truncate(value),
+            known.join(", ")
+        ),
+    })
+}
+
+/// A comma-separated list of exactly `N` finite numbers.
+fn parse_list<const N: usize>(key: &str, value: &str) -> Result<[f64; N], LinkError> {
+    let parts: Vec<&str> = value.split(',').collect();
+    if parts.len() != N {
+        return Err(LinkError::BadValue {
+            key: key.into(),
+            why: format!("expected {N} comma-separated numbers, got {}", parts.len()),
+        });
+    }
+    let mut out = [0.0; N];
+    for (slot, part) in out.iter_mut().zip(parts) {
+        *slot = parse_finite(key, part.trim())?;
+    }
+    Ok(out)
+}
+
+fn parse_three_body(pairs: &[(String, String)]) -> Result<ThreeBodyParams, LinkError> {
+    let case = match pairs.iter().find(|(k, _)| k == "case") {
+        None => ThreeBodyCase::FigureEight,
+        Some((_, v)) => parse_token(
+            "case",
+            v,
+            "scenario",
+            ThreeBodyCase::from_key,
+            &ThreeBodyCase::ALL.map(|c| c.key()),
+        )?,
+    };
+    let mut p = ThreeBodyParams::for_case(case);
+    let mut bodies: Vec<Option<Body>> = Vec::new();
+    for (key, value) in pairs {
+        match key.as_str() {
+            "v" | "s" | "case" => {}
+            "solver" => {
+                p.method = parse_token(
+                    key,
+                    value,
+                    "solver",
+                    ThreeBodyMethod::from_key,
+                    &ThreeBodyMethod::ALL.map(|m| m.key()),
+                )?
+            }
+            "steps" => {
+                p.step_mode = parse_token(
+                    key,
+                    value,
+                    "step rule",
+                    StepMode::from_key,
+                    &StepMode::ALL.map(|m| m.key()),
+                )?
+            }
+            "dt" => p.dt = parse_finite(key, value)?,
+            "eta" => p.eta = parse_finite(key, value)?,
+            "tol" => p.tol = parse_finite(key, value)?,
+            "ctl" => {
+                p.controller = parse_token(
+                    key,
+                    value,
+                    "controller",
+                    ControllerKind::from_key,
+                    &ControllerKind::ALL.map(|c| c.key()),
+                )?
+            }
+            "crit" => {
+                p.ias15_criterion = parse_token(
+                    key,
+                    value,
+                    "IAS15 criterion",
+                    Ias15Criterion::from_key,
+                    &Ias15Criterion::ALL.map(|c| c.key()),
+                )?
+            }
+            "soft" => p.softening = parse_finite(key, value)?,
+            "com" => p.com_frame = parse_flag(key, value)?,
+            "trail" => p.trail = parse_num(key, value)?,
+            "n" => p.n_random = parse_num(key, value)?,
+            "seed" => p.seed = parse_num(key, value)?,
+            "masses" => p.lagrange_masses = parse_list::<3>(key, value)?,
+            other => {
+                let index = other
+                    .strip_prefix('b')
+                    .and_then(|i| i.parse::<usize>().ok())
+                    .filter(|i| (1..=MAX_BODIES).contains(i));
+                let Some(index) = index else {
+                    return Err(LinkError::UnknownKey {
+                        key: truncate(other),
+                        allowed: THREE_BODY_KEYS.join(", "),
+                    });
+                };
+                let [mass, x, y, z, vx, vy, vz] = parse_list::<7>(key, value)?;
+                if bodies.len() < index {
+                    bodies.resize(index, None);
+                }
+                bodies[index - 1] = Some(Body {
+                    mass,
+                    x: [x, y, z],
+                    v: [vx, vy, vz],
+                });
+            }
+        }
+    }
+    if !bodies.is_empty() {
+        let mut complete = Vec::with_capacity(bodies.len());
+        for (i, b) in bodies.into_iter().enumerate() {
+            complete.push(b.ok_or_else(|| {
+                LinkError::Invalid(format!(
+                    "body b{} is missing (bodies must be numbered b1, b2, … without gaps)",
+                    i + 1
+                ))
+            })?);
+        }
+        p.bodies = Some(complete);
+    }
+    p.validate().map_err(LinkError::Invalid)?;
+    Ok(p)
 }
 
 fn parse_nlse(pairs: &[(String, String)]) -> Result<NlseParams, LinkError> {

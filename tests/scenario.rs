@@ -101,3 +101,74 @@ proptest! {
         prop_assert_eq!(Scenario::from_link(&s.to_query()), Ok(s));
     }
 }
+
+#[test]
+fn three_body_links_round_trip_for_every_scenario_and_edited_bodies() {
+    use stepscope::sims::threebody::{Body, ThreeBodyCase, ThreeBodyMethod, ThreeBodyParams};
+    for case in ThreeBodyCase::ALL {
+        for method in ThreeBodyMethod::ALL {
+            let s = Scenario::ThreeBody(ThreeBodyParams {
+                method,
+                ..ThreeBodyParams::for_case(case)
+            });
+            let link = s.to_query();
+            assert!(link.contains("s=3body"), "{link}");
+            assert_eq!(Scenario::from_link(&link), Ok(s.clone()), "{link}");
+        }
+    }
+    let edited = Scenario::ThreeBody(ThreeBodyParams {
+        bodies: Some(vec![
+            Body {
+                mass: 1.0,
+                x: [0.1, -0.2, 0.3],
+                v: [0.0, 0.7, 1e-7],
+            },
+            Body {
+                mass: 1e-3,
+                x: [1.5, 0.0, 0.0],
+                v: [0.0, 1.0 / 3.0, 0.0],
+            },
+        ]),
+        ..ThreeBodyParams::default()
+    });
+    let link = edited.to_query();
+    assert!(link.contains("b1=") && link.contains("b2="), "{link}");
+    assert_eq!(Scenario::from_link(&link), Ok(edited));
+    // A short hand-written link takes the scenario's defaults.
+    let Ok(Scenario::ThreeBody(p)) = Scenario::from_link("?s=3body&case=pythagorean") else {
+        panic!("short link");
+    };
+    assert_eq!(p.case, ThreeBodyCase::Pythagorean);
+}
+
+#[test]
+fn malformed_three_body_links_name_the_problem() {
+    let cases: &[(&str, &str)] = &[
+        ("s=3body&solver=euler", "unknown solver"),
+        ("s=3body&case=fourbody", "unknown scenario"),
+        ("s=3body&tol=0", "tolerance must be a positive number"),
+        ("s=3body&dt=-1", "dt must be a positive number"),
+        ("s=3body&eta=NaN", "'eta'"),
+        ("s=3body&soft=-0.1", "softening"),
+        ("s=3body&n=40&case=random", "2 … 16 bodies"),
+        ("s=3body&masses=1,2", "expected 3 comma-separated numbers"),
+        ("s=3body&b1=1,0,0,0,0,0,0", "a run has 2 … 16 bodies"),
+        ("s=3body&b1=1,0,0,0,0,0,0&b3=1,1,0,0,0,0,0", "b2 is missing"),
+        ("s=3body&b1=1,0,0,0,0,0,0&b2=1,0,0,0,0,0,0", "same position"),
+        (
+            "s=3body&b1=-1,0,0,0,0,0,0&b2=1,1,0,0,0,0,0",
+            "negative mass",
+        ),
+        ("s=3body&b1=1,0,0,0,0,0&b2=1,1,0,0,0,0,0", "expected 7"),
+        ("s=3body&b17=1,0,0,0,0,0,0", "unknown key 'b17'"),
+        ("s=3body&steps=sometimes", "unknown step rule"),
+        ("s=3body&com=maybe", "not 0 or 1"),
+    ];
+    for (link, needle) in cases {
+        let err = Scenario::from_link(link).expect_err(link).to_string();
+        assert!(
+            err.contains(needle),
+            "{link}: '{err}' should mention {needle}"
+        );
+    }
+}

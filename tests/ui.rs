@@ -237,3 +237,51 @@ fn a_lost_gpu_device_hands_the_run_to_the_cpu_with_a_notice() {
     assert_eq!(diagnostics(&h)["t"].as_f64(), Some(1.0));
     assert!(diagnostics(&h)["gpu_available"] == false);
 }
+
+#[test]
+fn three_body_link_opens_runs_switches_integrator_and_keeps_the_nlse_run() {
+    let mut h = harness(Some("?s=3body&case=pythagorean&solver=ias15"));
+    h.get_by_label("Play");
+    h.get_by_label_contains("Initial conditions");
+    let d = diagnostics(&h);
+    assert_eq!(d["sim"], "3body");
+    assert_eq!(d["case"], "pythagorean");
+    h.state_mut().run_until(10.0).expect("runs");
+    h.run_steps(2);
+    let d = diagnostics(&h);
+    assert!(d["t"].as_f64().unwrap_or(0.0) >= 10.0);
+    let energy_error = d["diagnostics"]["energy_error"].as_f64().unwrap_or(1.0);
+    assert!(energy_error < 1e-9, "{energy_error}");
+    // Live switch: continues from the current state.
+    let t = d["t"].as_f64().unwrap_or(0.0);
+    h.state_mut().set_param("solver", "hermite").expect("valid");
+    h.run_steps(1);
+    h.get_by_label("Step").click();
+    h.run_steps(2);
+    let d = diagnostics(&h);
+    assert_eq!(d["solver"], "hermite");
+    assert!(d["t"].as_f64().unwrap_or(0.0) > t, "{d}");
+    // Bad input is refused with a message and the run is kept.
+    let err = h
+        .state_mut()
+        .set_param("tol", "0")
+        .expect_err("tolerance 0");
+    assert!(err.contains("tolerance"), "{err}");
+    assert_eq!(diagnostics(&h)["solver"], "hermite");
+    // The NLSE is one click away and the three-body run survives the round trip.
+    h.get_by_label("NLSE").click();
+    h.run_steps(2);
+    assert_eq!(diagnostics(&h)["sim"], "nlse");
+    h.get_by_label("Three-body").click();
+    h.run_steps(2);
+    let d = diagnostics(&h);
+    assert_eq!(d["sim"], "3body");
+    assert!(d["t"].as_f64().unwrap_or(0.0) > t);
+    // Play advances the clock with the frames.
+    h.get_by_label("Play").click();
+    h.run_steps(5);
+    assert_eq!(diagnostics(&h)["running"], true);
+    // The initial-conditions table opens (every cell labelled by its column).
+    h.get_by_label_contains("Initial conditions").click();
+    h.run_steps(2);
+}

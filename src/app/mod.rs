@@ -3,6 +3,7 @@
 
 mod compute;
 mod panels;
+mod threebody;
 mod views;
 
 pub use compute::{F32_NOTICE, NlseRun};
@@ -13,6 +14,7 @@ use crate::core::stats::Outcome;
 use crate::gpu::GpuContext;
 use crate::scenario::Scenario;
 use crate::sims::nlse::NlseParams;
+use crate::sims::threebody::ThreeBodyParams;
 
 /// Storage key of the last scenario (localStorage on the web, a file on the desktop).
 const STORAGE_KEY: &str = "stepscope.scenario";
@@ -29,8 +31,21 @@ pub enum Notice {
     Info(String),
 }
 
+/// Which simulation the app shows and runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ActiveSim {
+    /// The nonlinear Schrödinger equation.
+    Nlse,
+    /// Gravitational N-body dynamics.
+    ThreeBody,
+}
+
 /// The playground application.
 pub struct StepscopeApp {
+    /// Which simulation is shown; the other keeps its state.
+    active: ActiveSim,
+    /// The three-body run, once opened.
+    three_body: Option<threebody::ThreeBodyApp>,
     sim: NlseRun,
     /// The device eframe renders with, when it can compute (WebGPU, Vulkan, Metal, DX12;
     /// not WebGL).
@@ -81,11 +96,21 @@ impl StepscopeApp {
         if scenario.is_none() {
             scenario = stored.and_then(|q| Scenario::from_link(&q).ok());
         }
-        let Scenario::Nlse(params) = scenario.unwrap_or_default();
+        let (params, three_body) = match scenario.unwrap_or_default() {
+            Scenario::Nlse(p) => (p, None),
+            Scenario::ThreeBody(p) => (NlseParams::default(), threebody::ThreeBodyApp::new(p).ok()),
+        };
+        let active = if three_body.is_some() {
+            ActiveSim::ThreeBody
+        } else {
+            ActiveSim::Nlse
+        };
         let sim = NlseRun::cpu(params.clone())
             .or_else(|_| NlseRun::cpu(NlseParams::default()))
             .expect("the default scenario is valid");
         Self {
+            active,
+            three_body,
             draft: sim.params().clone(),
             sim,
             gpu: None,
@@ -184,6 +209,13 @@ impl StepscopeApp {
     /// Switches the computing path, handing the current state over. Asking for the GPU
     /// where there is none, or for a method it lacks, keeps the CPU with a notice.
     pub fn set_compute(&mut self, on_gpu: bool) -> Result<(), String> {
+        if on_gpu && self.active == ActiveSim::ThreeBody {
+            let msg = "The three-body view integrates one system on the CPU in f64; the GPU \
+                       path is the NLSE's."
+                .to_owned();
+            self.notice = Some(Notice::Error(msg.clone()));
+            return Err(msg);
+        }
         if on_gpu == self.sim.is_gpu() {
             return Ok(());
         }
@@ -251,22 +283,80 @@ impl StepscopeApp {
 
     /// The current scenario.
     pub fn scenario(&self) -> Scenario {
-        Scenario::Nlse(self.sim.params().clone())
+        match (self.active, &self.three_body) {
+            (ActiveSim::ThreeBody, Some(tb)) => Scenario::ThreeBody(tb.run.params().clone()),
+            _ => Scenario::Nlse(self.sim.params().clone()),
+        }
+    }
+
+    /// Which simulation is shown.
+    pub fn active_simulation(&self) -> ActiveSim {
+        self.active
+    }
+
+    /// Shows another simulation; each keeps its run (a new one starts from its defaults).
+    pub fn set_simulation(&mut self, sim: ActiveSim) {
+        if sim == ActiveSim::ThreeBody && self.three_body.is_none() {
+            match threebody::ThreeBodyApp::new(ThreeBodyParams::default()) {
+                Ok(tb) => self.three_body = Some(tb),
+                Err(e) => {
+                    self.notice = Some(Notice::Error(e));
+                    return;
+                }
+            }
+        }
+        self.active = sim;
+        self.run_target = None;
+        self.notice = None;
+    }
+
+    /// Applies the three-body panel's edits, reverting invalid ones with a message.
+    fn apply_three_body_draft(&mut self) {
+        if let Some(tb) = &mut self.three_body
+            && let Err(e) = tb.apply_draft()
+        {
+            self.notice = Some(Notice::Error(format!("Not applied: {e}")));
+        }
+    }
+
+    /// Loads a three-body scenario (keeps the current run on error).
+    fn load_three_body(&mut self, p: ThreeBodyParams) -> Result<(), String> {
+        let tb = threebody::ThreeBodyApp::new(p)?;
+        self.three_body = Some(tb);
+        self.active = ActiveSim::ThreeBody;
+        Ok(())
     }
 
     /// Loads a link; on error the current run is kept and the error returned (and shown).
     pub fn load_link(&mut self, link: &str) -> Result<(), String> {
         let on_gpu = self.sim.is_gpu();
         let gpu = self.gpu.clone();
-        let result = Scenario::from_link(link)
-            .map_err(|e| e.to_string())
-            .and_then(|Scenario::Nlse(p)| match gpu {
+        let parsed = Scenario::from_link(link).map_err(|e| e.to_string());
+        if let Ok(Scenario::ThreeBody(p)) = parsed {
+            return match self.load_three_body(p) {
+                Ok(()) => {
+                    self.notice = None;
+                    self.run_target = None;
+                    Ok(())
+                }
+                Err(e) => {
+                    let msg = format!("The link could not be loaded: {e}");
+                    self.notice = Some(Notice::Error(msg.clone()));
+                    Err(msg)
+                }
+            };
+        }
+        let result = parsed.and_then(|scenario| match scenario {
+            Scenario::Nlse(p) => match gpu {
                 Some(ctx) if on_gpu && p.method.runs_on_gpu() => NlseRun::gpu(&ctx, p),
                 _ => NlseRun::cpu(p),
-            });
+            },
+            Scenario::ThreeBody(_) => unreachable!("handled above"),
+        });
         match result {
             Ok(sim) => {
                 self.sim = sim;
+                self.active = ActiveSim::Nlse;
                 self.draft = self.sim.params().clone();
                 self.notice = None;
                 self.gpu_target = 0.0;
@@ -295,11 +385,24 @@ impl StepscopeApp {
         for (k, v) in &pairs {
             ser.append_pair(k, v);
         }
-        let Scenario::Nlse(params) = Scenario::from_link(&ser.finish()).map_err(|e| {
+        let scenario = Scenario::from_link(&ser.finish()).map_err(|e| {
             let msg = e.to_string();
             self.notice = Some(Notice::Error(msg.clone()));
             msg
         })?;
+        let params = match scenario {
+            Scenario::Nlse(p) => p,
+            Scenario::ThreeBody(p) => {
+                if let Some(tb) = &mut self.three_body {
+                    tb.draft = p;
+                }
+                self.apply_three_body_draft();
+                return match &self.notice {
+                    Some(Notice::Error(e)) => Err(e.clone()),
+                    _ => Ok(()),
+                };
+            }
+        };
         self.draft = params;
         self.apply_draft();
         match &self.notice {
@@ -339,7 +442,10 @@ impl StepscopeApp {
     /// Takes `n` accepted steps (the JS API's `step(n)` and the → key).
     pub fn step(&mut self, n: u32) {
         for _ in 0..n {
-            let outcome = self.sim.single_step();
+            let outcome = match (self.active, &mut self.three_body) {
+                (ActiveSim::ThreeBody, Some(tb)) => tb.run.single_step(),
+                _ => self.sim.single_step(),
+            };
             if self.report(&outcome) {
                 break;
             }
@@ -350,6 +456,16 @@ impl StepscopeApp {
     pub fn run_until(&mut self, t: f64) -> Result<(), String> {
         if !t.is_finite() {
             return Err(format!("end time must be finite, got {t}"));
+        }
+        if let (ActiveSim::ThreeBody, Some(tb)) = (self.active, &mut self.three_body) {
+            // Not clipped to t: the step sequence stays the one of the live run (see
+            // sims::threebody::cpu), so the result is reproducible from the link.
+            let outcome = tb.run.advance(t, 50_000_000);
+            self.report(&outcome);
+            return match outcome.message() {
+                Some(m) => Err(m),
+                None => Ok(()),
+            };
         }
         if self.sim.is_gpu() {
             // The GPU computes asynchronously: frames advance towards t (poll diagnostics).
@@ -398,6 +514,14 @@ impl StepscopeApp {
 
     /// Restarts the current scenario from t = 0.
     pub fn reset(&mut self) {
+        if let (ActiveSim::ThreeBody, Some(tb)) = (self.active, &mut self.three_body) {
+            if let Ok(run) = tb.run.restarted() {
+                tb.run = run;
+            }
+            self.run_target = None;
+            self.notice = None;
+            return;
+        }
         if let Ok(sim) = self.sim.restarted() {
             self.sim = sim;
         }
@@ -413,6 +537,9 @@ impl StepscopeApp {
 
     /// The diagnostics as JSON (JS API, tests).
     pub fn diagnostics_json(&self) -> String {
+        if let (ActiveSim::ThreeBody, Some(tb)) = (self.active, &self.three_body) {
+            return self.three_body_json(tb);
+        }
         let stats = self.sim.stats();
         let p = self.sim.params();
         let value = serde_json::json!({
@@ -442,6 +569,33 @@ impl StepscopeApp {
         value.to_string()
     }
 
+    fn three_body_json(&self, tb: &threebody::ThreeBodyApp) -> String {
+        let stats = tb.run.stats();
+        let p = tb.run.params();
+        let value = serde_json::json!({
+            "sim": "3body",
+            "case": p.case.key(),
+            "solver": p.method.key(),
+            "bodies": tb.run.masses().len(),
+            "t": stats.t,
+            "h": stats.h_last,
+            "last_error": if stats.last_error.is_finite() { Some(stats.last_error) } else { None },
+            "accepted": stats.accepted,
+            "rejected": stats.rejected,
+            "nfe": stats.nfe,
+            "running": self.running,
+            "backend": self.backend,
+            "compute": "cpu-f64",
+            "gpu_available": self.gpu.is_some(),
+            "outcome": tb.run.outcome().message(),
+            "notice": match &self.notice { Some(Notice::Error(e)) | Some(Notice::Info(e)) => Some(e.clone()), None => None },
+            "diagnostics": tb.run.diagnostics(),
+            "escaping_body": tb.run.escaping_body(),
+            "link": self.scenario().to_query(),
+        });
+        value.to_string()
+    }
+
     /// Advances the simulation for one frame: `speed` simulation time per wall second,
     /// within the frame's compute budget (the clock is independent of the frame rate; when
     /// the machine cannot keep up the simulation slows down rather than the UI).
@@ -453,6 +607,14 @@ impl StepscopeApp {
             .unwrap_or(0.0)
             .min(0.1);
         self.last_frame = Some(now);
+        if let (ActiveSim::ThreeBody, Some(tb)) = (self.active, &mut self.three_body) {
+            if self.running && wall_dt > 0.0 {
+                let target = tb.run.stats().t + self.speed * wall_dt;
+                let outcome = tb.advance_frame(target, FRAME_COMPUTE_BUDGET_S);
+                self.report(&outcome);
+            }
+            return;
+        }
         let t = self.sim.stats().t;
         if self
             .run_target
@@ -530,7 +692,10 @@ impl StepscopeApp {
             .show(ui, |ui| {
                 egui::ScrollArea::vertical().show(ui, |ui| panels::controls(self, ui));
             });
-        egui::CentralPanel::default().show(ui, |ui| views::central(self, ui));
+        egui::CentralPanel::default().show(ui, |ui| match (self.active, &mut self.three_body) {
+            (ActiveSim::ThreeBody, Some(tb)) => threebody::central(tb, ui),
+            _ => views::central(self, ui),
+        });
         if self.running || self.run_target.is_some() || self.sim.busy() {
             ctx.request_repaint();
         }

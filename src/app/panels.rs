@@ -1,18 +1,10 @@
 //! The left panel: simulation, scenario, solver, parameters (with units and tooltips),
 //! transport controls, run statistics, links.
 
-use super::{Notice, StepscopeApp};
+use super::views::sci;
+use super::{ActiveSim, Notice, StepscopeApp};
 use crate::core::controller::ControllerKind;
 use crate::sims::nlse::{NlseCase, NlseMethod, NlseParams};
-
-/// Formats a number for the statistics table.
-fn sci(v: f64) -> String {
-    if v.is_finite() {
-        format!("{v:.3e}")
-    } else {
-        "—".to_owned()
-    }
-}
 
 pub(super) fn controls(app: &mut StepscopeApp, ui: &mut egui::Ui) {
     ui.heading("stepscope");
@@ -23,13 +15,37 @@ pub(super) fn controls(app: &mut StepscopeApp, ui: &mut egui::Ui) {
     );
     ui.separator();
 
+    simulation_selector(app, ui);
+    match app.active {
+        ActiveSim::Nlse => nlse_controls(app, ui),
+        ActiveSim::ThreeBody => {
+            if let Some(tb) = &mut app.three_body {
+                super::threebody::controls(tb, ui);
+            }
+            app.apply_three_body_draft();
+        }
+    }
+    transport_and_stats(app, ui);
+}
+
+/// Which simulation runs; each keeps its state when the other is shown.
+fn simulation_selector(app: &mut StepscopeApp, ui: &mut egui::Ui) {
+    let mut choice = app.active;
     ui.horizontal(|ui| {
         ui.label("Simulation:");
-        ui.strong("NLSE (1D nonlinear Schrödinger)").on_hover_text(
+        ui.selectable_value(&mut choice, ActiveSim::Nlse, "NLSE").on_hover_text(
             "i ψ_t + (β/2) ψ_xx + γ|ψ|²ψ = 0 on a periodic interval, Fourier pseudo-spectral in x.",
         );
+        ui.selectable_value(&mut choice, ActiveSim::ThreeBody, "Three-body").on_hover_text(
+            "Newtonian gravity of 2–16 bodies in 3D, G = 1: symplectic, Runge–Kutta, Hermite and IAS15 integrators.",
+        );
     });
+    if choice != app.active {
+        app.set_simulation(choice);
+    }
+}
 
+fn nlse_controls(app: &mut StepscopeApp, ui: &mut egui::Ui) {
     compute_selector(app, ui);
 
     let draft = &mut app.draft;
@@ -165,7 +181,9 @@ pub(super) fn controls(app: &mut StepscopeApp, ui: &mut egui::Ui) {
         ui.end_row();
     });
     app.apply_draft();
+}
 
+fn transport_and_stats(app: &mut StepscopeApp, ui: &mut egui::Ui) {
     ui.separator();
     ui.horizontal(|ui| {
         let play_label = if app.running { "Pause" } else { "Play" };
@@ -202,6 +220,22 @@ pub(super) fn controls(app: &mut StepscopeApp, ui: &mut egui::Ui) {
     });
 
     ui.separator();
+    if let (ActiveSim::ThreeBody, Some(tb)) = (app.active, &app.three_body) {
+        let rows = super::threebody::stats_rows(tb);
+        egui::Grid::new("tb-stats").num_columns(2).show(ui, |ui| {
+            for (name, value, tip) in rows {
+                ui.label(name).on_hover_text(tip);
+                ui.monospace(value);
+                ui.end_row();
+            }
+        });
+    } else {
+        nlse_stats(app, ui);
+    }
+    notice_and_links(app, ui);
+}
+
+fn nlse_stats(app: &mut StepscopeApp, ui: &mut egui::Ui) {
     let stats = *app.sim.stats();
     egui::Grid::new("stats").num_columns(2).show(ui, |ui| {
         let rows: [(&str, String, &str); 8] = [
@@ -240,7 +274,9 @@ pub(super) fn controls(app: &mut StepscopeApp, ui: &mut egui::Ui) {
             ui.end_row();
         }
     });
+}
 
+fn notice_and_links(app: &mut StepscopeApp, ui: &mut egui::Ui) {
     if let Some(notice) = &app.notice {
         ui.separator();
         match notice {
@@ -281,7 +317,9 @@ pub(super) fn controls(app: &mut StepscopeApp, ui: &mut egui::Ui) {
             .small()
             .weak(),
     );
-    let compute = if app.computes_on_gpu() {
+    let compute = if app.active == ActiveSim::ThreeBody {
+        "Compute: CPU, f64 (the reference)"
+    } else if app.computes_on_gpu() {
         "Compute: GPU, f32 (WGSL compute shaders on the device above)"
     } else {
         "Compute: CPU, f64 (the reference)"

@@ -30,10 +30,10 @@ impl View {
     }
 }
 
-const BLUE: egui::Color32 = egui::Color32::from_rgb(90, 170, 255);
-const ORANGE: egui::Color32 = egui::Color32::from_rgb(255, 165, 60);
-const GREEN: egui::Color32 = egui::Color32::from_rgb(110, 210, 120);
-const RED: egui::Color32 = egui::Color32::from_rgb(240, 90, 90);
+pub(super) const BLUE: egui::Color32 = egui::Color32::from_rgb(90, 170, 255);
+pub(super) const ORANGE: egui::Color32 = egui::Color32::from_rgb(255, 165, 60);
+pub(super) const GREEN: egui::Color32 = egui::Color32::from_rgb(110, 210, 120);
+pub(super) const RED: egui::Color32 = egui::Color32::from_rgb(240, 90, 90);
 
 pub(super) fn central(app: &mut StepscopeApp, ui: &mut egui::Ui) {
     ui.horizontal(|ui| {
@@ -240,8 +240,20 @@ fn spectrum_view(app: &mut StepscopeApp, ui: &mut egui::Ui, height: f32) {
     }
 }
 
+/// Formats a number for the statistics tables.
+pub(super) fn sci(v: f64) -> String {
+    if v.is_finite() {
+        format!("{v:.3e}")
+    } else {
+        "—".to_owned()
+    }
+}
+
 /// Tick label of a log10 axis: `1e-6` on decades, `3.2e-6` between them.
-fn log_tick(mark: egui_plot::GridMark, _range: &std::ops::RangeInclusive<f64>) -> String {
+pub(super) fn log_tick(
+    mark: egui_plot::GridMark,
+    _range: &std::ops::RangeInclusive<f64>,
+) -> String {
     let exponent = mark.value;
     if (exponent - exponent.round()).abs() < 1e-9 {
         format!("1e{}", exponent.round())
@@ -251,7 +263,11 @@ fn log_tick(mark: egui_plot::GridMark, _range: &std::ops::RangeInclusive<f64>) -
 }
 
 /// A line of log10 values for a log-scale plot.
-fn log_line<'a>(name: &str, series: &DecimatingSeries, color: egui::Color32) -> Line<'a> {
+pub(super) fn log_line<'a>(
+    name: &str,
+    series: &DecimatingSeries,
+    color: egui::Color32,
+) -> Line<'a> {
     let pts: Vec<[f64; 2]> = series
         .points()
         .iter()
@@ -261,7 +277,7 @@ fn log_line<'a>(name: &str, series: &DecimatingSeries, color: egui::Color32) -> 
     Line::new(name, PlotPoints::from(pts)).color(color)
 }
 
-fn log_plot(ui: &mut egui::Ui, id: &str, height: f32, lines: Vec<Line<'_>>) {
+pub(super) fn log_plot(ui: &mut egui::Ui, id: &str, height: f32, lines: Vec<Line<'_>>) {
     Plot::new(id)
         .height(height)
         .legend(Legend::default())

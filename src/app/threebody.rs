@@ -1,0 +1,393 @@
+//! The three-body simulation in the app: its run, the parameters being edited, the orbit
+//! view (a rotatable projection of 3D positions with trails) and the live diagnostics plots.
+//! No numerics here: everything is read from [`ThreeBodyCpu`].
+
+use egui_plot::{Legend, Line, Plot, PlotPoints, Points};
+
+use super::views::{BLUE, GREEN, ORANGE, RED, log_line, log_plot, sci};
+use crate::core::controller::ControllerKind;
+use crate::core::stats::Outcome;
+use crate::sims::threebody::cpu::ThreeBodyCpu;
+use crate::sims::threebody::ias15::Ias15Criterion;
+use crate::sims::threebody::scenarios::routh_value;
+use crate::sims::threebody::{StepMode, ThreeBodyCase, ThreeBodyMethod, ThreeBodyParams};
+
+/// Colours of the bodies (cycled).
+const BODY_COLOURS: [egui::Color32; 6] = [
+    BLUE,
+    ORANGE,
+    GREEN,
+    RED,
+    egui::Color32::LIGHT_GRAY,
+    egui::Color32::from_rgb(200, 120, 255),
+];
+
+/// The three-body run and its UI state.
+pub struct ThreeBodyApp {
+    /// The f64 run.
+    pub run: ThreeBodyCpu,
+    /// Parameters as edited in the panel.
+    pub draft: ThreeBodyParams,
+    /// View rotation about the vertical axis (degrees).
+    yaw: f64,
+    /// View tilt (degrees; 0 looks down the z axis onto the orbital plane).
+    pitch: f64,
+}
+
+impl ThreeBodyApp {
+    /// Starts the run of `params`.
+    pub fn new(params: ThreeBodyParams) -> Result<Self, String> {
+        let run = ThreeBodyCpu::new(params)?;
+        Ok(Self {
+            draft: run.params().clone(),
+            run,
+            yaw: 0.0,
+            pitch: 0.0,
+        })
+    }
+
+    /// Applies the edited parameters; returns an error message (and reverts the draft) when
+    /// they are invalid.
+    pub fn apply_draft(&mut self) -> Result<(), String> {
+        if self.draft == *self.run.params() {
+            return Ok(());
+        }
+        match self.run.set_params(self.draft.clone()) {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                self.draft = self.run.params().clone();
+                Err(e)
+            }
+        }
+    }
+
+    /// Advances towards `t_end` within `budget_s` seconds of wall time.
+    pub fn advance_frame(&mut self, t_end: f64, budget_s: f64) -> Outcome {
+        let start = web_time::Instant::now();
+        loop {
+            let outcome = self.run.advance(t_end, 64);
+            if outcome != Outcome::BudgetExhausted || start.elapsed().as_secs_f64() > budget_s {
+                return outcome;
+            }
+        }
+    }
+
+    /// Projects a 3D point onto the view plane.
+    fn project(&self, x: [f64; 3]) -> [f64; 2] {
+        let (sy, cy) = self.yaw.to_radians().sin_cos();
+        let (sp, cp) = self.pitch.to_radians().sin_cos();
+        // Rotate about z by the yaw, then tilt about the screen's x axis by the pitch.
+        let (u, v, w) = (cy * x[0] - sy * x[1], sy * x[0] + cy * x[1], x[2]);
+        [u, cp * v - sp * w]
+    }
+}
+
+/// The left-panel controls of the three-body simulation.
+pub(super) fn controls(tb: &mut ThreeBodyApp, ui: &mut egui::Ui) {
+    let draft = &mut tb.draft;
+    egui::ComboBox::from_label("Scenario")
+        .selected_text(draft.case.label())
+        .show_ui(ui, |ui| {
+            for case in ThreeBodyCase::ALL {
+                let clicked = ui
+                    .selectable_label(draft.case == case, case.label())
+                    .on_hover_text(case.doc())
+                    .clicked();
+                if clicked && draft.case != case {
+                    let method = draft.method;
+                    *draft = ThreeBodyParams {
+                        method,
+                        ..ThreeBodyParams::for_case(case)
+                    };
+                }
+            }
+        })
+        .response
+        .on_hover_text(draft.case.doc());
+    egui::ComboBox::from_label("Integrator")
+        .selected_text(draft.method.label())
+        .show_ui(ui, |ui| {
+            for method in ThreeBodyMethod::ALL {
+                ui.selectable_value(&mut draft.method, method, method.label())
+                    .on_hover_text(method.doc());
+            }
+        })
+        .response
+        .on_hover_text(draft.method.doc());
+    ui.add_space(4.0);
+    egui::Grid::new("tb-params").num_columns(2).striped(true).show(ui, |ui| {
+        if draft.method.is_error_controlled() {
+            let tip = if draft.method == ThreeBodyMethod::Ias15 {
+                "IAS15's ε: the relative size of the last term of the force polynomial it aims at (1e-9: energy error at round-off)."
+            } else {
+                "rtol = atol of the embedded error estimate."
+            };
+            let label = ui.label("tolerance").on_hover_text(tip);
+            ui.add(egui::Slider::new(&mut draft.tol, 1e-14..=1e-3).logarithmic(true).custom_formatter(|v, _| format!("{v:.0e}"))).labelled_by(label.id);
+            ui.end_row();
+            if draft.method == ThreeBodyMethod::Ias15 {
+                let label = ui.label("step criterion");
+                egui::ComboBox::from_id_salt("ias15-criterion")
+                    .selected_text(draft.ias15_criterion.label())
+                    .show_ui(ui, |ui| {
+                        for c in Ias15Criterion::ALL {
+                            ui.selectable_value(&mut draft.ias15_criterion, c, c.label());
+                        }
+                    })
+                    .response
+                    .labelled_by(label.id);
+                ui.end_row();
+            } else {
+                let label = ui.label("controller").on_hover_text(draft.controller.doc());
+                egui::ComboBox::from_id_salt("tb-controller")
+                    .selected_text(draft.controller.label())
+                    .show_ui(ui, |ui| {
+                        for c in ControllerKind::ALL {
+                            ui.selectable_value(&mut draft.controller, c, c.label()).on_hover_text(c.doc());
+                        }
+                    })
+                    .response
+                    .labelled_by(label.id);
+                ui.end_row();
+            }
+            let label = ui.label("h₀").on_hover_text("First step; the method adapts it.");
+            ui.add(egui::Slider::new(&mut draft.dt, 1e-5..=1.0).logarithmic(true)).labelled_by(label.id);
+            ui.end_row();
+        } else {
+            let label = ui.label("step rule").on_hover_text(draft.step_mode.doc());
+            egui::ComboBox::from_id_salt("step-mode")
+                .selected_text(draft.step_mode.label())
+                .show_ui(ui, |ui| {
+                    for m in StepMode::ALL {
+                        ui.selectable_value(&mut draft.step_mode, m, m.label()).on_hover_text(m.doc());
+                    }
+                })
+                .response
+                .labelled_by(label.id);
+            ui.end_row();
+            if draft.step_mode == StepMode::Fixed {
+                let label = ui.label("dt").on_hover_text("Fixed step. The error falls like dt^order.");
+                ui.add(egui::Slider::new(&mut draft.dt, 1e-5..=1.0).logarithmic(true)).labelled_by(label.id);
+            } else {
+                let label = ui.label("η").on_hover_text(draft.step_mode.doc());
+                ui.add(egui::Slider::new(&mut draft.eta, 1e-4..=0.5).logarithmic(true)).labelled_by(label.id);
+            }
+            ui.end_row();
+        }
+        let label = ui.label("softening ε").on_hover_text("Plummer softening: forces m/(r²+ε²); 0 is exact Newtonian gravity.");
+        ui.add(egui::DragValue::new(&mut draft.softening).range(0.0..=1.0).speed(0.001)).labelled_by(label.id);
+        ui.end_row();
+        let label = ui.label("trail").on_hover_text("Trail length in points (one every 0.02 time units).");
+        ui.add(egui::DragValue::new(&mut draft.trail).range(2..=10_000)).labelled_by(label.id);
+        ui.end_row();
+        match draft.case {
+            ThreeBodyCase::Random => {
+                let label = ui.label("bodies");
+                ui.add(egui::DragValue::new(&mut draft.n_random).range(2..=16)).labelled_by(label.id);
+                ui.end_row();
+                let label = ui.label("seed");
+                ui.add(egui::DragValue::new(&mut draft.seed)).labelled_by(label.id);
+                ui.end_row();
+            }
+            ThreeBodyCase::Lagrange => {
+                for (i, m) in draft.lagrange_masses.iter_mut().enumerate() {
+                    let label = ui.label(format!("m{}", i + 1));
+                    ui.add(egui::DragValue::new(m).range(1e-6..=100.0).speed(0.01)).labelled_by(label.id);
+                    ui.end_row();
+                }
+                let routh = routh_value(draft.lagrange_masses);
+                ui.label("Routh value").on_hover_text("27(m1m2+m2m3+m3m1)/(m1+m2+m3)²: linearly stable below 1 (Routh 1875).");
+                ui.label(format!("{routh:.4} ({})", if routh < 1.0 { "stable" } else { "unstable" }));
+                ui.end_row();
+            }
+            _ => {}
+        }
+        let label = ui.label("centre-of-mass frame");
+        ui.checkbox(&mut draft.com_frame, "").labelled_by(label.id);
+        ui.end_row();
+    });
+    initial_conditions(tb, ui);
+}
+
+/// The editable table of initial conditions (mass, position, velocity per body).
+fn initial_conditions(tb: &mut ThreeBodyApp, ui: &mut egui::Ui) {
+    egui::CollapsingHeader::new("Initial conditions").show(ui, |ui| {
+        let mut bodies = tb
+            .draft
+            .bodies
+            .clone()
+            .unwrap_or_else(|| crate::sims::threebody::scenarios::scenario_bodies(&tb.draft));
+        let mut edited = false;
+        egui::Grid::new("bodies")
+            .num_columns(7)
+            .striped(true)
+            .show(ui, |ui| {
+                let headers: Vec<egui::Id> = ["m", "x", "y", "z", "vx", "vy", "vz"]
+                    .into_iter()
+                    .map(|h| ui.strong(h).id)
+                    .collect();
+                ui.end_row();
+                for b in &mut bodies {
+                    let [x0, x1, x2] = &mut b.x;
+                    let [v0, v1, v2] = &mut b.v;
+                    for (v, header) in [&mut b.mass, x0, x1, x2, v0, v1, v2]
+                        .into_iter()
+                        .zip(&headers)
+                    {
+                        edited |= ui
+                            .add(egui::DragValue::new(v).speed(0.001).max_decimals(10))
+                            .labelled_by(*header)
+                            .changed();
+                    }
+                    ui.end_row();
+                }
+            });
+        if edited {
+            tb.draft.bodies = Some(bodies);
+        }
+        if tb.draft.bodies.is_some() && ui.button("Back to the scenario's values").clicked() {
+            tb.draft.bodies = None;
+        }
+    });
+}
+
+/// Rows of the statistics table.
+pub(super) fn stats_rows(tb: &ThreeBodyApp) -> Vec<(&'static str, String, &'static str)> {
+    let s = tb.run.stats();
+    let d = tb.run.diagnostics();
+    vec![
+        ("t", format!("{:.4}", s.t), "Simulation time."),
+        ("h", sci(s.h_last), "Last accepted step."),
+        (
+            "error estimate",
+            sci(s.last_error),
+            "Scaled error of the last step (1 = at tolerance).",
+        ),
+        ("accepted", s.accepted.to_string(), "Accepted steps."),
+        (
+            "rejected",
+            s.rejected.to_string(),
+            "Steps rejected and retried smaller.",
+        ),
+        (
+            "force evaluations",
+            s.nfe.to_string(),
+            "Evaluations of all pairwise forces.",
+        ),
+        ("|ΔE/E₀|", sci(d.energy_error), "Relative energy error now."),
+        (
+            "max |ΔE/E₀|",
+            sci(d.max_energy_error),
+            "Largest relative energy error so far.",
+        ),
+        (
+            "closest approach",
+            sci(d.closest_approach),
+            "Smallest pairwise distance so far.",
+        ),
+    ]
+}
+
+/// The central view: orbits above, diagnostics below.
+pub(super) fn central(tb: &mut ThreeBodyApp, ui: &mut egui::Ui) {
+    ui.horizontal(|ui| {
+        ui.label(format!("t = {:.4}", tb.run.stats().t));
+        ui.separator();
+        let label = ui
+            .label("view yaw")
+            .on_hover_text("Rotate the view about the vertical axis.");
+        ui.add(egui::Slider::new(&mut tb.yaw, -180.0..=180.0).suffix("°"))
+            .labelled_by(label.id);
+        let label = ui
+            .label("tilt")
+            .on_hover_text("Tilt out of the orbital plane (0: looking down the z axis).");
+        ui.add(egui::Slider::new(&mut tb.pitch, -90.0..=90.0).suffix("°"))
+            .labelled_by(label.id);
+        if let Some(r) = tb.run.diagnostics().period_return {
+            ui.separator();
+            ui.label(format!(
+                "return after {} period(s): {r:.3e}",
+                tb.run.diagnostics().periods
+            ))
+            .on_hover_text(
+                "Phase-space distance from the initial state after the last whole period.",
+            );
+        }
+    });
+    let orbit_height = (ui.available_height() * 0.5).max(180.0);
+    let trails: Vec<Vec<[f64; 2]>> = tb
+        .run
+        .trails()
+        .iter()
+        .map(|t| t.iter().map(|x| tb.project(*x)).collect())
+        .collect();
+    let bodies: Vec<([f64; 2], f64)> = tb
+        .run
+        .bodies()
+        .iter()
+        .map(|b| (tb.project(b.x), b.mass))
+        .collect();
+    let max_mass = bodies.iter().map(|b| b.1).fold(0.0, f64::max).max(1e-300);
+    Plot::new("orbits")
+        .height(orbit_height)
+        .data_aspect(1.0)
+        .legend(Legend::default())
+        .show(ui, |plot| {
+            for (i, (trail, (pos, mass))) in trails.into_iter().zip(bodies).enumerate() {
+                let colour = BODY_COLOURS[i % BODY_COLOURS.len()];
+                let name = format!("body {} (m = {})", i + 1, crate::core::format_f64(mass));
+                plot.line(
+                    Line::new(name.clone(), PlotPoints::from(trail))
+                        .color(colour.gamma_multiply(0.7)),
+                );
+                // Radius ∝ m^(1/3), at least visible for test particles.
+                let radius = (3.0 + 6.0 * (mass / max_mass).cbrt()) as f32;
+                plot.points(Points::new(name, vec![pos]).radius(radius).color(colour));
+            }
+        });
+    ui.separator();
+    let h = tb.run.history();
+    let plot_height = ((ui.available_height() - 30.0) / 2.0).max(90.0);
+    ui.columns(2, |cols| {
+        cols[0].label("Conserved-quantity drift (log)").on_hover_text(
+            "|E − E₀|/|E₀|, |L − L₀|/|L₀| and |P − P₀|. Symplectic methods at a fixed step keep the energy error bounded; adaptive steps and non-symplectic methods drift.",
+        );
+        log_plot(&mut cols[0], "tb-drift", plot_height, vec![
+            log_line("energy", &h.energy_error, BLUE),
+            log_line("angular momentum", &h.angular_momentum_drift, ORANGE),
+            log_line("linear momentum", &h.momentum_drift, GREEN),
+        ]);
+        cols[1].label("Step size and error estimate (log)").on_hover_text(
+            "Accepted steps and the scaled error estimate (IAS15: (dt/dt_new)^7, 1 = the step ε asks for).",
+        );
+        log_plot(&mut cols[1], "tb-steps", plot_height, vec![
+            log_line("h", &h.step_size, BLUE),
+            log_line("error estimate", &h.error_estimate, ORANGE),
+        ]);
+        cols[0].label("Closest pair distance (log)").on_hover_text("The smallest pairwise distance: close encounters force small steps.");
+        log_plot(&mut cols[0], "tb-distance", plot_height, vec![log_line("min r_ij", &h.min_distance, RED)]);
+        if h.period_return.is_empty() {
+            cols[1].label("Work: force evaluations and rejections (log)");
+            log_plot(&mut cols[1], "tb-work", plot_height, vec![
+                log_line("force evaluations", &h.nfe, BLUE),
+                log_line("rejected", &h.rejected, ORANGE),
+            ]);
+        } else {
+            cols[1].label("Distance from the initial state after each period (log)").on_hover_text(
+                "Phase-space distance |x − x₀| + |v − v₀| at t = kT: grows from the truncated initial conditions and the integrator's error.",
+            );
+            let points: Vec<[f64; 2]> = h
+                .period_return
+                .iter()
+                .filter(|p| p[1] > 0.0)
+                .map(|p| [p[0], p[1].log10()])
+                .collect();
+            Plot::new("tb-returns")
+                .height(plot_height)
+                .y_axis_formatter(super::views::log_tick)
+                .show(&mut cols[1], |plot| {
+                    plot.points(Points::new("return distance", points).radius(3.0).color(GREEN));
+                });
+        }
+    });
+}
