@@ -135,6 +135,21 @@ try {
   const played = await page.evaluate(() => window.stepscope.diagnostics());
   check(played.t > d.t, `playing advances the simulation (t ${d.t.toFixed(3)} → ${played.t.toFixed(3)})`);
 
+  // 4b. Three-body: the Pythagorean problem from a link, IAS15 through its close encounters.
+  await page.evaluate(() => window.stepscope.load("?v=1&s=3body&case=pythagorean&solver=ias15&tol=1e-9"));
+  await page.evaluate(() => window.stepscope.runUntil(20));
+  let tb = await page.evaluate(() => window.stepscope.diagnostics());
+  console.log(`three-body: t=${tb.t.toFixed(4)} steps=${tb.accepted} |dE/E0|=${tb.diagnostics.energy_error.toExponential(2)} closest=${tb.diagnostics.closest_approach.toExponential(2)}`);
+  check(tb.sim === "3body" && tb.case === "pythagorean" && tb.t >= 20, "a three-body link loads and runs to t = 20");
+  check(tb.diagnostics.energy_error < 1e-9, `IAS15 energy error ${tb.diagnostics.energy_error.toExponential(2)} < 1e-9 after the t ≈ 15.8 encounter`);
+  check(tb.diagnostics.closest_approach < 1e-3, `the close encounter is resolved (closest ${tb.diagnostics.closest_approach.toExponential(2)})`);
+  await page.evaluate(() => window.stepscope.set("solver", "leapfrog"));
+  await page.evaluate(() => window.stepscope.step(10));
+  const tb2 = await page.evaluate(() => window.stepscope.diagnostics());
+  check(tb2.solver === "leapfrog" && tb2.accepted === tb.accepted + 10 && tb2.t > tb.t, "switching to leapfrog continues the run");
+  const tbBad = await page.evaluate(() => { try { window.stepscope.load("?s=3body&b1=1,0,0,0,0,0,0&b2=1,0,0,0,0,0,0"); return null; } catch (e) { return String(e); } });
+  check(tbBad && tbBad.includes("same position"), `a three-body link with coincident bodies is refused: ${tbBad}`);
+
   const shot = await page.screenshot();
   check(shot.length > 30000, `the canvas is rendered (screenshot ${shot.length} bytes)`);
   if (screenshotPath) {
