@@ -138,3 +138,18 @@ fn pod_mirrors_have_the_wgsl_layouts() {
         assert_eq!(offset(field), expected, "Control.{field}");
     }
 }
+
+#[test]
+fn ensemble_mirrors_have_the_wgsl_layouts() {
+    use stepscope::sims::threebody::gpu_ensemble::{EnsembleUniform, MemberInfo};
+    let source = include_str!("../shaders/nbody_ensemble.wgsl");
+    let (params, fields) = struct_layout(source, "Params");
+    assert_eq!(params as usize, std::mem::size_of::<EnsembleUniform>());
+    // The f32 block starts after the eight u32s, as in the Rust mirror.
+    let t_end = fields.iter().find(|(n, _)| n == "t_end").map(|(_, o)| *o);
+    assert_eq!(t_end, Some(32));
+    let (info, fields) = struct_layout(source, "Info");
+    assert_eq!(info as usize, std::mem::size_of::<MemberInfo>());
+    let steps = fields.iter().find(|(n, _)| n == "steps").map(|(_, o)| *o);
+    assert_eq!(steps, Some(16));
+}

@@ -13,6 +13,8 @@
 //! Aarseth's step criterion, and IAS15 (Rein & Spiegel 2015). See [`integrators`] and [`ias15`].
 
 pub mod cpu;
+pub mod ensemble;
+pub mod gpu_ensemble;
 pub mod ias15;
 pub mod integrators;
 pub mod scenarios;
