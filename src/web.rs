@@ -111,6 +111,43 @@ impl WebHandle {
             .map_err(|e| JsValue::from_str(&e))
     }
 
+    /// Starts a three-body chaos map: `resolution` pixels per side to `t_end`, varying body
+    /// `body` (1-based) in `plane` (`xy` or `vxvy`) by ±`span`, on the GPU (WebGPU, f32) or
+    /// the CPU (f64); throws the reason if it cannot start.
+    #[allow(clippy::too_many_arguments)]
+    pub fn chaos_map(
+        &self,
+        on_gpu: bool,
+        resolution: u32,
+        t_end: f64,
+        body: usize,
+        plane: &str,
+        span: f64,
+        escape_radius: f64,
+    ) -> Result<(), JsValue> {
+        use crate::sims::threebody::ensemble::{EnsembleParams, EnsemblePlane};
+        let plane = EnsemblePlane::from_key(plane).ok_or_else(|| {
+            JsValue::from_str(&format!("unknown plane '{plane}' (known: xy, vxvy)"))
+        })?;
+        let params = EnsembleParams {
+            resolution,
+            t_end,
+            body: body.saturating_sub(1),
+            plane,
+            span,
+            escape_radius,
+            ..EnsembleParams::default()
+        };
+        self.with_app(|app| app.start_chaos_map(on_gpu, params))?
+            .map_err(|e| JsValue::from_str(&e))
+    }
+
+    /// Loads pixel (ix, iy) of the chaos map into the main view.
+    pub fn map_pixel(&self, ix: u32, iy: u32) -> Result<(), JsValue> {
+        self.with_app(|app| app.load_map_pixel(ix, iy))?
+            .map_err(|e| JsValue::from_str(&e))
+    }
+
     /// Starts the clock.
     pub fn play(&self) -> Result<(), JsValue> {
         self.with_app(|app| app.set_running(true))

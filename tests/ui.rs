@@ -4,6 +4,7 @@
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use stepscope::app::StepscopeApp;
+use stepscope::sims::threebody::ensemble::EnsembleParams;
 
 fn harness(link: Option<&str>) -> Harness<'static, StepscopeApp> {
     let app = StepscopeApp::new(link, None, "test harness".to_owned());
@@ -284,4 +285,44 @@ fn three_body_link_opens_runs_switches_integrator_and_keeps_the_nlse_run() {
     // The initial-conditions table opens (every cell labelled by its column).
     h.get_by_label_contains("Initial conditions").click();
     h.run_steps(2);
+}
+
+#[test]
+fn chaos_map_fills_in_on_the_cpu_and_a_click_loads_the_pixel() {
+    let mut h = harness(Some("?s=3body&case=figure8&solver=ias15"));
+    h.get_by_label("Chaos map (ensemble)").click();
+    h.run_steps(2);
+    let params = EnsembleParams {
+        resolution: 8,
+        t_end: 2.0,
+        ..EnsembleParams::default()
+    };
+    h.state_mut()
+        .start_chaos_map(false, params.clone())
+        .expect("CPU map starts");
+    // Frames advance the map within their budget until it is complete.
+    for _ in 0..200 {
+        h.run_steps(1);
+        let d = diagnostics(&h);
+        if d["map"]["finished"] == d["map"]["members"] {
+            break;
+        }
+    }
+    let d = diagnostics(&h);
+    assert_eq!(d["map"]["members"], 64);
+    assert_eq!(d["map"]["finished"], 64);
+    assert_eq!(d["map"]["on_gpu"], false);
+    // A GPU map without a GPU is refused with the reason, the CPU map stays.
+    let err = h
+        .state_mut()
+        .start_chaos_map(true, params)
+        .expect_err("no GPU in this harness");
+    assert!(err.contains("GPU"), "{err}");
+    // Loading a pixel restarts the main view from that system, carried in the link.
+    h.state_mut().load_map_pixel(0, 0).expect("pixel");
+    h.run_steps(2);
+    let d = diagnostics(&h);
+    assert_eq!(d["t"], 0.0);
+    let link = d["link"].as_str().unwrap_or_default().to_owned();
+    assert!(link.contains("b1=") && link.contains("b3="), "{link}");
 }

@@ -150,6 +150,25 @@ try {
   const tbBad = await page.evaluate(() => { try { window.stepscope.load("?s=3body&b1=1,0,0,0,0,0,0&b2=1,0,0,0,0,0,0"); return null; } catch (e) { return String(e); } });
   check(tbBad && tbBad.includes("same position"), `a three-body link with coincident bodies is refused: ${tbBad}`);
 
+  // 4c. Chaos map: the same ensemble on WebGPU (f32) and on the CPU (f64), then a pixel loaded.
+  await page.evaluate(() => window.stepscope.load("?s=3body&case=trojan&solver=ias15"));
+  const mapOpts = { resolution: 24, tEnd: 10, body: 3, plane: "vxvy", span: 1, escapeRadius: 5 };
+  const runMap = async (gpu) => {
+    await page.evaluate(({ o, gpu }) => window.stepscope.chaosMap({ ...o, gpu }), { o: mapOpts, gpu });
+    await page.waitForFunction(() => { const m = window.stepscope.diagnostics().map; return m.members > 0 && m.finished === m.members; }, null, { timeout: 180000 });
+    return (await page.evaluate(() => window.stepscope.diagnostics())).map;
+  };
+  const gpuMap = await runMap(true);
+  const cpuMap = await runMap(false);
+  console.log(`chaos map 24×24 Trojan vx,vy ±1: WebGPU ${gpuMap.escaped} escaped, mean escape time ${gpuMap.mean_escape_time.toFixed(4)}, ${gpuMap.dispatches} dispatches, ${gpuMap.seconds.toFixed(2)} s; CPU f64 ${cpuMap.escaped} escaped, mean ${cpuMap.mean_escape_time.toFixed(4)}, ${cpuMap.seconds.toFixed(2)} s`);
+  check(gpuMap.on_gpu === true && gpuMap.dispatches > 0, "the chaos map is integrated by WebGPU compute");
+  check(gpuMap.escaped > 0 && gpuMap.escaped < gpuMap.members, "the map has escaping and bound systems");
+  check(Math.abs(gpuMap.escaped - cpuMap.escaped) <= 2 && Math.abs(gpuMap.mean_escape_time - cpuMap.mean_escape_time) < 1e-3 * cpuMap.mean_escape_time,
+    "WebGPU f32 and CPU f64 maps agree (escaped count ±2, mean escape time to 1e-3)");
+  await page.evaluate(() => window.stepscope.mapPixel(5, 7));
+  const pixel = await page.evaluate(() => window.stepscope.diagnostics());
+  check(pixel.t === 0 && /b3=/.test(pixel.link), "clicking a pixel loads that system into the main view, carried by the link");
+
   const shot = await page.screenshot();
   check(shot.length > 30000, `the canvas is rendered (screenshot ${shot.length} bytes)`);
   if (screenshotPath) {

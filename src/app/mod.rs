@@ -1,6 +1,7 @@
 //! Everything egui: the eframe application, its panels and views. No numerics here: the UI
 //! edits [`crate::scenario::Scenario`] parameters and reads diagnostics.
 
+mod chaos_map;
 mod compute;
 mod panels;
 mod threebody;
@@ -569,9 +570,66 @@ impl StepscopeApp {
         value.to_string()
     }
 
+    /// Starts a chaos map of the three-body scenario with `params` (JS API, tests), on the
+    /// GPU if `on_gpu`.
+    pub fn start_chaos_map(
+        &mut self,
+        on_gpu: bool,
+        params: crate::sims::threebody::ensemble::EnsembleParams,
+    ) -> Result<(), String> {
+        let Some(tb) = self
+            .three_body
+            .as_mut()
+            .filter(|_| self.active == ActiveSim::ThreeBody)
+        else {
+            return Err(
+                "chaos maps belong to the three-body simulation: load one first".to_owned(),
+            );
+        };
+        tb.map.on_gpu = on_gpu;
+        tb.map.params = params;
+        tb.show_map = true;
+        let result = tb.start_map(self.gpu.as_ref());
+        if let Err(e) = &result {
+            self.notice = Some(Notice::Error(format!("Chaos map: {e}")));
+        }
+        self.request_repaint();
+        result
+    }
+
+    /// Loads pixel (ix, iy) of the chaos map into the main view.
+    pub fn load_map_pixel(&mut self, ix: u32, iy: u32) -> Result<(), String> {
+        match self.three_body.as_mut() {
+            Some(tb) => tb.load_map_pixel(ix, iy),
+            None => Err("there is no chaos map".to_owned()),
+        }
+    }
+
     fn three_body_json(&self, tb: &threebody::ThreeBodyApp) -> String {
         let stats = tb.run.stats();
         let p = tb.run.params();
+        let (map_done, map_members) = tb.map.progress();
+        let map_escaped = tb
+            .map
+            .results()
+            .iter()
+            .flatten()
+            .filter(|r| {
+                tb.map
+                    .running_params()
+                    .is_some_and(|mp| r.escape_time < mp.t_end)
+            })
+            .count();
+        let map_mean_escape = {
+            let times: Vec<f64> = tb
+                .map
+                .results()
+                .iter()
+                .flatten()
+                .map(|r| r.escape_time)
+                .collect();
+            (!times.is_empty()).then(|| times.iter().sum::<f64>() / times.len() as f64)
+        };
         let value = serde_json::json!({
             "sim": "3body",
             "case": p.case.key(),
@@ -591,6 +649,15 @@ impl StepscopeApp {
             "notice": match &self.notice { Some(Notice::Error(e)) | Some(Notice::Info(e)) => Some(e.clone()), None => None },
             "diagnostics": tb.run.diagnostics(),
             "escaping_body": tb.run.escaping_body(),
+            "map": {
+                "finished": map_done,
+                "members": map_members,
+                "escaped": map_escaped,
+                "mean_escape_time": map_mean_escape,
+                "on_gpu": tb.map.computed_on_gpu(),
+                "dispatches": tb.map.dispatches(),
+                "seconds": tb.map.elapsed_s,
+            },
             "link": self.scenario().to_query(),
         });
         value.to_string()
@@ -608,6 +675,9 @@ impl StepscopeApp {
             .min(0.1);
         self.last_frame = Some(now);
         if let (ActiveSim::ThreeBody, Some(tb)) = (self.active, &mut self.three_body) {
+            if let Err(e) = tb.map.advance(self.gpu.as_ref(), FRAME_COMPUTE_BUDGET_S) {
+                self.notice = Some(Notice::Error(format!("Chaos map: {e}")));
+            }
             if self.running && wall_dt > 0.0 {
                 let target = tb.run.stats().t + self.speed * wall_dt;
                 let outcome = tb.advance_frame(target, FRAME_COMPUTE_BUDGET_S);
@@ -692,11 +762,18 @@ impl StepscopeApp {
             .show(ui, |ui| {
                 egui::ScrollArea::vertical().show(ui, |ui| panels::controls(self, ui));
             });
+        let mut map_error = None;
         egui::CentralPanel::default().show(ui, |ui| match (self.active, &mut self.three_body) {
-            (ActiveSim::ThreeBody, Some(tb)) => threebody::central(tb, ui),
+            (ActiveSim::ThreeBody, Some(tb)) => {
+                map_error = threebody::central(tb, self.gpu.as_ref(), ui);
+            }
             _ => views::central(self, ui),
         });
-        if self.running || self.run_target.is_some() || self.sim.busy() {
+        if let Some(e) = map_error {
+            self.notice = Some(Notice::Error(format!("Chaos map: {e}")));
+        }
+        let map_busy = self.three_body.as_ref().is_some_and(|tb| tb.map.busy());
+        if self.running || self.run_target.is_some() || self.sim.busy() || map_busy {
             ctx.request_repaint();
         }
     }

@@ -4,9 +4,11 @@
 
 use egui_plot::{Legend, Line, Plot, PlotPoints, Points};
 
+use super::chaos_map::{ChaosMap, MapAction};
 use super::views::{BLUE, GREEN, ORANGE, RED, log_line, log_plot, sci};
 use crate::core::controller::ControllerKind;
 use crate::core::stats::Outcome;
+use crate::gpu::GpuContext;
 use crate::sims::threebody::cpu::ThreeBodyCpu;
 use crate::sims::threebody::ias15::Ias15Criterion;
 use crate::sims::threebody::scenarios::routh_value;
@@ -32,6 +34,10 @@ pub struct ThreeBodyApp {
     yaw: f64,
     /// View tilt (degrees; 0 looks down the z axis onto the orbital plane).
     pitch: f64,
+    /// Orbits or chaos map.
+    pub show_map: bool,
+    /// The chaos map.
+    pub map: ChaosMap,
 }
 
 impl ThreeBodyApp {
@@ -43,6 +49,8 @@ impl ThreeBodyApp {
             run,
             yaw: 0.0,
             pitch: 0.0,
+            show_map: false,
+            map: ChaosMap::default(),
         })
     }
 
@@ -70,6 +78,26 @@ impl ThreeBodyApp {
                 return outcome;
             }
         }
+    }
+
+    /// Starts a chaos map around the scenario's initial conditions.
+    pub fn start_map(&mut self, gpu: Option<&GpuContext>) -> Result<(), String> {
+        let params = self.run.params();
+        let base = crate::sims::threebody::scenarios::initial_bodies(params);
+        self.map.start(&base, params.softening, gpu)
+    }
+
+    /// Loads pixel (ix, iy) of the map into the main view (a new run from its initial
+    /// conditions; the link then carries them as b1, b2, …).
+    pub fn load_map_pixel(&mut self, ix: u32, iy: u32) -> Result<(), String> {
+        let bodies = self
+            .map
+            .member(ix, iy)
+            .ok_or_else(|| "no map pixel there".to_owned())?;
+        self.draft.bodies = Some(bodies);
+        self.apply_draft()?;
+        self.show_map = false;
+        Ok(())
     }
 
     /// Projects a 3D point onto the view plane.
@@ -288,8 +316,33 @@ pub(super) fn stats_rows(tb: &ThreeBodyApp) -> Vec<(&'static str, String, &'stat
     ]
 }
 
-/// The central view: orbits above, diagnostics below.
-pub(super) fn central(tb: &mut ThreeBodyApp, ui: &mut egui::Ui) {
+/// The central view: orbits above and diagnostics below, or the chaos map. Returns an error
+/// message for the notice line.
+pub(super) fn central(
+    tb: &mut ThreeBodyApp,
+    gpu: Option<&GpuContext>,
+    ui: &mut egui::Ui,
+) -> Option<String> {
+    ui.horizontal(|ui| {
+        ui.selectable_value(&mut tb.show_map, false, "Orbits and diagnostics");
+        ui.selectable_value(&mut tb.show_map, true, "Chaos map (ensemble)")
+            .on_hover_text("Many systems at once around this scenario: escape time, energy error or a Lyapunov indicator per pixel.");
+    });
+    if tb.show_map {
+        let n = tb.run.masses().len();
+        let action = super::chaos_map::show(&mut tb.map, n, gpu.is_some(), ui);
+        let result = match action {
+            Some(MapAction::Start) => tb.start_map(gpu),
+            Some(MapAction::Load(ix, iy)) => tb.load_map_pixel(ix, iy),
+            None => Ok(()),
+        };
+        return result.err();
+    }
+    orbits_and_diagnostics(tb, ui);
+    None
+}
+
+fn orbits_and_diagnostics(tb: &mut ThreeBodyApp, ui: &mut egui::Ui) {
     ui.horizontal(|ui| {
         ui.label(format!("t = {:.4}", tb.run.stats().t));
         ui.separator();

@@ -107,7 +107,7 @@ fn state_view(app: &mut StepscopeApp, ui: &mut egui::Ui, height: f32) {
 }
 
 /// Perceptually ordered colour map (viridis key colours, linearly interpolated).
-fn colormap(v: f32) -> egui::Color32 {
+pub(super) fn colormap(v: f32) -> egui::Color32 {
     const STOPS: [[u8; 3]; 6] = [
         [68, 1, 84],
         [65, 68, 135],

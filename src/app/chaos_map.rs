@@ -1,0 +1,400 @@
+//! The chaos map of the three-body view: an ensemble of systems around the current scenario
+//! integrated on the GPU (f32, WGSL) or the CPU (f64), drawn as it fills in. Clicking a pixel
+//! loads that system into the main f64 view.
+
+use super::views::sci;
+use crate::gpu::GpuContext;
+use crate::sims::threebody::Body;
+use crate::sims::threebody::ensemble::{
+    self, EnsembleParams, EnsemblePlane, Indicator, MemberResult,
+};
+use crate::sims::threebody::gpu_ensemble::GpuEnsemble;
+
+/// Steps per member per GPU dispatch: short dispatches keep the browser's GPU watchdog away.
+const STEPS_PER_DISPATCH: u32 = 32;
+
+/// A running or finished map.
+enum Job {
+    Gpu(Box<GpuEnsemble>),
+    Cpu {
+        base: Vec<Body>,
+        softening: f64,
+        next: usize,
+    },
+}
+
+/// The map's settings, its job and its picture.
+pub struct ChaosMap {
+    /// Ensemble parameters being edited.
+    pub params: EnsembleParams,
+    /// What the pixels show.
+    pub indicator: Indicator,
+    /// Compute on the GPU (when there is one).
+    pub on_gpu: bool,
+    job: Option<Job>,
+    /// The parameters the job runs with.
+    running: Option<EnsembleParams>,
+    /// The system the map varies.
+    base: Vec<Body>,
+    results: Vec<Option<MemberResult>>,
+    /// Submissions in flight on the GPU (0 or 1: the next waits for the readback).
+    awaiting: bool,
+    /// GPU dispatches per submission, adapted to the frame time.
+    dispatches_per_submit: u32,
+    started: Option<web_time::Instant>,
+    /// When the submission in flight was made.
+    submitted_at: Option<web_time::Instant>,
+    /// Wall time of the finished map.
+    pub elapsed_s: Option<f64>,
+    texture: Option<egui::TextureHandle>,
+    dirty: bool,
+}
+
+impl Default for ChaosMap {
+    fn default() -> Self {
+        Self {
+            params: EnsembleParams::default(),
+            indicator: Indicator::EscapeTime,
+            on_gpu: true,
+            job: None,
+            running: None,
+            base: Vec::new(),
+            results: Vec::new(),
+            awaiting: false,
+            dispatches_per_submit: 1,
+            started: None,
+            submitted_at: None,
+            elapsed_s: None,
+            texture: None,
+            dirty: false,
+        }
+    }
+}
+
+impl ChaosMap {
+    /// Starts a map around `base` (the scenario's initial conditions) with the current
+    /// settings, on the GPU if asked and available.
+    pub fn start(
+        &mut self,
+        base: &[Body],
+        softening: f64,
+        gpu: Option<&GpuContext>,
+    ) -> Result<(), String> {
+        self.params.validate(base.len())?;
+        let p = self.params.clone();
+        let job = match (self.on_gpu, gpu) {
+            (true, Some(ctx)) => Job::Gpu(Box::new(GpuEnsemble::new(
+                ctx,
+                base,
+                &p,
+                softening,
+                STEPS_PER_DISPATCH,
+            )?)),
+            (true, None) => {
+                return Err(
+                    "no GPU compute here: untick GPU to integrate the map on the CPU".to_owned(),
+                );
+            }
+            (false, _) => Job::Cpu {
+                base: base.to_vec(),
+                softening,
+                next: 0,
+            },
+        };
+        let members = (p.resolution * p.resolution) as usize;
+        self.results = vec![None; members];
+        self.job = Some(job);
+        self.running = Some(p);
+        self.base = base.to_vec();
+        self.awaiting = false;
+        self.dispatches_per_submit = 1;
+        self.started = Some(web_time::Instant::now());
+        self.elapsed_s = None;
+        self.dirty = true;
+        Ok(())
+    }
+
+    /// Whether a map is being computed.
+    pub fn busy(&self) -> bool {
+        self.job.is_some() && self.elapsed_s.is_none()
+    }
+
+    /// (finished members, all members).
+    pub fn progress(&self) -> (usize, usize) {
+        (
+            self.results.iter().filter(|r| r.is_some()).count(),
+            self.results.len(),
+        )
+    }
+
+    /// The finished members' results.
+    pub fn results(&self) -> &[Option<MemberResult>] {
+        &self.results
+    }
+
+    /// The parameters of the map on screen.
+    pub fn running_params(&self) -> Option<&EnsembleParams> {
+        self.running.as_ref()
+    }
+
+    /// The initial conditions of pixel (ix, iy) of the map on screen.
+    pub fn member(&self, ix: u32, iy: u32) -> Option<Vec<Body>> {
+        let p = self.running.as_ref()?;
+        (ix < p.resolution && iy < p.resolution)
+            .then(|| ensemble::member_bodies(&self.base, p, ix, iy))
+    }
+
+    /// Whether the map on screen was computed on the GPU.
+    pub fn computed_on_gpu(&self) -> bool {
+        matches!(self.job, Some(Job::Gpu(_)))
+    }
+
+    /// GPU dispatches so far.
+    pub fn dispatches(&self) -> u64 {
+        match &self.job {
+            Some(Job::Gpu(g)) => g.dispatches(),
+            _ => 0,
+        }
+    }
+
+    /// Does this frame's share of the work within `budget_s` seconds.
+    pub fn advance(&mut self, gpu: Option<&GpuContext>, budget_s: f64) -> Result<(), String> {
+        if !self.busy() {
+            return Ok(());
+        }
+        let frame_start = web_time::Instant::now();
+        let Some(p) = self.running.clone() else {
+            return Ok(());
+        };
+        match self.job.as_mut() {
+            Some(Job::Gpu(ensemble)) => {
+                let Some(ctx) = gpu else {
+                    return Err("the GPU went away".to_owned());
+                };
+                if self.awaiting && ensemble.poll(ctx).map_err(|e| e.to_string())? {
+                    self.awaiting = false;
+                    for (m, r) in ensemble.results().into_iter().enumerate() {
+                        if ensemble.member_done(m) {
+                            self.results[m] = Some(r);
+                        }
+                    }
+                    self.dirty = true;
+                    // Size submissions to about a frame of GPU work: double while the results
+                    // come back within a frame, halve when they take over three.
+                    let round_trip = self.submitted_at.map_or(0.0, |s| s.elapsed().as_secs_f64());
+                    if round_trip < 0.016 && self.dispatches_per_submit < 256 {
+                        self.dispatches_per_submit *= 2;
+                    } else if round_trip > 0.05 && self.dispatches_per_submit > 1 {
+                        self.dispatches_per_submit /= 2;
+                    }
+                }
+                if !self.awaiting && !ensemble.is_complete() {
+                    ensemble.submit(ctx, self.dispatches_per_submit);
+                    self.submitted_at = Some(web_time::Instant::now());
+                    self.awaiting = true;
+                }
+                if ensemble.is_complete() {
+                    self.finish();
+                }
+            }
+            Some(Job::Cpu {
+                base,
+                softening,
+                next,
+            }) => {
+                let n = p.resolution as usize;
+                while *next < self.results.len() && frame_start.elapsed().as_secs_f64() < budget_s {
+                    let (ix, iy) = ((*next % n) as u32, (*next / n) as u32);
+                    let bodies = ensemble::member_bodies(base, &p, ix, iy);
+                    self.results[*next] =
+                        Some(ensemble::integrate_member(&bodies, &p, *softening).0);
+                    *next += 1;
+                    self.dirty = true;
+                }
+                if *next == self.results.len() {
+                    self.finish();
+                }
+            }
+            None => {}
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self) {
+        if self.elapsed_s.is_none() {
+            self.elapsed_s = self.started.map(|s| s.elapsed().as_secs_f64());
+            self.dirty = true;
+        }
+    }
+
+    /// The value range of the indicator over the finished members, for the colour scale.
+    fn range(&self) -> (f64, f64) {
+        match self.indicator {
+            Indicator::EscapeTime => (0.0, self.running.as_ref().map_or(1.0, |p| p.t_end)),
+            Indicator::EnergyError => (-16.0, 0.0),
+            Indicator::Lyapunov => {
+                let max = self
+                    .results
+                    .iter()
+                    .flatten()
+                    .map(|r| r.lyapunov)
+                    .filter(|v| v.is_finite())
+                    .fold(0.0, f64::max);
+                (0.0, max.max(1e-6))
+            }
+        }
+    }
+
+    fn picture(&mut self, ctx: &egui::Context) -> Option<egui::TextureId> {
+        let p = self.running.as_ref()?;
+        if self.dirty || self.texture.is_none() {
+            let n = p.resolution as usize;
+            let (lo, hi) = self.range();
+            let pixels: Vec<egui::Color32> = self
+                .results
+                .iter()
+                .map(|r| match r {
+                    None => egui::Color32::from_gray(40),
+                    Some(r) => {
+                        let v = r.value(self.indicator);
+                        if v.is_finite() {
+                            super::views::colormap(((v - lo) / (hi - lo)) as f32)
+                        } else {
+                            egui::Color32::from_rgb(255, 0, 255)
+                        }
+                    }
+                })
+                .collect();
+            let image = egui::ColorImage::new([n, n], pixels);
+            match &mut self.texture {
+                Some(t) => t.set(image, egui::TextureOptions::NEAREST),
+                None => {
+                    self.texture =
+                        Some(ctx.load_texture("chaos-map", image, egui::TextureOptions::NEAREST))
+                }
+            }
+            self.dirty = false;
+        }
+        self.texture.as_ref().map(|t| t.id())
+    }
+}
+
+/// What the user did in the map view.
+pub enum MapAction {
+    /// Start a map with the current settings.
+    Start,
+    /// Load the system of pixel (ix, iy) into the main view.
+    Load(u32, u32),
+}
+
+/// The map's settings and picture.
+pub(super) fn show(
+    map: &mut ChaosMap,
+    bodies: usize,
+    gpu_available: bool,
+    ui: &mut egui::Ui,
+) -> Option<MapAction> {
+    let mut action = None;
+    ui.horizontal_wrapped(|ui| {
+        let label = ui.label("vary body");
+        let mut body = map.params.body + 1;
+        ui.add(egui::DragValue::new(&mut body).range(1..=bodies))
+            .labelled_by(label.id);
+        map.params.body = body.clamp(1, bodies) - 1;
+        let label = ui.label("plane");
+        egui::ComboBox::from_id_salt("map-plane")
+            .selected_text(map.params.plane.label())
+            .show_ui(ui, |ui| {
+                for plane in EnsemblePlane::ALL {
+                    ui.selectable_value(&mut map.params.plane, plane, plane.label());
+                }
+            })
+            .response
+            .labelled_by(label.id);
+        let label = ui.label("± span").on_hover_text("Half-width of the varied range around the scenario's value.");
+        ui.add(egui::DragValue::new(&mut map.params.span).range(1e-6..=10.0).speed(0.01))
+            .labelled_by(label.id);
+        let label = ui.label("pixels");
+        egui::ComboBox::from_id_salt("map-resolution")
+            .selected_text(format!("{0}×{0}", map.params.resolution))
+            .show_ui(ui, |ui| {
+                for r in [32, 64, 128, 256, 512] {
+                    ui.selectable_value(&mut map.params.resolution, r, format!("{r}×{r}"));
+                }
+            })
+            .response
+            .labelled_by(label.id);
+        let label = ui.label("t_end");
+        ui.add(egui::DragValue::new(&mut map.params.t_end).range(0.1..=1000.0).speed(0.1))
+            .labelled_by(label.id);
+        let label = ui.label("η").on_hover_text("Adaptive leapfrog, h = η·τ (the same rule in f32 and f64).");
+        ui.add(egui::DragValue::new(&mut map.params.eta).range(1e-4..=0.5).speed(0.001))
+            .labelled_by(label.id);
+        let label = ui.label("escape radius");
+        ui.add(egui::DragValue::new(&mut map.params.escape_radius).range(0.1..=1e4).speed(0.1))
+            .labelled_by(label.id);
+        ui.add_enabled(gpu_available, egui::Checkbox::new(&mut map.on_gpu, "GPU (f32)"))
+            .on_hover_text("One WGSL invocation per system in f32; unticked, the CPU integrates the same algorithm in f64.")
+            .on_disabled_hover_text("No compute-capable GPU here: the CPU integrates the map in f64.");
+        if !gpu_available {
+            map.on_gpu = false;
+        }
+        if ui.button(if map.busy() { "Restart map" } else { "Compute map" }).clicked() {
+            action = Some(MapAction::Start);
+        }
+    });
+    ui.horizontal(|ui| {
+        let label = ui.label("show");
+        let before = map.indicator;
+        egui::ComboBox::from_id_salt("map-indicator")
+            .selected_text(map.indicator.label())
+            .show_ui(ui, |ui| {
+                for i in Indicator::ALL {
+                    ui.selectable_value(&mut map.indicator, i, i.label());
+                }
+            })
+            .response
+            .labelled_by(label.id);
+        if map.indicator != before {
+            map.dirty = true;
+        }
+        let (done, all) = map.progress();
+        if all > 0 {
+            let (lo, hi) = map.range();
+            let place = if map.computed_on_gpu() {
+                "GPU f32"
+            } else {
+                "CPU f64"
+            };
+            let time = map
+                .elapsed_s
+                .map_or(String::new(), |s| format!(", {s:.2} s"));
+            ui.label(format!(
+                "{done}/{all} systems ({place}{time}); colour scale {} … {}",
+                sci(lo),
+                sci(hi)
+            ));
+        }
+    });
+    let Some(texture) = map.picture(ui.ctx()) else {
+        ui.label("Compute a map: each pixel is one system, started from the scenario with the chosen body's coordinates shifted.");
+        return action;
+    };
+    let side = ui
+        .available_width()
+        .min(ui.available_height() - 10.0)
+        .max(64.0);
+    let response = ui
+        .add(egui::Image::new((texture, egui::vec2(side, side))).sense(egui::Sense::click()))
+        .on_hover_text("Click a pixel to load that system into the main view (f64).");
+    if response.clicked()
+        && let (Some(pos), Some(p)) = (response.interact_pointer_pos(), map.running.as_ref())
+    {
+        let rel = (pos - response.rect.min) / response.rect.size();
+        let n = p.resolution;
+        let ix = ((rel.x * n as f32) as u32).min(n - 1);
+        let iy = ((rel.y * n as f32) as u32).min(n - 1);
+        action = Some(MapAction::Load(ix, iy));
+    }
+    action
+}
