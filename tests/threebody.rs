@@ -395,6 +395,26 @@ fn head_on_collision_pauses_with_a_message_and_softening_passes_through() {
             other => panic!("{method:?}: {other:?}"),
         }
     }
+    // After the pause, another integrator continues from the last good state.
+    let mut run = ThreeBodyCpu::new(ThreeBodyParams {
+        bodies: Some(bodies.clone()),
+        ..ThreeBodyParams::default()
+    })
+    .expect("valid");
+    assert!(matches!(
+        run.advance_to(5.0, 10_000_000),
+        Outcome::StepUnderflow { .. }
+    ));
+    let t_pause = run.stats().t;
+    run.set_params(ThreeBodyParams {
+        method: ThreeBodyMethod::Leapfrog,
+        dt: 1e-3,
+        bodies: Some(bodies.clone()),
+        ..ThreeBodyParams::default()
+    })
+    .expect("valid");
+    assert_eq!(run.advance_to(t_pause + 0.5, 10_000_000), Outcome::Reached);
+    assert!(run.phase().is_finite());
     let softened = ThreeBodyParams {
         softening: 0.1,
         bodies: Some(bodies),

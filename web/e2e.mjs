@@ -178,6 +178,16 @@ try {
     await page.evaluate(() => window.stepscope.view("waterfall"));
     await page.waitForTimeout(500);
     fs.writeFileSync(screenshotPath, await page.screenshot());
+    // The three-body pictures: the Pythagorean problem after its encounters, and a chaos map.
+    await page.evaluate(() => window.stepscope.load("?s=3body&case=pythagorean&solver=ias15&trail=3000"));
+    await page.evaluate(() => window.stepscope.runUntil(50));
+    await page.waitForTimeout(500);
+    fs.writeFileSync(screenshotPath.replace(/\.png$/, "-threebody.png"), await page.screenshot());
+    await page.evaluate(() => window.stepscope.load("?s=3body&case=figure8&solver=ias15"));
+    await page.evaluate(() => window.stepscope.chaosMap({ gpu: true, resolution: 64, tEnd: 10, span: 0.6, escapeRadius: 5 }));
+    await page.waitForFunction(() => { const m = window.stepscope.diagnostics().map; return m.finished === m.members; }, null, { timeout: 900000 });
+    await page.waitForTimeout(500);
+    fs.writeFileSync(screenshotPath.replace(/\.png$/, "-chaosmap.png"), await page.screenshot());
   }
   check(errors.length === 0, `no page errors ${errors.join("; ")}`);
   check(!(await page.evaluate(() => document.getElementById("status").classList.contains("error"))), "no error banner");

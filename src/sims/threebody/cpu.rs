@@ -265,6 +265,11 @@ impl ThreeBodyCpu {
         if params.dt != self.params.dt && !params.method.is_error_controlled() {
             self.stats.h = params.dt;
         }
+        if self.params != params {
+            // A run paused by a failure (a collision that underflowed the step) may go on
+            // with other settings from its last good state.
+            self.outcome = Outcome::Reached;
+        }
         self.params = params;
         Ok(false)
     }
