@@ -326,3 +326,52 @@ fn chaos_map_fills_in_on_the_cpu_and_a_click_loads_the_pixel() {
     let link = d["link"].as_str().unwrap_or_default().to_owned();
     assert!(link.contains("b1=") && link.contains("b3="), "{link}");
 }
+
+#[test]
+fn chaos_map_on_the_gpu_fills_in_through_frames_and_matches_the_cpu_map() {
+    let Some(ctx) = common::gpu_context() else {
+        return;
+    };
+    let mut h = harness(Some("?s=3body&case=trojan&solver=ias15"));
+    h.state_mut().set_gpu(Some(ctx));
+    let params = EnsembleParams {
+        resolution: 12,
+        body: 2,
+        plane: stepscope::sims::threebody::ensemble::EnsemblePlane::Velocity,
+        span: 1.0,
+        t_end: 10.0,
+        escape_radius: 5.0,
+        ..EnsembleParams::default()
+    };
+    let mut maps = Vec::new();
+    for on_gpu in [true, false] {
+        h.state_mut()
+            .start_chaos_map(on_gpu, params.clone())
+            .expect("starts");
+        // Frames submit work and take readbacks (never blocking) until every member is done.
+        let mut frames = 0;
+        for _ in 0..20_000 {
+            h.run_steps(1);
+            frames += 1;
+            let d = diagnostics(&h);
+            if d["map"]["finished"] == d["map"]["members"] {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        let d = diagnostics(&h);
+        assert_eq!(d["map"]["finished"], 144, "{d}");
+        assert_eq!(d["map"]["on_gpu"], on_gpu);
+        println!("map on_gpu={on_gpu}: {} in {frames} frames", d["map"]);
+        maps.push(d["map"].clone());
+    }
+    // Members grazing Jupiter are chaotic: f32 and f64 may part ways on one or two of them
+    // (tests/gpu_threebody.rs compares member by member away from such encounters).
+    let escaped = |m: &serde_json::Value| m["escaped"].as_i64().unwrap_or(-100);
+    assert!((escaped(&maps[0]) - escaped(&maps[1])).abs() <= 2);
+    let (g, c) = (
+        maps[0]["mean_escape_time"].as_f64().unwrap_or(0.0),
+        maps[1]["mean_escape_time"].as_f64().unwrap_or(1.0),
+    );
+    assert!((g - c).abs() < 0.02 * c, "{g} vs {c}");
+}

@@ -179,16 +179,19 @@ impl ChaosMap {
                         }
                     }
                     self.dirty = true;
-                    // Size submissions to about a frame of GPU work: double while the results
-                    // come back within a frame, halve when they take over three.
+                    // Size submissions to a round trip of ~0.1 s: big enough that the
+                    // readback latency does not dominate, small enough that the frames drawn
+                    // on the same queue are not held back for long.
                     let round_trip = self.submitted_at.map_or(0.0, |s| s.elapsed().as_secs_f64());
-                    if round_trip < 0.016 && self.dispatches_per_submit < 256 {
+                    if round_trip < 0.1 && self.dispatches_per_submit < 1024 {
                         self.dispatches_per_submit *= 2;
-                    } else if round_trip > 0.05 && self.dispatches_per_submit > 1 {
+                    } else if round_trip > 0.4 && self.dispatches_per_submit > 1 {
                         self.dispatches_per_submit /= 2;
                     }
                 }
                 if !self.awaiting && !ensemble.is_complete() {
+                    let steps = ensemble.adaptive_steps(STEPS_PER_DISPATCH);
+                    ensemble.set_steps_per_dispatch(ctx, steps);
                     ensemble.submit(ctx, self.dispatches_per_submit);
                     self.submitted_at = Some(web_time::Instant::now());
                     self.awaiting = true;
@@ -374,6 +377,19 @@ pub(super) fn show(
                 sci(lo),
                 sci(hi)
             ));
+            let capped = map
+                .results()
+                .iter()
+                .flatten()
+                .filter(|r| r.steps >= ensemble::MAX_MEMBER_STEPS)
+                .count();
+            if capped > 0 {
+                ui.label(format!(
+                    "{capped} stopped at the {}-step cap (close encounters)",
+                    ensemble::MAX_MEMBER_STEPS
+                ))
+                .on_hover_text("Their escape time reads t_end. Increase η or add softening.");
+            }
         }
     });
     let Some(texture) = map.picture(ui.ctx()) else {

@@ -69,6 +69,7 @@ pub struct GpuEnsemble {
     n_bodies: usize,
     members: u32,
     steps_per_dispatch: u32,
+    uniform: wgpu::Buffer,
     state: wgpu::Buffer,
     info: wgpu::Buffer,
     bind_group: wgpu::BindGroup,
@@ -196,6 +197,7 @@ impl GpuEnsemble {
             steps_per_dispatch: uniform.steps_per_dispatch,
             readback: Readback::new(ctx, info_bytes, "ensemble info readback"),
             infos: vec![MemberInfo::default(); members as usize],
+            uniform: uniform_buffer,
             state,
             info,
             bind_group,
@@ -207,6 +209,18 @@ impl GpuEnsemble {
     /// The parameters.
     pub fn params(&self) -> &EnsembleParams {
         &self.params
+    }
+
+    /// Sets the steps each member takes per dispatch from the next submission on (more when
+    /// few members are still running: their invocations alone bound a dispatch's time).
+    pub fn set_steps_per_dispatch(&mut self, ctx: &GpuContext, steps: u32) {
+        let steps = steps.max(1);
+        if steps != self.steps_per_dispatch {
+            self.steps_per_dispatch = steps;
+            let offset = std::mem::offset_of!(EnsembleUniform, steps_per_dispatch) as u64;
+            ctx.queue
+                .write_buffer(&self.uniform, offset, bytemuck::bytes_of(&steps));
+        }
     }
 
     /// Records and submits `dispatches` advance dispatches (each up to `steps_per_dispatch`
@@ -246,9 +260,20 @@ impl GpuEnsemble {
         }
     }
 
+    /// The steps per dispatch that keep a dispatch's duration about constant as members
+    /// finish: `base` times the inverse fraction still running, at most 64·`base`.
+    pub fn adaptive_steps(&self, base: u32) -> u32 {
+        let running = (self.members as usize - self.finished()).max(1);
+        let factor = (self.members as usize / running).clamp(1, 64) as u32;
+        base * factor
+    }
+
     /// Runs to completion, blocking (tests, the benchmark and the CLI).
     pub fn run_blocking(&mut self, ctx: &GpuContext) -> Result<Vec<MemberResult>, GpuError> {
+        let base = self.steps_per_dispatch;
         while !self.is_complete() {
+            let steps = self.adaptive_steps(base);
+            self.set_steps_per_dispatch(ctx, steps);
             self.submit(ctx, 16);
             if let Some(bytes) = self.readback.wait(ctx)? {
                 self.infos = bytemuck::cast_slice(&bytes).to_vec();
