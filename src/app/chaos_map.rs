@@ -44,6 +44,8 @@ pub struct ChaosMap {
     started: Option<web_time::Instant>,
     /// When the submission in flight was made.
     submitted_at: Option<web_time::Instant>,
+    /// The previous submission's round trip (seconds).
+    last_round_trip: f64,
     /// Wall time of the finished map.
     pub elapsed_s: Option<f64>,
     texture: Option<egui::TextureHandle>,
@@ -64,6 +66,7 @@ impl Default for ChaosMap {
             dispatches_per_submit: 1,
             started: None,
             submitted_at: None,
+            last_round_trip: 0.0,
             elapsed_s: None,
             texture: None,
             dirty: false,
@@ -179,15 +182,19 @@ impl ChaosMap {
                         }
                     }
                     self.dirty = true;
-                    // Size submissions to a round trip of ~0.1 s: big enough that the
-                    // readback latency does not dominate, small enough that the frames drawn
-                    // on the same queue are not held back for long.
+                    // Size submissions by their round trip: where it is latency (a software
+                    // WebGPU maps a buffer in ~0.8 s however little was computed), doubling the
+                    // work costs nothing, so double while the round trip stays short or grew
+                    // by less than 30 % with the last doubling; halve once the work itself
+                    // takes over a second (the frames drawn on the same queue wait behind it).
                     let round_trip = self.submitted_at.map_or(0.0, |s| s.elapsed().as_secs_f64());
-                    if round_trip < 0.1 && self.dispatches_per_submit < 1024 {
+                    let latency_bound = round_trip < 1.3 * self.last_round_trip;
+                    if (round_trip < 0.1 || latency_bound) && self.dispatches_per_submit < 1024 {
                         self.dispatches_per_submit *= 2;
-                    } else if round_trip > 0.4 && self.dispatches_per_submit > 1 {
+                    } else if round_trip > 1.0 && !latency_bound && self.dispatches_per_submit > 1 {
                         self.dispatches_per_submit /= 2;
                     }
+                    self.last_round_trip = round_trip;
                 }
                 if !self.awaiting && !ensemble.is_complete() {
                     let steps = ensemble.adaptive_steps(STEPS_PER_DISPATCH);
