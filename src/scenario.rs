@@ -13,6 +13,7 @@ use thiserror::Error;
 
 use crate::core::controller::ControllerKind;
 use crate::sims::nlse::{NlseCase, NlseMethod, NlseParams};
+use crate::sims::threebody::ensemble::{EnsembleParams, EnsemblePlane};
 use crate::sims::threebody::ias15::Ias15Criterion;
 use crate::sims::threebody::{
     Body, MAX_BODIES, StepMode, ThreeBodyCase, ThreeBodyMethod, ThreeBodyParams,
@@ -89,7 +90,7 @@ const NLSE_KEYS: &[&str] = &[
 
 const THREE_BODY_KEYS: &[&str] = &[
     "case", "solver", "steps", "dt", "eta", "tol", "ctl", "crit", "soft", "com", "trail", "n",
-    "seed", "masses", "b1", "b2", "…", "b16",
+    "seed", "masses", "map", "b1", "b2", "…", "b16",
 ];
 
 impl Scenario {
@@ -147,6 +148,18 @@ impl Scenario {
                 out.append_pair("seed", &p.seed.to_string());
                 let masses: Vec<String> = p.lagrange_masses.iter().map(|m| f(*m)).collect();
                 out.append_pair("masses", &masses.join(","));
+                if let Some(m) = &p.map {
+                    let fields = [
+                        m.resolution.to_string(),
+                        (m.body + 1).to_string(),
+                        m.plane.key().to_owned(),
+                        f(m.span),
+                        f(m.t_end),
+                        f(m.eta),
+                        f(m.escape_radius),
+                    ];
+                    out.append_pair("map", &fields.join(","));
+                }
                 for (i, b) in p.bodies.iter().flatten().enumerate() {
                     let values: Vec<String> =
                         [b.mass].into_iter().chain(b.x).chain(b.v).map(f).collect();
@@ -274,6 +287,39 @@ fn parse_list<const N: usize>(key: &str, value: &str) -> Result<[f64; N], LinkEr
     Ok(out)
 }
 
+/// `map=resolution,body,plane,span,t_end,eta,escape_radius` (body 1-based, plane xy | vxvy).
+fn parse_map(value: &str) -> Result<EnsembleParams, LinkError> {
+    let bad = |why: String| LinkError::BadValue {
+        key: "map".into(),
+        why,
+    };
+    let parts: Vec<&str> = value.split(',').map(str::trim).collect();
+    let [resolution, body, plane, span, t_end, eta, radius] = parts[..] else {
+        return Err(bad(format!(
+            "expected 7 comma-separated fields (resolution,body,plane,span,t_end,eta,escape_radius), got {}",
+            parts.len()
+        )));
+    };
+    let body: usize = parse_num("map", body)?;
+    if body == 0 {
+        return Err(bad("bodies are numbered from 1".to_owned()));
+    }
+    Ok(EnsembleParams {
+        resolution: parse_num("map", resolution)?,
+        body: body - 1,
+        plane: EnsemblePlane::from_key(plane).ok_or_else(|| {
+            bad(format!(
+                "unknown plane '{}' (known: xy, vxvy)",
+                truncate(plane)
+            ))
+        })?,
+        span: parse_finite("map", span)?,
+        t_end: parse_finite("map", t_end)?,
+        eta: parse_finite("map", eta)?,
+        escape_radius: parse_finite("map", radius)?,
+    })
+}
+
 fn parse_three_body(pairs: &[(String, String)]) -> Result<ThreeBodyParams, LinkError> {
     let case = match pairs.iter().find(|(k, _)| k == "case") {
         None => ThreeBodyCase::FigureEight,
@@ -335,6 +381,7 @@ fn parse_three_body(pairs: &[(String, String)]) -> Result<ThreeBodyParams, LinkE
             "n" => p.n_random = parse_num(key, value)?,
             "seed" => p.seed = parse_num(key, value)?,
             "masses" => p.lagrange_masses = parse_list::<3>(key, value)?,
+            "map" => p.map = Some(parse_map(value)?),
             other => {
                 let index = other
                     .strip_prefix('b')

@@ -134,6 +134,22 @@ fn three_body_links_round_trip_for_every_scenario_and_edited_bodies() {
     let link = edited.to_query();
     assert!(link.contains("b1=") && link.contains("b2="), "{link}");
     assert_eq!(Scenario::from_link(&link), Ok(edited));
+    // A chaos map travels with its scenario.
+    let mapped = Scenario::ThreeBody(ThreeBodyParams {
+        map: Some(stepscope::sims::threebody::ensemble::EnsembleParams {
+            resolution: 128,
+            body: 2,
+            plane: stepscope::sims::threebody::ensemble::EnsemblePlane::Velocity,
+            span: 0.25,
+            t_end: 30.0,
+            eta: 0.005,
+            escape_radius: 8.0,
+        }),
+        ..ThreeBodyParams::for_case(ThreeBodyCase::SunJupiterTrojan)
+    });
+    let link = mapped.to_query();
+    assert!(link.contains("map=128%2C3%2Cvxvy"), "{link}");
+    assert_eq!(Scenario::from_link(&link), Ok(mapped));
     // A short hand-written link takes the scenario's defaults.
     let Ok(Scenario::ThreeBody(p)) = Scenario::from_link("?s=3body&case=pythagorean") else {
         panic!("short link");
@@ -163,6 +179,21 @@ fn malformed_three_body_links_name_the_problem() {
         ("s=3body&b17=1,0,0,0,0,0,0", "unknown key 'b17'"),
         ("s=3body&steps=sometimes", "unknown step rule"),
         ("s=3body&com=maybe", "not 0 or 1"),
+        (
+            "s=3body&map=64,1,xy,0.5,20,0.01",
+            "expected 7 comma-separated fields",
+        ),
+        ("s=3body&map=64,0,xy,0.5,20,0.01,10", "numbered from 1"),
+        (
+            "s=3body&map=64,4,xy,0.5,20,0.01,10",
+            "the varied body must be 1 … 3",
+        ),
+        ("s=3body&map=64,1,zz,0.5,20,0.01,10", "unknown plane"),
+        ("s=3body&map=2,1,xy,0.5,20,0.01,10", "4 … 1024 pixels"),
+        (
+            "s=3body&map=64,1,xy,0.5,-1,0.01,10",
+            "t_end must be a positive number",
+        ),
     ];
     for (link, needle) in cases {
         let err = Scenario::from_link(link).expect_err(link).to_string();

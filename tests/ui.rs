@@ -375,3 +375,25 @@ fn chaos_map_on_the_gpu_fills_in_through_frames_and_matches_the_cpu_map() {
     );
     assert!((g - c).abs() < 0.02 * c, "{g} vs {c}");
 }
+
+#[test]
+fn a_chaos_map_link_opens_and_computes_the_map() {
+    let mut h = harness(Some("?s=3body&case=figure8&map=8,1,xy,0.1,1,0.01,10"));
+    for _ in 0..200 {
+        h.run_steps(1);
+        let d = diagnostics(&h);
+        if d["map"]["members"] == 64 && d["map"]["finished"] == 64 {
+            break;
+        }
+    }
+    let d = diagnostics(&h);
+    assert_eq!(d["map"]["finished"], 64, "{d}");
+    // Without a GPU the CPU computes it; the link keeps the map.
+    assert_eq!(d["map"]["on_gpu"], false);
+    let link = d["link"].as_str().unwrap_or_default().to_owned();
+    assert!(
+        link.contains("map=8%2C1%2Cxy%2C0.1%2C1%2C0.01%2C10"),
+        "{link}"
+    );
+    h.get_by_label("Chaos map (ensemble)");
+}

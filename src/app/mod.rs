@@ -675,7 +675,8 @@ impl StepscopeApp {
             .min(0.1);
         self.last_frame = Some(now);
         if let (ActiveSim::ThreeBody, Some(tb)) = (self.active, &mut self.three_body) {
-            if let Err(e) = tb.map.advance(self.gpu.as_ref(), FRAME_COMPUTE_BUDGET_S) {
+            let pending = tb.start_pending_map(self.gpu.as_ref());
+            if let Err(e) = pending.and(tb.map.advance(self.gpu.as_ref(), FRAME_COMPUTE_BUDGET_S)) {
                 self.notice = Some(Notice::Error(format!("Chaos map: {e}")));
             }
             if self.running && wall_dt > 0.0 {

@@ -38,20 +38,37 @@ pub struct ThreeBodyApp {
     pub show_map: bool,
     /// The chaos map.
     pub map: ChaosMap,
+    /// A map from the link waits for the first frame (when the GPU is known).
+    map_pending: bool,
 }
 
 impl ThreeBodyApp {
     /// Starts the run of `params`.
     pub fn new(params: ThreeBodyParams) -> Result<Self, String> {
         let run = ThreeBodyCpu::new(params)?;
+        let mut map = ChaosMap::default();
+        let linked_map = run.params().map.clone();
+        if let Some(p) = &linked_map {
+            map.params = p.clone();
+        }
         Ok(Self {
             draft: run.params().clone(),
             run,
             yaw: 0.0,
             pitch: 0.0,
-            show_map: false,
-            map: ChaosMap::default(),
+            show_map: linked_map.is_some(),
+            map,
+            map_pending: linked_map.is_some(),
         })
+    }
+
+    /// Starts the map a link asked for, once (on the GPU if there is one).
+    pub fn start_pending_map(&mut self, gpu: Option<&GpuContext>) -> Result<(), String> {
+        if !std::mem::take(&mut self.map_pending) {
+            return Ok(());
+        }
+        self.map.on_gpu = gpu.is_some();
+        self.start_map(gpu)
     }
 
     /// Applies the edited parameters; returns an error message (and reverts the draft) when
@@ -82,6 +99,10 @@ impl ThreeBodyApp {
 
     /// Starts a chaos map around the scenario's initial conditions.
     pub fn start_map(&mut self, gpu: Option<&GpuContext>) -> Result<(), String> {
+        // The map's settings become part of the scenario, so its link reproduces the map.
+        self.map.params.validate(self.run.masses().len())?;
+        self.draft.map = Some(self.map.params.clone());
+        self.apply_draft()?;
         let params = self.run.params();
         let base = crate::sims::threebody::scenarios::initial_bodies(params);
         self.map.start(&base, params.softening, gpu)
@@ -95,6 +116,8 @@ impl ThreeBodyApp {
             .member(ix, iy)
             .ok_or_else(|| "no map pixel there".to_owned())?;
         self.draft.bodies = Some(bodies);
+        // The link now describes this system's run, not the map around the old scenario.
+        self.draft.map = None;
         self.apply_draft()?;
         self.show_map = false;
         Ok(())

@@ -357,6 +357,8 @@ pub struct ThreeBodyParams {
     pub lagrange_masses: [f64; 3],
     /// Initial conditions edited by the user; replace the scenario's when present.
     pub bodies: Option<Vec<Body>>,
+    /// A chaos map to compute around the scenario (opened when the link is loaded).
+    pub map: Option<ensemble::EnsembleParams>,
 }
 
 impl Default for ThreeBodyParams {
@@ -377,6 +379,7 @@ impl Default for ThreeBodyParams {
             seed: 1,
             lagrange_masses: [1.0, 1.0, 1.0],
             bodies: None,
+            map: None,
         }
     }
 }
@@ -450,7 +453,19 @@ impl ThreeBodyParams {
         if let Some(bodies) = &self.bodies {
             validate_bodies(bodies)?;
         }
+        if let Some(map) = &self.map {
+            map.validate(self.body_count())?;
+        }
         Ok(())
+    }
+
+    /// How many bodies the run has.
+    pub fn body_count(&self) -> usize {
+        match (&self.bodies, self.case) {
+            (Some(b), _) => b.len(),
+            (None, ThreeBodyCase::Random) => self.n_random,
+            (None, _) => 3,
+        }
     }
 }
 
