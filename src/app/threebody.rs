@@ -32,7 +32,7 @@ pub struct ThreeBodyApp {
     pub draft: ThreeBodyParams,
     /// View rotation about the vertical axis (degrees).
     yaw: f64,
-    /// View tilt (degrees; 0 looks down the z axis onto the orbital plane).
+    /// View tilt (degrees; 0 looks along the total angular momentum onto the orbital plane).
     pitch: f64,
     /// Orbits or chaos map.
     pub show_map: bool,
@@ -123,13 +123,46 @@ impl ThreeBodyApp {
         Ok(())
     }
 
-    /// Projects a 3D point onto the view plane.
-    fn project(&self, x: [f64; 3]) -> [f64; 2] {
+    /// Projects a 3D point onto the view plane: first into the invariable plane (normal to the
+    /// total angular momentum, so a non-planar system is seen face-on; the xy plane when L is
+    /// along z or zero), then rotated by the yaw and tilted by the pitch.
+    fn project(&self, x: [f64; 3], basis: &[[f64; 3]; 3]) -> [f64; 2] {
+        use crate::sims::threebody::dot3;
+        let x = [dot3(x, basis[0]), dot3(x, basis[1]), dot3(x, basis[2])];
         let (sy, cy) = self.yaw.to_radians().sin_cos();
         let (sp, cp) = self.pitch.to_radians().sin_cos();
-        // Rotate about z by the yaw, then tilt about the screen's x axis by the pitch.
         let (u, v, w) = (cy * x[0] - sy * x[1], sy * x[0] + cy * x[1], x[2]);
         [u, cp * v - sp * w]
+    }
+
+    /// An orthonormal basis (e1, e2, e3) with e3 along ±L₀ (pointing to +z), e1 as close to x
+    /// as possible; the standard basis when L₀ vanishes.
+    fn view_basis(&self) -> [[f64; 3]; 3] {
+        use crate::sims::threebody::{cross3, dot3, norm3};
+        let standard = [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]];
+        let l = self.run.initial_angular_momentum();
+        let size = norm3(l);
+        if size < 1e-12 {
+            return standard;
+        }
+        let sign = if l[2] < 0.0 { -1.0 } else { 1.0 };
+        let e3 = l.map(|c| sign * c / size);
+        // e1: x with its e3 component removed (y if x is along e3).
+        let pick = if e3[0].abs() < 0.9 {
+            [1.0, 0.0, 0.0]
+        } else {
+            [0.0, 1.0, 0.0]
+        };
+        let along = dot3(pick, e3);
+        let e1 = [
+            pick[0] - along * e3[0],
+            pick[1] - along * e3[1],
+            pick[2] - along * e3[2],
+        ];
+        let n1 = norm3(e1);
+        let e1 = e1.map(|c| c / n1);
+        let e2 = cross3(e3, e1);
+        [e1, e2, e3]
     }
 }
 
@@ -374,9 +407,9 @@ fn orbits_and_diagnostics(tb: &mut ThreeBodyApp, ui: &mut egui::Ui) {
             .on_hover_text("Rotate the view about the vertical axis.");
         ui.add(egui::Slider::new(&mut tb.yaw, -180.0..=180.0).suffix("°"))
             .labelled_by(label.id);
-        let label = ui
-            .label("tilt")
-            .on_hover_text("Tilt out of the orbital plane (0: looking down the z axis).");
+        let label = ui.label("tilt").on_hover_text(
+            "Tilt out of the orbital (invariable) plane; 0 looks along the total angular momentum.",
+        );
         ui.add(egui::Slider::new(&mut tb.pitch, -90.0..=90.0).suffix("°"))
             .labelled_by(label.id);
         if let Some(r) = tb.run.diagnostics().period_return {
@@ -391,17 +424,18 @@ fn orbits_and_diagnostics(tb: &mut ThreeBodyApp, ui: &mut egui::Ui) {
         }
     });
     let orbit_height = (ui.available_height() * 0.5).max(180.0);
+    let basis = tb.view_basis();
     let trails: Vec<Vec<[f64; 2]>> = tb
         .run
         .trails()
         .iter()
-        .map(|t| t.iter().map(|x| tb.project(*x)).collect())
+        .map(|t| t.iter().map(|x| tb.project(*x, &basis)).collect())
         .collect();
     let bodies: Vec<([f64; 2], f64)> = tb
         .run
         .bodies()
         .iter()
-        .map(|b| (tb.project(b.x), b.mass))
+        .map(|b| (tb.project(b.x, &basis), b.mass))
         .collect();
     let max_mass = bodies.iter().map(|b| b.1).fold(0.0, f64::max).max(1e-300);
     Plot::new("orbits")
@@ -466,4 +500,39 @@ fn orbits_and_diagnostics(tb: &mut ThreeBodyApp, ui: &mut egui::Ui) {
                 });
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sims::threebody::{cross3, dot3, norm3};
+
+    #[test]
+    fn the_view_looks_along_the_total_angular_momentum() {
+        // A random 3D system: the basis is orthonormal, right-handed, with e3 ∥ L₀.
+        let tb = ThreeBodyApp::new(ThreeBodyParams {
+            n_random: 5,
+            seed: 7,
+            ..ThreeBodyParams::for_case(ThreeBodyCase::Random)
+        })
+        .expect("valid");
+        let b = tb.view_basis();
+        let l = tb.run.initial_angular_momentum();
+        for i in 0..3 {
+            for j in 0..3 {
+                let expected = if i == j { 1.0 } else { 0.0 };
+                assert!((dot3(b[i], b[j]) - expected).abs() < 1e-12);
+            }
+        }
+        assert!((norm3(cross3(b[0], b[1])) - 1.0).abs() < 1e-12);
+        assert!(norm3(cross3(b[2], l)) < 1e-12 * norm3(l), "e3 ∥ L");
+        // L projects onto the view's normal only: the orbit plane is seen face-on.
+        let on_screen = tb.project(l, &b);
+        assert!(on_screen[0].abs() < 1e-12 && on_screen[1].abs() < 1e-12);
+        // Planar scenarios keep the xy plane (Broucke A2 turns about +z or −z).
+        let planar =
+            ThreeBodyApp::new(ThreeBodyParams::for_case(ThreeBodyCase::BrouckeA2)).expect("valid");
+        let b = planar.view_basis();
+        assert!((b[0][0] - 1.0).abs() < 1e-12 && (b[2][2] - 1.0).abs() < 1e-12);
+    }
 }

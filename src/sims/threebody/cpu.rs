@@ -238,6 +238,11 @@ impl ThreeBodyCpu {
         self.energy0
     }
 
+    /// The total angular momentum at t = 0.
+    pub fn initial_angular_momentum(&self) -> [f64; 3] {
+        self.angular_momentum0
+    }
+
     /// Applies new parameters. A changed initial value problem restarts at t = 0 (returns
     /// true); a new integrator, step rule or tolerance continues from the current state,
     /// with the per-method state (cached forces, Hermite derivatives, IAS15's polynomial,
