@@ -48,11 +48,13 @@ struct Info {
 @group(0) @binding(2) var<storage, read_write> state: array<vec4<f32>>;
 @group(0) @binding(3) var<storage, read_write> info: array<Info>;
 
-var<private> x: array<vec3<f32>, MAX_BODIES>;
-var<private> v: array<vec3<f32>, MAX_BODIES>;
-var<private> xs: array<vec3<f32>, MAX_BODIES>;
-var<private> vs: array<vec3<f32>, MAX_BODIES>;
-var<private> acc: array<vec3<f32>, MAX_BODIES>;
+alias Vectors = array<vec3<f32>, MAX_BODIES>;
+
+var<private> x: Vectors;
+var<private> v: Vectors;
+var<private> xs: Vectors;
+var<private> vs: Vectors;
+var<private> acc: Vectors;
 var<private> mass: array<f32, MAX_BODIES>;
 
 fn load_masses() {
@@ -61,12 +63,13 @@ fn load_masses() {
     }
 }
 
-fn accelerations_of_primary() {
+// Accelerations at the positions `pos` (the primary's or the shadow's) into `acc`.
+fn accelerations(pos: ptr<private, Vectors>) {
     let n = params.n_bodies;
     for (var i = 0u; i < n; i++) { acc[i] = vec3<f32>(0.0); }
     for (var i = 0u; i < n; i++) {
         for (var j = i + 1u; j < n; j++) {
-            let d = x[j] - x[i];
+            let d = (*pos)[j] - (*pos)[i];
             let r2 = dot(d, d) + params.softening2;
             let inv_r3 = 1.0 / (r2 * sqrt(r2));
             acc[i] += mass[j] * inv_r3 * d;
@@ -75,34 +78,16 @@ fn accelerations_of_primary() {
     }
 }
 
-fn accelerations_of_shadow() {
+// One kick–drift–kick step of size h of the trajectory (pos, vel).
+fn leapfrog(pos: ptr<private, Vectors>, vel: ptr<private, Vectors>, h: f32) {
     let n = params.n_bodies;
-    for (var i = 0u; i < n; i++) { acc[i] = vec3<f32>(0.0); }
+    accelerations(pos);
     for (var i = 0u; i < n; i++) {
-        for (var j = i + 1u; j < n; j++) {
-            let d = xs[j] - xs[i];
-            let r2 = dot(d, d) + params.softening2;
-            let inv_r3 = 1.0 / (r2 * sqrt(r2));
-            acc[i] += mass[j] * inv_r3 * d;
-            acc[j] -= mass[i] * inv_r3 * d;
-        }
+        (*vel)[i] += 0.5 * h * acc[i];
+        (*pos)[i] += h * (*vel)[i];
     }
-}
-
-fn leapfrog_primary(h: f32) {
-    let n = params.n_bodies;
-    accelerations_of_primary();
-    for (var i = 0u; i < n; i++) { v[i] += 0.5 * h * acc[i]; x[i] += h * v[i]; }
-    accelerations_of_primary();
-    for (var i = 0u; i < n; i++) { v[i] += 0.5 * h * acc[i]; }
-}
-
-fn leapfrog_shadow(h: f32) {
-    let n = params.n_bodies;
-    accelerations_of_shadow();
-    for (var i = 0u; i < n; i++) { vs[i] += 0.5 * h * acc[i]; xs[i] += h * vs[i]; }
-    accelerations_of_shadow();
-    for (var i = 0u; i < n; i++) { vs[i] += 0.5 * h * acc[i]; }
+    accelerations(pos);
+    for (var i = 0u; i < n; i++) { (*vel)[i] += 0.5 * h * acc[i]; }
 }
 
 fn pair_timescale() -> f32 {
@@ -238,8 +223,8 @@ fn advance(@builtin(global_invocation_id) gid: vec3<u32>) {
             finished = true;
             break;
         }
-        leapfrog_primary(h);
-        leapfrog_shadow(h);
+        leapfrog(&x, &v, h);
+        leapfrog(&xs, &vs, h);
         record.t += h;
         record.steps += 1u;
         let delta = separation();

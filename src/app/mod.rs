@@ -332,35 +332,23 @@ impl StepscopeApp {
     pub fn load_link(&mut self, link: &str) -> Result<(), String> {
         let on_gpu = self.sim.is_gpu();
         let gpu = self.gpu.clone();
-        let parsed = Scenario::from_link(link).map_err(|e| e.to_string());
-        if let Ok(Scenario::ThreeBody(p)) = parsed {
-            return match self.load_three_body(p) {
-                Ok(()) => {
-                    self.notice = None;
-                    self.run_target = None;
-                    Ok(())
-                }
-                Err(e) => {
-                    let msg = format!("The link could not be loaded: {e}");
-                    self.notice = Some(Notice::Error(msg.clone()));
-                    Err(msg)
-                }
-            };
-        }
-        let result = parsed.and_then(|scenario| match scenario {
-            Scenario::Nlse(p) => match gpu {
+        let result = match Scenario::from_link(link).map_err(|e| e.to_string()) {
+            Err(e) => Err(e),
+            Ok(Scenario::ThreeBody(p)) => self.load_three_body(p),
+            Ok(Scenario::Nlse(p)) => match gpu {
                 Some(ctx) if on_gpu && p.method.runs_on_gpu() => NlseRun::gpu(&ctx, p),
                 _ => NlseRun::cpu(p),
-            },
-            Scenario::ThreeBody(_) => unreachable!("handled above"),
-        });
-        match result {
-            Ok(sim) => {
+            }
+            .map(|sim| {
                 self.sim = sim;
                 self.active = ActiveSim::Nlse;
                 self.draft = self.sim.params().clone();
-                self.notice = None;
                 self.gpu_target = 0.0;
+            }),
+        };
+        match result {
+            Ok(()) => {
+                self.notice = None;
                 self.run_target = None;
                 Ok(())
             }
