@@ -13,6 +13,7 @@ pub mod history;
 pub mod integrate;
 pub mod ip;
 pub mod kernels;
+pub mod quadrature;
 pub mod rk;
 pub mod rng;
 pub mod stats;

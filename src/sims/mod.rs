@@ -2,5 +2,6 @@
 //! `cpu.rs` (the f64 reference) and `scenarios.rs` (presets with their exact solutions).
 //! None of them knows about the UI.
 
+pub mod diffusion;
 pub mod nlse;
 pub mod threebody;
