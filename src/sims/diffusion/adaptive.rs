@@ -15,13 +15,13 @@ use crate::core::tableau::ButcherTableau;
 /// The probability-flow ODE in log-SNR time for `y = x/α`: `dy/dλ = x̂₀(α y, t(λ)) − y`
 /// (from `dx̃/dρ = (x̃ − x̂₀)/ρ` with `ρ = e^{−λ}`). Smooth in λ for every process, so a
 /// Runge–Kutta method meets its order here.
-struct PfOdeInLambda<'a, 'm> {
-    model: &'a ExactModel<'m>,
+struct PfOdeInLambda {
+    model: ExactModel,
     x: Vec<f64>,
     scratch: MixtureScratch,
 }
 
-impl OdeSystem<f64> for PfOdeInLambda<'_, '_> {
+impl OdeSystem<f64> for PfOdeInLambda {
     fn rhs(&mut self, lambda: f64, y: &[f64], dydt: &mut [f64]) {
         let t = self.model.process.time_of_lambda(lambda);
         let alpha = self.model.process.alpha(t);
@@ -35,13 +35,13 @@ impl OdeSystem<f64> for PfOdeInLambda<'_, '_> {
     }
 }
 
-struct RkOnPfOde<'a, 'm> {
+struct RkOnPfOde {
     rk: ExplicitRk<f64>,
-    system: PfOdeInLambda<'a, 'm>,
+    system: PfOdeInLambda,
     tol: Tolerances,
 }
 
-impl Steppable<f64> for RkOnPfOde<'_, '_> {
+impl Steppable<f64> for RkOnPfOde {
     fn attempt(&mut self, t: f64, h: f64, y0: &[f64], y1: &mut [f64]) -> Attempt {
         self.rk.step(&mut self.system, t, h, y0, y1, &self.tol)
     }
@@ -53,7 +53,7 @@ impl Steppable<f64> for RkOnPfOde<'_, '_> {
     }
 }
 
-/// One attempted step of an adaptive ODE run, for the live plots.
+/// One attempted step of an adaptive sampler, for the live plots.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct StepRecord {
     /// Time at the start of the step.
@@ -68,7 +68,139 @@ pub struct StepRecord {
     pub accepted: bool,
 }
 
-/// Result of an adaptive ODE solve.
+/// Where a stepwise solve stands.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Progress {
+    /// More steps to go.
+    Running,
+    /// The end time was reached.
+    Done,
+    /// The solve failed; the message is for the user.
+    Failed(String),
+}
+
+/// A stepwise solve of the probability-flow ODE for all particles with an embedded Runge–Kutta
+/// pair under PI control, the tolerances applied componentwise over the whole particle set
+/// (Hairer's RMS norm), in λ from `λ(t_from)` to `λ(t_to)`.
+pub struct PfOdeSolver {
+    stepper: RkOnPfOde,
+    controller: StepController,
+    /// Counters; `stats.t` is λ.
+    pub stats: RunStats,
+    y: Vec<f64>,
+    scratch: Vec<f64>,
+    lambda_end: f64,
+    /// Every attempted step.
+    pub records: Vec<StepRecord>,
+}
+
+impl PfOdeSolver {
+    /// A solver starting from `particles` at `t_from`.
+    pub fn new(
+        model: ExactModel,
+        particles: &[f64],
+        t_from: f64,
+        t_to: f64,
+        tableau: &'static ButcherTableau,
+        rtol: f64,
+        atol: f64,
+    ) -> Self {
+        let process = model.process;
+        let (l0, l1) = (process.lambda(t_from), process.lambda(t_to));
+        let alpha0 = process.alpha(t_from);
+        let y: Vec<f64> = particles.iter().map(|x| x / alpha0).collect();
+        let n = y.len();
+        Self {
+            stepper: RkOnPfOde {
+                rk: ExplicitRk::new(tableau, n),
+                system: PfOdeInLambda {
+                    model,
+                    x: vec![0.0; n],
+                    scratch: MixtureScratch::default(),
+                },
+                tol: Tolerances {
+                    rtol,
+                    atol,
+                    norm: ErrorNorm::ComponentwiseRms,
+                },
+            },
+            controller: StepController::new(
+                ControllerKind::ProportionalIntegral,
+                ControllerLimits {
+                    h_min: 1e-12 * (l1 - l0).abs(),
+                    ..ControllerLimits::default()
+                },
+            ),
+            // A first step of 1/50 of the λ range; the controller corrects it within a few steps.
+            stats: RunStats {
+                t: l0,
+                h: (l1 - l0) / 50.0,
+                ..RunStats::default()
+            },
+            y,
+            scratch: vec![0.0; n],
+            lambda_end: l1,
+            records: Vec::new(),
+        }
+    }
+
+    /// The current time t.
+    pub fn time(&self) -> f64 {
+        self.stepper
+            .system
+            .model
+            .process
+            .time_of_lambda(self.stats.t)
+    }
+
+    /// The particles at the current time.
+    pub fn particles(&self) -> Vec<f64> {
+        let alpha = self.stepper.system.model.process.alpha(self.time());
+        self.y.iter().map(|v| v * alpha).collect()
+    }
+
+    /// Attempts one step.
+    pub fn step(&mut self) -> Progress {
+        let process = self.stepper.system.model.process;
+        let (lambda_before, attempts_before) =
+            (self.stats.t, self.stats.accepted + self.stats.rejected);
+        let accepted_before = self.stats.accepted;
+        let h_try = self.stats.h.min(self.lambda_end - self.stats.t);
+        let outcome = advance(
+            &mut self.stepper,
+            &mut self.controller,
+            &mut self.stats,
+            &mut self.y,
+            &mut self.scratch,
+            self.lambda_end,
+            1,
+        );
+        if self.stats.accepted + self.stats.rejected > attempts_before {
+            let t_start = process.time_of_lambda(lambda_before);
+            self.records.push(StepRecord {
+                t: t_start,
+                h_t: t_start - process.time_of_lambda(lambda_before + h_try),
+                h_lambda: h_try,
+                error: self.stats.last_error,
+                accepted: self.stats.accepted > accepted_before,
+            });
+        }
+        match outcome {
+            Outcome::Reached => Progress::Done,
+            Outcome::BudgetExhausted if self.records.len() > 1_000_000 => {
+                Progress::Failed("the ODE solve took more than a million steps".into())
+            }
+            Outcome::BudgetExhausted => Progress::Running,
+            other => Progress::Failed(
+                other
+                    .message()
+                    .unwrap_or_else(|| "the ODE solve failed".into()),
+            ),
+        }
+    }
+}
+
+/// Result of a complete adaptive ODE solve.
 #[derive(Clone, Debug)]
 pub struct OdeSolve {
     /// Particles at `t_to`.
@@ -79,11 +211,9 @@ pub struct OdeSolve {
     pub records: Vec<StepRecord>,
 }
 
-/// Integrates the probability-flow ODE for all particles from `t_from` to `t_to` with an
-/// embedded Runge–Kutta pair under PI control, the tolerances applied componentwise over the
-/// whole particle set (Hairer's RMS norm).
+/// Solves the probability-flow ODE from `t_from` to `t_to` in one call (see [`PfOdeSolver`]).
 pub fn solve_pf_ode(
-    model: &ExactModel,
+    model: ExactModel,
     particles: &[f64],
     t_from: f64,
     t_to: f64,
@@ -91,81 +221,18 @@ pub fn solve_pf_ode(
     rtol: f64,
     atol: f64,
 ) -> Result<OdeSolve, String> {
-    let process = model.process;
-    let (l0, l1) = (process.lambda(t_from), process.lambda(t_to));
-    let alpha0 = process.alpha(t_from);
-    let mut y: Vec<f64> = particles.iter().map(|x| x / alpha0).collect();
-    let mut scratch = vec![0.0; y.len()];
-    let mut stepper = RkOnPfOde {
-        rk: ExplicitRk::new(tableau, y.len()),
-        system: PfOdeInLambda {
-            model,
-            x: vec![0.0; y.len()],
-            scratch: MixtureScratch::default(),
-        },
-        tol: Tolerances {
-            rtol,
-            atol,
-            norm: ErrorNorm::ComponentwiseRms,
-        },
-    };
-    let mut controller = StepController::new(
-        ControllerKind::ProportionalIntegral,
-        ControllerLimits {
-            h_min: 1e-12 * (l1 - l0).abs(),
-            ..ControllerLimits::default()
-        },
-    );
-    // A first step of 1/50 of the λ range; the controller corrects it within a few steps.
-    let mut stats = RunStats {
-        t: l0,
-        h: (l1 - l0) / 50.0,
-        ..RunStats::default()
-    };
-    let mut records = Vec::new();
+    let mut solver = PfOdeSolver::new(model, particles, t_from, t_to, tableau, rtol, atol);
     loop {
-        let (t_before, attempts_before) = (stats.t, stats.accepted + stats.rejected);
-        let accepted_before = stats.accepted;
-        let h_try = stats.h.min(l1 - stats.t);
-        let outcome = advance(
-            &mut stepper,
-            &mut controller,
-            &mut stats,
-            &mut y,
-            &mut scratch,
-            l1,
-            1,
-        );
-        if stats.accepted + stats.rejected > attempts_before {
-            let accepted = stats.accepted > accepted_before;
-            let t_start = process.time_of_lambda(t_before);
-            records.push(StepRecord {
-                t: t_start,
-                h_t: t_start - process.time_of_lambda(t_before + h_try),
-                h_lambda: h_try,
-                error: stats.last_error,
-                accepted,
-            });
-        }
-        match outcome {
-            Outcome::Reached => break,
-            Outcome::BudgetExhausted => {
-                if records.len() > 1_000_000 {
-                    return Err("the ODE solve took more than a million steps".into());
-                }
-            }
-            other => {
-                return Err(other
-                    .message()
-                    .unwrap_or_else(|| "the ODE solve failed".into()));
-            }
+        match solver.step() {
+            Progress::Running => {}
+            Progress::Done => break,
+            Progress::Failed(why) => return Err(why),
         }
     }
-    let alpha1 = process.alpha(t_to);
     Ok(OdeSolve {
-        particles: y.iter().map(|v| v * alpha1).collect(),
-        stats,
-        records,
+        particles: solver.particles(),
+        stats: solver.stats,
+        records: solver.records,
     })
 }
 
@@ -187,68 +254,125 @@ pub struct SdeStats {
     pub stalled: u64,
 }
 
+/// Per-particle state of the adaptive SDE solver.
+#[derive(Clone, Copy, Debug)]
+struct ParticleClock {
+    t: f64,
+    h: f64,
+    attempts: u32,
+    done: bool,
+}
+
 /// "Gotta Go Fast" (Jolicoeur-Martineau et al. 2021, Alg. 1): per particle, an Euler–Maruyama
 /// step `x'` and a stochastic improved-Euler step `x''` share the noise `z`; the error
 /// `‖(x' − x'')/δ‖₂/√d` with `δ = max(ε_abs, ε_rel max(|x'|, |x|))` accepts (keeping `x''`) or
 /// rejects, and the next step is `min(t − t_min, θ h E^{−r})` with θ = 0.9, r = 0.9. Every
 /// particle has its own step sequence; the noise of attempt `a` of particle `p` is
 /// `counter_normal(seed, 2³⁰ + a, p·d + k)`.
-pub fn gotta_go_fast(
-    model: &ExactModel,
-    particles: &[f64],
+pub struct GottaGoFast {
+    model: ExactModel,
+    particles: Vec<f64>,
+    clocks: Vec<ParticleClock>,
     rel_tol: f64,
     seed: u32,
-    mut on_step: impl FnMut(usize, &StepRecord),
-) -> (Vec<f64>, SdeStats) {
-    let process = model.process;
-    let (t_min, t_max) = process.time_range();
-    let dim = model.mixture.dim;
-    let mut out = particles.to_vec();
-    let mut stats = SdeStats::default();
-    let mut scratch = MixtureScratch::default();
-    let (mut score, mut z, mut x1, mut x2) = (
-        vec![0.0; dim],
-        vec![0.0; dim],
-        vec![0.0; dim],
-        vec![0.0; dim],
-    );
-    let (safety, exponent) = (0.9, 0.9);
-    for (p, x) in out.chunks_exact_mut(dim).enumerate() {
-        let mut t = t_max;
-        let mut h = 0.01 * (t_max - t_min);
-        let mut attempt: u32 = 0;
-        while t > t_min {
-            h = h.min(t - t_min);
-            for (k, zk) in z.iter_mut().enumerate() {
-                *zk = counter_normal(seed, (1 << 30) + attempt, (p * dim + k) as u32);
+    /// Counters over all particles.
+    pub stats: SdeStats,
+    scratch: MixtureScratch,
+}
+
+impl GottaGoFast {
+    /// A solver starting from `particles` at `t_max`.
+    pub fn new(model: ExactModel, particles: &[f64], rel_tol: f64, seed: u32) -> Self {
+        let (t_min, t_max) = model.process.time_range();
+        let n = particles.len() / model.mixture.dim;
+        Self {
+            particles: particles.to_vec(),
+            clocks: vec![
+                ParticleClock {
+                    t: t_max,
+                    h: 0.01 * (t_max - t_min),
+                    attempts: 0,
+                    done: false,
+                };
+                n
+            ],
+            model,
+            rel_tol,
+            seed,
+            stats: SdeStats::default(),
+            scratch: MixtureScratch::default(),
+        }
+    }
+
+    /// The particles (each at its own time).
+    pub fn particles(&self) -> &[f64] {
+        &self.particles
+    }
+
+    /// The largest time any particle is still at.
+    pub fn latest_time(&self) -> f64 {
+        let t_min = self.model.process.time_range().0;
+        self.clocks
+            .iter()
+            .filter(|c| !c.done)
+            .map(|c| c.t)
+            .fold(t_min, f64::max)
+    }
+
+    /// Particles that have reached `t_min` (or stalled).
+    pub fn finished(&self) -> usize {
+        self.clocks.iter().filter(|c| c.done).count()
+    }
+
+    /// One attempt for every unfinished particle; `on_step` sees each attempt.
+    /// Returns whether all particles are done.
+    pub fn round(&mut self, mut on_step: impl FnMut(usize, &StepRecord)) -> bool {
+        let process = self.model.process;
+        let (t_min, t_max) = process.time_range();
+        let dim = self.model.mixture.dim;
+        let (mut score, mut z, mut x1, mut x2) = (
+            vec![0.0; dim],
+            vec![0.0; dim],
+            vec![0.0; dim],
+            vec![0.0; dim],
+        );
+        let (safety, exponent) = (0.9, 0.9);
+        for (p, (x, clock)) in self
+            .particles
+            .chunks_exact_mut(dim)
+            .zip(self.clocks.iter_mut())
+            .enumerate()
+        {
+            if clock.done {
+                continue;
             }
-            attempt += 1;
-            // Reverse drift b(x, t) = f x − g² ∇log p; step x − h b + √h g z.
-            let step = |x_from: &[f64],
-                        at: f64,
-                        out: &mut [f64],
-                        score: &mut [f64],
-                        scratch: &mut MixtureScratch| {
-                model.score(x_from, at, score, scratch);
+            let h = clock.h.min(clock.t - t_min);
+            let t = clock.t;
+            for (k, zk) in z.iter_mut().enumerate() {
+                *zk = counter_normal(self.seed, (1 << 30) + clock.attempts, (p * dim + k) as u32);
+            }
+            clock.attempts += 1;
+            // Reverse drift b(x, t) = f x − g² ∇log p: the step is −h b + √h g z.
+            let mut increment = |x_from: &[f64], at: f64, out: &mut [f64]| {
+                self.model.score(x_from, at, &mut score, &mut self.scratch);
                 let (f, g2) = (process.drift(at), process.diffusion2(at));
                 for k in 0..dim {
-                    let drift = f * x_from[k] - g2 * score[k];
-                    out[k] = -h * drift + (h * g2).sqrt() * z[k];
+                    out[k] = -h * (f * x_from[k] - g2 * score[k]) + (h * g2).sqrt() * z[k];
                 }
             };
-            step(x, t, &mut x1, &mut score, &mut scratch);
+            increment(x, t, &mut x1);
             for (a, b) in x1.iter_mut().zip(x.iter()) {
                 *a += b;
             }
-            step(&x1, t - h, &mut x2, &mut score, &mut scratch);
+            increment(&x1, t - h, &mut x2);
             let mut err2 = 0.0;
             for k in 0..dim {
                 // x'' = ½(x' + x − h b(x', t − h) + √h g(t−h) z).
                 x2[k] = 0.5 * (x1[k] + x[k] + x2[k]);
-                let delta = GGF_ABS_TOL.max(rel_tol * x1[k].abs().max(x[k].abs()));
+                let delta = GGF_ABS_TOL.max(self.rel_tol * x1[k].abs().max(x[k].abs()));
                 err2 += ((x1[k] - x2[k]) / delta).powi(2);
             }
-            stats.evaluations += 2;
+            self.stats.evaluations += 2;
             let err = (err2 / dim as f64).sqrt();
             let accepted = err <= 1.0 && x2.iter().all(|v| v.is_finite());
             on_step(
@@ -263,10 +387,11 @@ pub fn gotta_go_fast(
             );
             if accepted {
                 x.copy_from_slice(&x2);
-                t = if h >= t - t_min { t_min } else { t - h };
-                stats.accepted += 1;
+                clock.t = if h >= t - t_min { t_min } else { t - h };
+                clock.done = clock.t <= t_min;
+                self.stats.accepted += 1;
             } else {
-                stats.rejected += 1;
+                self.stats.rejected += 1;
             }
             let factor = if err.is_finite() && err > 0.0 {
                 safety * err.powf(-exponent)
@@ -275,12 +400,25 @@ pub fn gotta_go_fast(
             } else {
                 0.2
             };
-            h *= factor.clamp(0.2, 5.0);
-            if h < 1e-10 * (t_max - t_min) {
-                stats.stalled += 1;
-                break;
+            clock.h = h * factor.clamp(0.2, 5.0);
+            if !clock.done && clock.h < 1e-10 * (t_max - t_min) {
+                // The particle cannot make progress: it stays where it stalled, counted.
+                self.stats.stalled += 1;
+                clock.done = true;
             }
         }
+        self.clocks.iter().all(|c| c.done)
     }
-    (out, stats)
+}
+
+/// Runs [`GottaGoFast`] to the end in one call.
+pub fn gotta_go_fast(
+    model: ExactModel,
+    particles: &[f64],
+    rel_tol: f64,
+    seed: u32,
+) -> (Vec<f64>, SdeStats) {
+    let mut solver = GottaGoFast::new(model, particles, rel_tol, seed);
+    while !solver.round(|_, _| {}) {}
+    (solver.particles, solver.stats)
 }

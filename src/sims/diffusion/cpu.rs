@@ -1,6 +1,8 @@
 //! The f64 CPU reference: initial particles, complete sampling runs and the reference ODE
 //! solution every deterministic sampler is measured against.
 
+use std::sync::Arc;
+
 use super::adaptive::{self, StepRecord};
 use super::mixture::GaussianMixture;
 use super::program::{self, CpuMachine, ExactModel};
@@ -58,12 +60,15 @@ pub fn sample(
 ) -> Result<SampleRun, String> {
     params.validate()?;
     let process = params.process.process();
-    let model = ExactModel { mixture, process };
+    let model = ExactModel {
+        mixture: Arc::new(mixture.clone()),
+        process,
+    };
     let (t_min, t_max) = process.time_range();
     match params.sampler {
         SamplerKind::Dopri5 => {
             let solve = adaptive::solve_pf_ode(
-                &model, initial, t_max, t_min, &DP54, params.tol, params.tol,
+                model, initial, t_max, t_min, &DP54, params.tol, params.tol,
             )?;
             Ok(SampleRun {
                 particles: solve.particles,
@@ -76,7 +81,7 @@ pub fn sample(
         SamplerKind::GottaGoFast => {
             let n = initial.len() / mixture.dim;
             let (particles, stats) =
-                adaptive::gotta_go_fast(&model, initial, params.tol, noise_seed(params), |_, _| {});
+                adaptive::gotta_go_fast(model, initial, params.tol, noise_seed(params));
             if stats.stalled > 0 {
                 return Err(format!(
                     "{} of {n} particles could not take a step above 10⁻¹⁰ of the time range (the tolerance is too strict)",
@@ -120,10 +125,13 @@ pub fn reference_ode_solution(
     initial: &[f64],
 ) -> Result<Vec<f64>, String> {
     let process = params.process.process();
-    let model = ExactModel { mixture, process };
+    let model = ExactModel {
+        mixture: Arc::new(mixture.clone()),
+        process,
+    };
     let (t_min, t_max) = process.time_range();
     adaptive::solve_pf_ode(
-        &model,
+        model,
         initial,
         t_max,
         t_min,

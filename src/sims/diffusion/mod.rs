@@ -23,6 +23,7 @@ pub mod metrics;
 pub mod mixture;
 pub mod process;
 pub mod program;
+pub mod run;
 
 use serde::{Deserialize, Serialize};
 

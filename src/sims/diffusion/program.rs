@@ -13,6 +13,8 @@
 //! The CPU executes a program in f64 ([`CpuMachine`]); the GPU executes the same program in f32.
 //! Register 0 is the state `x`.
 
+use std::sync::Arc;
+
 use super::SamplerKind;
 use super::mixture::{GaussianMixture, MixtureScratch};
 use super::process::{ForwardProcess, TimeGrid};
@@ -784,14 +786,15 @@ fn edm_heun(
 }
 
 /// The exact denoiser of a mixture under a process: `x̂₀ = (x + σ² ∇log p_t(x)) / α`.
-pub struct ExactModel<'a> {
-    /// The target.
-    pub mixture: &'a GaussianMixture,
+#[derive(Clone, Debug)]
+pub struct ExactModel {
+    /// The target (shared: solvers that own a model clone it cheaply).
+    pub mixture: Arc<GaussianMixture>,
     /// The forward process.
     pub process: ForwardProcess,
 }
 
-impl ExactModel<'_> {
+impl ExactModel {
     /// Denoises every particle of `x` (row-major, `dim` per particle) at time `t` into `out`.
     pub fn denoise(&self, x: &[f64], t: f64, out: &mut [f64], scratch: &mut MixtureScratch) {
         let alpha = self.process.alpha(t);
