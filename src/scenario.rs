@@ -4,7 +4,8 @@
 //!
 //! Link form (version 1), human-readable, in a query string or a fragment:
 //! `?v=1&s=nlse&case=breather&n=256&solver=dop853ip&rtol=1e-9…` or
-//! `?v=1&s=3body&case=pythagorean&solver=ias15&tol=1e-9…`. Every parameter is written out,
+//! `?v=1&s=3body&case=pythagorean&solver=ias15&tol=1e-9…` or
+//! `?v=1&s=diffusion&target=ring8&process=vp&grid=lambda&sampler=dpmpp2m&nfe=20&seed=1…`. Every parameter is written out,
 //! floats in shortest round-trip form, so a link means the same thing even if defaults change
 //! later; missing keys take the defaults of the link's version. Edited three-body initial
 //! conditions travel as `b1=m,x,y,z,vx,vy,vz&b2=…` (one key per body).
@@ -12,6 +13,8 @@
 use thiserror::Error;
 
 use crate::core::controller::ControllerKind;
+use crate::sims::diffusion::process::{ProcessKind, TimeGrid};
+use crate::sims::diffusion::{DiffusionParams, InitKind, SamplerKind, TargetKind};
 use crate::sims::nlse::{NlseCase, NlseMethod, NlseParams};
 use crate::sims::threebody::ensemble::{EnsembleParams, EnsemblePlane};
 use crate::sims::threebody::ias15::Ias15Criterion;
@@ -32,6 +35,8 @@ pub enum Scenario {
     Nlse(NlseParams),
     /// Gravitational N-body dynamics.
     ThreeBody(ThreeBodyParams),
+    /// Diffusion sampling on exact scores.
+    Diffusion(DiffusionParams),
 }
 
 impl Default for Scenario {
@@ -50,7 +55,7 @@ pub enum LinkError {
     #[error("the link does not say which simulation to run (missing s=…, e.g. s=nlse)")]
     MissingSimulation,
     /// An `s=` value we do not know.
-    #[error("unknown simulation s={0} (known: nlse, 3body)")]
+    #[error("unknown simulation s={0} (known: nlse, 3body, diffusion)")]
     UnknownSimulation(String),
     /// A newer link version than this build understands.
     #[error(
@@ -93,12 +98,18 @@ const THREE_BODY_KEYS: &[&str] = &[
     "seed", "masses", "map", "b1", "b2", "…", "b16",
 ];
 
+const DIFFUSION_KEYS: &[&str] = &[
+    "target", "dim", "k", "process", "grid", "rho", "sampler", "nfe", "eta", "churn", "snr", "nu",
+    "tol", "n", "seed", "init",
+];
+
 impl Scenario {
     /// The simulation's link token.
     pub fn sim_key(&self) -> &'static str {
         match self {
             Scenario::Nlse(_) => "nlse",
             Scenario::ThreeBody(_) => "3body",
+            Scenario::Diffusion(_) => "diffusion",
         }
     }
 
@@ -166,6 +177,27 @@ impl Scenario {
                     out.append_pair(&format!("b{}", i + 1), &values.join(","));
                 }
             }
+            Scenario::Diffusion(p) => {
+                let f = format_f64;
+                out.append_pair("target", p.target.key());
+                out.append_pair("dim", &p.dim.to_string());
+                out.append_pair("k", &p.components.to_string());
+                out.append_pair("process", p.process.key());
+                out.append_pair("grid", p.grid.key());
+                if let TimeGrid::Edm { rho } = p.grid {
+                    out.append_pair("rho", &f(rho));
+                }
+                out.append_pair("sampler", p.sampler.key());
+                out.append_pair("nfe", &p.nfe.to_string());
+                out.append_pair("eta", &f(p.eta));
+                out.append_pair("churn", &f(p.churn));
+                out.append_pair("snr", &f(p.snr));
+                out.append_pair("nu", &f(p.momentum));
+                out.append_pair("tol", &f(p.tol));
+                out.append_pair("n", &p.particles.to_string());
+                out.append_pair("seed", &p.seed.to_string());
+                out.append_pair("init", p.init.key());
+            }
         }
         out.finish()
     }
@@ -211,6 +243,7 @@ impl Scenario {
         match sim {
             "nlse" => parse_nlse(&pairs).map(Scenario::Nlse),
             "3body" => parse_three_body(&pairs).map(Scenario::ThreeBody),
+            "diffusion" => parse_diffusion(&pairs).map(Scenario::Diffusion),
             other => Err(LinkError::UnknownSimulation(truncate(other))),
         }
     }
@@ -416,6 +449,92 @@ fn parse_three_body(pairs: &[(String, String)]) -> Result<ThreeBodyParams, LinkE
             })?);
         }
         p.bodies = Some(complete);
+    }
+    p.validate().map_err(LinkError::Invalid)?;
+    Ok(p)
+}
+
+fn parse_diffusion(pairs: &[(String, String)]) -> Result<DiffusionParams, LinkError> {
+    let mut p = DiffusionParams::default();
+    let mut rho = None;
+    let mut grid = None;
+    for (key, value) in pairs {
+        match key.as_str() {
+            "v" | "s" => {}
+            "target" => {
+                p.target = parse_token(
+                    key,
+                    value,
+                    "target",
+                    TargetKind::from_key,
+                    &TargetKind::ALL.map(|t| t.key()),
+                )?
+            }
+            "dim" => p.dim = parse_num(key, value)?,
+            "k" => p.components = parse_num(key, value)?,
+            "process" => {
+                p.process = parse_token(
+                    key,
+                    value,
+                    "process",
+                    ProcessKind::from_key,
+                    &ProcessKind::ALL.map(|t| t.key()),
+                )?
+            }
+            "grid" => grid = Some(value.as_str()),
+            "rho" => rho = Some(parse_finite(key, value)?),
+            "sampler" => {
+                p.sampler = parse_token(
+                    key,
+                    value,
+                    "sampler",
+                    SamplerKind::from_key,
+                    &SamplerKind::ALL.map(|t| t.key()),
+                )?
+            }
+            "nfe" => p.nfe = parse_num(key, value)?,
+            "eta" => p.eta = parse_finite(key, value)?,
+            "churn" => p.churn = parse_finite(key, value)?,
+            "snr" => p.snr = parse_finite(key, value)?,
+            "nu" => p.momentum = parse_finite(key, value)?,
+            "tol" => p.tol = parse_finite(key, value)?,
+            "n" => p.particles = parse_num(key, value)?,
+            "seed" => p.seed = parse_num(key, value)?,
+            "init" => {
+                p.init = parse_token(
+                    key,
+                    value,
+                    "start",
+                    InitKind::from_key,
+                    &InitKind::ALL.map(|t| t.key()),
+                )?
+            }
+            other => {
+                return Err(LinkError::UnknownKey {
+                    key: truncate(other),
+                    allowed: DIFFUSION_KEYS.join(", "),
+                });
+            }
+        }
+    }
+    p.grid = match grid {
+        None | Some("lambda") => TimeGrid::UniformLambda,
+        Some("t") => TimeGrid::UniformTime,
+        Some("edm") => TimeGrid::Edm {
+            rho: rho.unwrap_or(7.0),
+        },
+        Some(other) => {
+            return Err(LinkError::BadValue {
+                key: "grid".into(),
+                why: format!("unknown grid '{}' (known: t, lambda, edm)", truncate(other)),
+            });
+        }
+    };
+    if rho.is_some() && !matches!(p.grid, TimeGrid::Edm { .. }) {
+        return Err(LinkError::BadValue {
+            key: "rho".into(),
+            why: "ρ belongs to grid=edm".into(),
+        });
     }
     p.validate().map_err(LinkError::Invalid)?;
     Ok(p)

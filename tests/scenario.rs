@@ -203,3 +203,71 @@ fn malformed_three_body_links_name_the_problem() {
         );
     }
 }
+
+#[test]
+fn diffusion_links_round_trip_for_every_target_process_grid_and_sampler() {
+    use stepscope::sims::diffusion::process::{ProcessKind, TimeGrid};
+    use stepscope::sims::diffusion::{DiffusionParams, InitKind, SamplerKind, TargetKind};
+    let grids = [
+        TimeGrid::UniformTime,
+        TimeGrid::UniformLambda,
+        TimeGrid::Edm { rho: 7.0 },
+        TimeGrid::Edm {
+            rho: 1.0 / 3.0 + 2.0,
+        },
+    ];
+    for (i, sampler) in SamplerKind::ALL.into_iter().enumerate() {
+        for target in TargetKind::ALL {
+            let p = DiffusionParams {
+                target,
+                dim: 2 + i,
+                components: 3 + i,
+                process: ProcessKind::ALL[i % 4],
+                grid: grids[(i / 4) % 4],
+                sampler,
+                nfe: 7 + i,
+                eta: 0.1 * (i % 10) as f64,
+                churn: 1.0 / 7.0,
+                snr: 0.16,
+                momentum: 2.5,
+                tol: 1e-3 / 3.0,
+                particles: 1000 + i,
+                seed: u64::MAX - i as u64,
+                init: InitKind::ALL[i % 2],
+            };
+            let s = Scenario::Diffusion(p);
+            let link = s.to_query();
+            assert!(link.contains("s=diffusion"), "{link}");
+            assert_eq!(Scenario::from_link(&link), Ok(s), "{link}");
+        }
+    }
+    // A short hand-written link takes the defaults.
+    let Ok(Scenario::Diffusion(p)) = Scenario::from_link("?s=diffusion&sampler=dpm3&nfe=30") else {
+        panic!("short link");
+    };
+    assert_eq!((p.sampler, p.nfe), (SamplerKind::DpmSolver3, 30));
+    assert_eq!(p.grid, TimeGrid::UniformLambda);
+}
+
+#[test]
+fn malformed_diffusion_links_name_the_problem() {
+    let cases: &[(&str, &str)] = &[
+        ("?s=diffusion&sampler=magic", "sampler"),
+        ("?s=diffusion&target=cat", "target"),
+        ("?s=diffusion&process=vq", "process"),
+        ("?s=diffusion&grid=log", "grid"),
+        ("?s=diffusion&rho=7", "rho"),
+        ("?s=diffusion&grid=edm&rho=NaN", "rho"),
+        ("?s=diffusion&nfe=-3", "nfe"),
+        ("?s=diffusion&nfe=0", "NFE"),
+        ("?s=diffusion&n=0", "particles"),
+        ("?s=diffusion&tol=0", "tolerance"),
+        ("?s=diffusion&target=gmm-nd&dim=1000", "dimension"),
+        ("?s=diffusion&init=posterior", "init"),
+        ("?s=diffusion&case=ring8", "case"),
+    ];
+    for (link, needle) in cases {
+        let err = Scenario::from_link(link).expect_err(link).to_string();
+        assert!(err.contains(needle), "{link}: {err}");
+    }
+}

@@ -397,3 +397,73 @@ fn a_chaos_map_link_opens_and_computes_the_map() {
     );
     h.get_by_label("Chaos map (ensemble)");
 }
+
+#[test]
+fn diffusion_link_opens_samples_switches_sampler_with_the_same_noise_and_refuses_bad_input() {
+    let mut h = harness(Some(
+        "?s=diffusion&target=ring8&process=vp&grid=lambda&sampler=dpmpp2m&nfe=10&n=500&seed=3",
+    ));
+    h.get_by_label("Play");
+    h.get_by_label_contains("Sampler");
+    let d = diagnostics(&h);
+    assert_eq!(d["sim"], "diffusion");
+    assert_eq!(d["sampler"], "dpmpp2m");
+    assert_eq!(d["finished"], false);
+    // Single steps: one grid step each.
+    h.get_by_label("Step").click();
+    h.run_steps(2);
+    let d = diagnostics(&h);
+    assert_eq!(d["steps"], 1, "{d}");
+    assert_eq!(d["nfe"], 1.0);
+    h.state_mut().run_until(0.0).expect("finishes");
+    h.run_steps(2);
+    let d = diagnostics(&h);
+    assert_eq!(d["finished"], true);
+    assert_eq!(d["nfe"], 10.0);
+    let w2 = d["report"]["sliced_w2"].as_f64().expect("a report");
+    let error_2m = d["report"]["ode_error_rms"]
+        .as_f64()
+        .expect("deterministic");
+    assert!(w2 > 0.0 && error_2m > 0.0, "{d}");
+    // Live switch to a higher-order sampler at the same NFE: same initial particles, so the
+    // error against the same reference ODE solution is directly comparable.
+    h.state_mut().set_param("sampler", "unipc").expect("valid");
+    h.run_steps(1);
+    h.state_mut().set_param("nfe", "40").expect("valid");
+    h.state_mut().run_until(0.0).expect("finishes");
+    h.run_steps(2);
+    let d = diagnostics(&h);
+    assert_eq!(d["sampler"], "unipc");
+    let error_unipc = d["report"]["ode_error_rms"]
+        .as_f64()
+        .expect("deterministic");
+    assert!(
+        error_unipc < error_2m / 10.0,
+        "UniPC at NFE 40 {error_unipc} vs DPM-Solver++(2M) at 10 {error_2m}"
+    );
+    // Bad input is refused with the key named, and the run is kept.
+    let err = h.state_mut().set_param("nfe", "0").expect_err("NFE 0");
+    assert!(err.contains("NFE"), "{err}");
+    let err = h.state_mut().set_param("tol", "nan").expect_err("NaN");
+    assert!(err.contains("tol"), "{err}");
+    assert_eq!(diagnostics(&h)["sampler"], "unipc");
+    // Play samples frame by frame until t_min; the adaptive SDE sampler reports its rejections.
+    h.state_mut().set_param("sampler", "ggf").expect("valid");
+    h.get_by_label("Play").click();
+    for _ in 0..400 {
+        h.run_steps(1);
+        if diagnostics(&h)["finished"] == true {
+            break;
+        }
+    }
+    let d = diagnostics(&h);
+    assert_eq!(d["finished"], true, "{d}");
+    assert!(d["rejected"].as_u64().unwrap_or(0) + d["accepted"].as_u64().unwrap_or(0) > 5);
+    // The other simulations are one click away.
+    h.get_by_label("Three-body").click();
+    h.run_steps(2);
+    assert_eq!(diagnostics(&h)["sim"], "3body");
+    h.get_by_label("Diffusion").click();
+    h.run_steps(2);
+    assert_eq!(diagnostics(&h)["sampler"], "ggf");
+}

@@ -3,6 +3,7 @@
 
 mod chaos_map;
 mod compute;
+mod diffusion;
 mod panels;
 mod threebody;
 mod views;
@@ -14,6 +15,7 @@ use web_time::Instant;
 use crate::core::stats::Outcome;
 use crate::gpu::GpuContext;
 use crate::scenario::Scenario;
+use crate::sims::diffusion::DiffusionParams;
 use crate::sims::nlse::NlseParams;
 use crate::sims::threebody::ThreeBodyParams;
 
@@ -39,6 +41,8 @@ pub enum ActiveSim {
     Nlse,
     /// Gravitational N-body dynamics.
     ThreeBody,
+    /// Diffusion sampling on exact scores.
+    Diffusion,
 }
 
 /// The playground application.
@@ -47,6 +51,8 @@ pub struct StepscopeApp {
     active: ActiveSim,
     /// The three-body run, once opened.
     three_body: Option<threebody::ThreeBodyApp>,
+    /// The diffusion-sampling run, once opened.
+    diffusion: Option<diffusion::DiffusionApp>,
     sim: NlseRun,
     /// The device eframe renders with, when it can compute (WebGPU, Vulkan, Metal, DX12;
     /// not WebGL).
@@ -97,12 +103,23 @@ impl StepscopeApp {
         if scenario.is_none() {
             scenario = stored.and_then(|q| Scenario::from_link(&q).ok());
         }
-        let (params, three_body) = match scenario.unwrap_or_default() {
-            Scenario::Nlse(p) => (p, None),
-            Scenario::ThreeBody(p) => (NlseParams::default(), threebody::ThreeBodyApp::new(p).ok()),
+        let (params, three_body, diffusion) = match scenario.unwrap_or_default() {
+            Scenario::Nlse(p) => (p, None, None),
+            Scenario::ThreeBody(p) => (
+                NlseParams::default(),
+                threebody::ThreeBodyApp::new(p).ok(),
+                None,
+            ),
+            Scenario::Diffusion(p) => (
+                NlseParams::default(),
+                None,
+                diffusion::DiffusionApp::new(p).ok(),
+            ),
         };
         let active = if three_body.is_some() {
             ActiveSim::ThreeBody
+        } else if diffusion.is_some() {
+            ActiveSim::Diffusion
         } else {
             ActiveSim::Nlse
         };
@@ -112,6 +129,7 @@ impl StepscopeApp {
         Self {
             active,
             three_body,
+            diffusion,
             draft: sim.params().clone(),
             sim,
             gpu: None,
@@ -286,7 +304,10 @@ impl StepscopeApp {
     pub fn scenario(&self) -> Scenario {
         match (self.active, &self.three_body) {
             (ActiveSim::ThreeBody, Some(tb)) => Scenario::ThreeBody(tb.run.params().clone()),
-            _ => Scenario::Nlse(self.sim.params().clone()),
+            _ => match (self.active, &self.diffusion) {
+                (ActiveSim::Diffusion, Some(d)) => Scenario::Diffusion(d.run.params().clone()),
+                _ => Scenario::Nlse(self.sim.params().clone()),
+            },
         }
     }
 
@@ -306,9 +327,34 @@ impl StepscopeApp {
                 }
             }
         }
+        if sim == ActiveSim::Diffusion && self.diffusion.is_none() {
+            match diffusion::DiffusionApp::new(DiffusionParams::default()) {
+                Ok(d) => self.diffusion = Some(d),
+                Err(e) => {
+                    self.notice = Some(Notice::Error(e));
+                    return;
+                }
+            }
+        }
         self.active = sim;
         self.run_target = None;
         self.notice = None;
+    }
+
+    /// Applies the diffusion panel's edits, reverting invalid ones with a message.
+    fn apply_diffusion_draft(&mut self) {
+        if let Some(d) = &mut self.diffusion
+            && let Err(e) = d.apply_draft()
+        {
+            self.notice = Some(Notice::Error(format!("Not applied: {e}")));
+        }
+    }
+
+    /// Loads a diffusion scenario (keeps the current run on error).
+    fn load_diffusion(&mut self, p: DiffusionParams) -> Result<(), String> {
+        self.diffusion = Some(diffusion::DiffusionApp::new(p)?);
+        self.active = ActiveSim::Diffusion;
+        Ok(())
     }
 
     /// Applies the three-body panel's edits, reverting invalid ones with a message.
@@ -335,6 +381,7 @@ impl StepscopeApp {
         let result = match Scenario::from_link(link).map_err(|e| e.to_string()) {
             Err(e) => Err(e),
             Ok(Scenario::ThreeBody(p)) => self.load_three_body(p),
+            Ok(Scenario::Diffusion(p)) => self.load_diffusion(p),
             Ok(Scenario::Nlse(p)) => match gpu {
                 Some(ctx) if on_gpu && p.method.runs_on_gpu() => NlseRun::gpu(&ctx, p),
                 _ => NlseRun::cpu(p),
@@ -391,6 +438,17 @@ impl StepscopeApp {
                     _ => Ok(()),
                 };
             }
+            Scenario::Diffusion(p) => {
+                self.notice = None;
+                if let Some(d) = &mut self.diffusion {
+                    d.draft = p;
+                }
+                self.apply_diffusion_draft();
+                return match &self.notice {
+                    Some(Notice::Error(e)) => Err(e.clone()),
+                    _ => Ok(()),
+                };
+            }
         };
         self.draft = params;
         self.apply_draft();
@@ -430,6 +488,15 @@ impl StepscopeApp {
 
     /// Takes `n` accepted steps (the JS API's `step(n)` and the → key).
     pub fn step(&mut self, n: u32) {
+        if let (ActiveSim::Diffusion, Some(d)) = (self.active, &mut self.diffusion) {
+            for _ in 0..n {
+                // A zero budget still takes one step.
+                if d.run.advance(0.0) {
+                    break;
+                }
+            }
+            return;
+        }
         for _ in 0..n {
             let outcome = match (self.active, &mut self.three_body) {
                 (ActiveSim::ThreeBody, Some(tb)) => tb.run.single_step(),
@@ -445,6 +512,13 @@ impl StepscopeApp {
     pub fn run_until(&mut self, t: f64) -> Result<(), String> {
         if !t.is_finite() {
             return Err(format!("end time must be finite, got {t}"));
+        }
+        if let (ActiveSim::Diffusion, Some(d)) = (self.active, &mut self.diffusion) {
+            // Sampling runs backwards from t_max to t_min: running "until" finishes it.
+            return match d.run.run_to_end() {
+                Some(Err(e)) => Err(e.clone()),
+                _ => Ok(()),
+            };
         }
         if let (ActiveSim::ThreeBody, Some(tb)) = (self.active, &mut self.three_body) {
             // Not clipped to t: the step sequence stays the one of the live run (see
@@ -503,6 +577,12 @@ impl StepscopeApp {
 
     /// Restarts the current scenario from t = 0.
     pub fn reset(&mut self) {
+        if let (ActiveSim::Diffusion, Some(d)) = (self.active, &mut self.diffusion) {
+            if let Err(e) = d.restart() {
+                self.notice = Some(Notice::Error(e));
+            }
+            return;
+        }
         if let (ActiveSim::ThreeBody, Some(tb)) = (self.active, &mut self.three_body) {
             if let Ok(run) = tb.run.restarted() {
                 tb.run = run;
@@ -528,6 +608,9 @@ impl StepscopeApp {
     pub fn diagnostics_json(&self) -> String {
         if let (ActiveSim::ThreeBody, Some(tb)) = (self.active, &self.three_body) {
             return self.three_body_json(tb);
+        }
+        if let (ActiveSim::Diffusion, Some(d)) = (self.active, &self.diffusion) {
+            return self.diffusion_json(d);
         }
         let stats = self.sim.stats();
         let p = self.sim.params();
@@ -591,6 +674,54 @@ impl StepscopeApp {
             Some(tb) => tb.load_map_pixel(ix, iy),
             None => Err("there is no chaos map".to_owned()),
         }
+    }
+
+    fn diffusion_json(&self, d: &diffusion::DiffusionApp) -> String {
+        let run = &d.run;
+        let p = run.params();
+        let last = run.history().last();
+        let finite = |v: f64| v.is_finite().then_some(v);
+        let report = match run.report() {
+            Some(Ok(r)) => serde_json::json!({
+                "sliced_w2": r.sliced_w2,
+                "sliced_w2_noise": r.sliced_w2_noise,
+                "log_likelihood": r.log_likelihood,
+                "exact_log_likelihood": r.exact_log_likelihood,
+                "mode_masses": r.mode_masses,
+                "mode_weights": r.mode_weights,
+                "mode_tv": r.mode_tv,
+                "ode_error_rms": r.ode_error.map(|e| e.0),
+                "ode_error_max": r.ode_error.map(|e| e.1),
+            }),
+            Some(Err(e)) => serde_json::json!({ "error": e }),
+            None => serde_json::Value::Null,
+        };
+        let value = serde_json::json!({
+            "sim": "diffusion",
+            "target": p.target.key(),
+            "sampler": p.sampler.key(),
+            "process": p.process.key(),
+            "grid": p.grid.key(),
+            "particles": p.particles,
+            "t": run.time(),
+            "progress": run.progress(),
+            "nfe": run.nfe(),
+            "steps": run.history().len(),
+            "accepted": run.history().iter().filter(|s| s.accepted).count(),
+            "rejected": run.history().iter().filter(|s| !s.accepted).count(),
+            "h_t": last.map(|s| s.h_t),
+            "h_lambda": last.map(|s| s.h_lambda),
+            "last_error": last.and_then(|s| finite(s.error)),
+            "finished": run.is_finished(),
+            "report": report,
+            "running": self.running,
+            "backend": self.backend,
+            "compute": "cpu-f64",
+            "gpu_available": self.gpu.is_some(),
+            "notice": match &self.notice { Some(Notice::Error(e)) | Some(Notice::Info(e)) => Some(e.clone()), None => None },
+            "link": self.scenario().to_query(),
+        });
+        value.to_string()
     }
 
     fn three_body_json(&self, tb: &threebody::ThreeBodyApp) -> String {
@@ -662,6 +793,15 @@ impl StepscopeApp {
             .unwrap_or(0.0)
             .min(0.1);
         self.last_frame = Some(now);
+        if let (ActiveSim::Diffusion, Some(d)) = (self.active, &mut self.diffusion) {
+            if self.running && wall_dt > 0.0 {
+                d.advance_frame(wall_dt);
+                if d.run.is_finished() {
+                    self.running = false;
+                }
+            }
+            return;
+        }
         if let (ActiveSim::ThreeBody, Some(tb)) = (self.active, &mut self.three_body) {
             let pending = tb.start_pending_map(self.gpu.as_ref());
             if let Err(e) = pending.and(tb.map.advance(self.gpu.as_ref(), FRAME_COMPUTE_BUDGET_S)) {
@@ -756,7 +896,10 @@ impl StepscopeApp {
             (ActiveSim::ThreeBody, Some(tb)) => {
                 map_error = threebody::central(tb, self.gpu.as_ref(), ui);
             }
-            _ => views::central(self, ui),
+            _ => match (self.active, &mut self.diffusion) {
+                (ActiveSim::Diffusion, Some(d)) => diffusion::central(d, ui),
+                _ => views::central(self, ui),
+            },
         });
         if let Some(e) = map_error {
             self.notice = Some(Notice::Error(format!("Chaos map: {e}")));

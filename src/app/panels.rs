@@ -24,6 +24,12 @@ pub(super) fn controls(app: &mut StepscopeApp, ui: &mut egui::Ui) {
             }
             app.apply_three_body_draft();
         }
+        ActiveSim::Diffusion => {
+            if let Some(d) = &mut app.diffusion {
+                super::diffusion::controls(d, ui);
+            }
+            app.apply_diffusion_draft();
+        }
     }
     transport_and_stats(app, ui);
 }
@@ -38,6 +44,9 @@ fn simulation_selector(app: &mut StepscopeApp, ui: &mut egui::Ui) {
         );
         ui.selectable_value(&mut choice, ActiveSim::ThreeBody, "Three-body").on_hover_text(
             "Newtonian gravity of 2–16 bodies in 3D, G = 1: symplectic, Runge–Kutta, Hermite and IAS15 integrators.",
+        );
+        ui.selectable_value(&mut choice, ActiveSim::Diffusion, "Diffusion").on_hover_text(
+            "Reverse-time SDE/ODE samplers of diffusion models on Gaussian mixtures with exact scores: every error is the sampler's.",
         );
     });
     if choice != app.active {
@@ -207,21 +216,28 @@ fn transport_and_stats(app: &mut StepscopeApp, ui: &mut egui::Ui) {
             app.reset();
         }
     });
-    ui.horizontal(|ui| {
-        let label = ui
-            .label("speed")
-            .on_hover_text("Simulation time per second of wall time.");
-        ui.add(
-            egui::Slider::new(&mut app.speed, 0.01..=20.0)
-                .logarithmic(true)
-                .suffix(" t/s"),
-        )
-        .labelled_by(label.id);
-    });
+    // Diffusion has its own playback rate (NFE per second) in its panel.
+    if app.active != ActiveSim::Diffusion {
+        ui.horizontal(|ui| {
+            let label = ui
+                .label("speed")
+                .on_hover_text("Simulation time per second of wall time.");
+            ui.add(
+                egui::Slider::new(&mut app.speed, 0.01..=20.0)
+                    .logarithmic(true)
+                    .suffix(" t/s"),
+            )
+            .labelled_by(label.id);
+        });
+    }
 
     ui.separator();
-    if let (ActiveSim::ThreeBody, Some(tb)) = (app.active, &app.three_body) {
-        let rows = super::threebody::stats_rows(tb);
+    let rows = match (app.active, &app.three_body, &app.diffusion) {
+        (ActiveSim::ThreeBody, Some(tb), _) => Some(super::threebody::stats_rows(tb)),
+        (ActiveSim::Diffusion, _, Some(d)) => Some(super::diffusion::stats_rows(d)),
+        _ => None,
+    };
+    if let Some(rows) = rows {
         egui::Grid::new("tb-stats").num_columns(2).show(ui, |ui| {
             for (name, value, tip) in rows {
                 ui.label(name).on_hover_text(tip);
@@ -317,7 +333,7 @@ fn notice_and_links(app: &mut StepscopeApp, ui: &mut egui::Ui) {
             .small()
             .weak(),
     );
-    let compute = if app.active == ActiveSim::ThreeBody {
+    let compute = if app.active != ActiveSim::Nlse {
         "Compute: CPU, f64 (the reference)"
     } else if app.computes_on_gpu() {
         "Compute: GPU, f32 (WGSL compute shaders on the device above)"

@@ -343,6 +343,32 @@ pub enum InitKind {
     Prior,
 }
 
+impl InitKind {
+    /// Both starts, for menus.
+    pub const ALL: [InitKind; 2] = [InitKind::Exact, InitKind::Prior];
+
+    /// Link token.
+    pub fn key(self) -> &'static str {
+        match self {
+            InitKind::Exact => "exact",
+            InitKind::Prior => "prior",
+        }
+    }
+
+    /// Parses a link token.
+    pub fn from_key(key: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|t| t.key() == key)
+    }
+
+    /// Name for the UI.
+    pub fn label(self) -> &'static str {
+        match self {
+            InitKind::Exact => "exact p_T samples",
+            InitKind::Prior => "Gaussian prior",
+        }
+    }
+}
+
 /// Everything that defines a sampling run (and its share link).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default)]

@@ -1,0 +1,430 @@
+//! Diffusion sampling in the app: the run, the parameters being edited, the particle view
+//! (noise flowing to data, with trails) and the live step-size, error and mode-mass plots.
+//! No numerics here: everything is read from [`DiffusionRun`].
+
+use egui_plot::{Bar, BarChart, Legend, Line, Plot, PlotPoints, Points};
+
+use super::views::{BLUE, GREEN, ORANGE, RED, log_tick, sci};
+use crate::sims::diffusion::process::{ProcessKind, TimeGrid};
+use crate::sims::diffusion::run::DiffusionRun;
+use crate::sims::diffusion::{DiffusionParams, InitKind, MAX_DIM, SamplerKind, TargetKind};
+
+/// Particles drawn in the view (the first ones of a larger run).
+const DRAWN_PARTICLES: usize = 8192;
+
+/// The sampling run and its UI state.
+pub struct DiffusionApp {
+    /// The f64 run.
+    pub run: DiffusionRun,
+    /// Parameters as edited in the panel.
+    pub draft: DiffusionParams,
+    /// Denoiser evaluations per second of wall time while playing (how fast to watch).
+    pub nfe_per_second: f64,
+    /// Whether to draw particle trails.
+    pub show_trails: bool,
+}
+
+impl DiffusionApp {
+    /// Starts the run of `params`.
+    pub fn new(params: DiffusionParams) -> Result<Self, String> {
+        let run = DiffusionRun::new(params)?;
+        Ok(Self {
+            draft: run.params().clone(),
+            run,
+            nfe_per_second: 20.0,
+            show_trails: true,
+        })
+    }
+
+    /// Applies the edited parameters: a new run from the same initial particles when only the
+    /// sampler or its settings changed. Invalid edits are reverted with the message.
+    pub fn apply_draft(&mut self) -> Result<(), String> {
+        if self.draft == *self.run.params() {
+            return Ok(());
+        }
+        match self.run.with_params(self.draft.clone()) {
+            Ok(run) => {
+                self.run = run;
+                Ok(())
+            }
+            Err(e) => {
+                self.draft = self.run.params().clone();
+                Err(e)
+            }
+        }
+    }
+
+    /// Restarts from the initial particles.
+    pub fn restart(&mut self) -> Result<(), String> {
+        self.run = self.run.with_params(self.run.params().clone())?;
+        Ok(())
+    }
+
+    /// Advances by `wall_dt` seconds of playback.
+    pub fn advance_frame(&mut self, wall_dt: f64) {
+        self.run.advance((self.nfe_per_second * wall_dt).max(1e-9));
+    }
+}
+
+/// Combo box over `items`, with tooltips; returns whether the choice changed.
+fn choose<T: Copy + PartialEq>(
+    ui: &mut egui::Ui,
+    label: &str,
+    value: &mut T,
+    items: &[T],
+    name: impl Fn(T) -> &'static str,
+    doc: impl Fn(T) -> &'static str,
+) -> bool {
+    let before = *value;
+    egui::ComboBox::from_label(label)
+        .selected_text(name(*value))
+        .show_ui(ui, |ui| {
+            for item in items {
+                ui.selectable_value(value, *item, name(*item))
+                    .on_hover_text(doc(*item));
+            }
+        })
+        .response
+        .on_hover_text(doc(*value));
+    *value != before
+}
+
+/// The left-panel controls.
+pub(super) fn controls(app: &mut DiffusionApp, ui: &mut egui::Ui) {
+    let draft = &mut app.draft;
+    choose(
+        ui,
+        "Target",
+        &mut draft.target,
+        &TargetKind::ALL,
+        TargetKind::label,
+        |t| match t {
+            TargetKind::GaussianNd => {
+                "A mixture in d dimensions (means at radius 3): watch how dimension changes the picture. The view shows the first two coordinates."
+            }
+            _ => {
+                "A 2D Gaussian mixture: its noised score is exact, so every error is the sampler's."
+            }
+        },
+    );
+    if draft.target == TargetKind::GaussianNd {
+        ui.horizontal(|ui| {
+            let label = ui.label("d");
+            ui.add(egui::DragValue::new(&mut draft.dim).range(2..=MAX_DIM))
+                .labelled_by(label.id);
+            let label = ui.label("components");
+            ui.add(egui::DragValue::new(&mut draft.components).range(1..=4096))
+                .labelled_by(label.id);
+        });
+    }
+    choose(
+        ui,
+        "Process",
+        &mut draft.process,
+        &ProcessKind::ALL,
+        ProcessKind::label,
+        ProcessKind::doc,
+    );
+    let grids = [
+        TimeGrid::UniformTime,
+        TimeGrid::UniformLambda,
+        TimeGrid::Edm {
+            rho: match draft.grid {
+                TimeGrid::Edm { rho } => rho,
+                _ => 7.0,
+            },
+        },
+    ];
+    choose(
+        ui,
+        "Time grid",
+        &mut draft.grid,
+        &grids,
+        TimeGrid::label,
+        |g| match g {
+            TimeGrid::UniformTime => "Steps uniform in the process time t.",
+            TimeGrid::UniformLambda => {
+                "Steps uniform in the half log-SNR λ = log(α/σ) (recommended for DPM-Solver)."
+            }
+            TimeGrid::Edm { .. } => {
+                "σ̃_i = (σ̃_max^{1/ρ} + i/N (σ̃_min^{1/ρ} − σ̃_max^{1/ρ}))^ρ (Karras et al. 2022, eq. 5): dense near the data."
+            }
+        },
+    );
+    if let TimeGrid::Edm { rho } = &mut draft.grid {
+        ui.horizontal(|ui| {
+            let label = ui.label("ρ");
+            ui.add(egui::Slider::new(rho, 1.0..=12.0))
+                .labelled_by(label.id);
+        });
+    }
+    choose(
+        ui,
+        "Sampler",
+        &mut draft.sampler,
+        &SamplerKind::ALL,
+        SamplerKind::label,
+        SamplerKind::doc,
+    );
+    ui.horizontal(|ui| {
+        if draft.sampler.is_adaptive() {
+            let label = ui.label("tolerance").on_hover_text(
+                "Relative tolerance of the adaptive sampler (DOPRI5: rtol = atol; Gotta Go Fast: ε_rel, with ε_abs = 0.02).",
+            );
+            ui.add(
+                egui::DragValue::new(&mut draft.tol)
+                    .range(1e-12..=0.5)
+                    .speed(0.0)
+                    .custom_formatter(|v, _| format!("{v:.1e}"))
+                    .custom_parser(|s| s.parse().ok()),
+            )
+            .labelled_by(label.id);
+        } else {
+            let label = ui
+                .label("NFE")
+                .on_hover_text("Budget of denoiser (score) evaluations per particle; the number of steps follows from the sampler's cost per step.");
+            let minimum = crate::sims::diffusion::program::minimum_nfe(draft.sampler);
+            ui.add(egui::DragValue::new(&mut draft.nfe).range(minimum..=100_000))
+                .labelled_by(label.id);
+        }
+    });
+    match draft.sampler {
+        SamplerKind::Ddim => slider(
+            ui,
+            "η",
+            &mut draft.eta,
+            0.0..=1.0,
+            "0: deterministic DDIM; 1: DDPM's posterior noise.",
+        ),
+        SamplerKind::EdmHeun => slider(
+            ui,
+            "S_churn",
+            &mut draft.churn,
+            0.0..=100.0,
+            "EDM's churn: 0 is the deterministic Heun ODE solver; > 0 re-noises by γ = min(S/N, √2 − 1) each step.",
+        ),
+        SamplerKind::PredictorCorrector => slider(
+            ui,
+            "snr r",
+            &mut draft.snr,
+            0.0..=0.5,
+            "Langevin corrector step ε = 2 (r σ_t)².",
+        ),
+        SamplerKind::HeavyBall | SamplerKind::Ghvb => slider(
+            ui,
+            "order ν",
+            &mut draft.momentum,
+            0.1..=4.0,
+            "⌈ν⌉ is the multistep order, β = ν − ⌈ν⌉ + 1 the momentum (β = 1: no momentum).",
+        ),
+        _ => {}
+    }
+    ui.horizontal(|ui| {
+        let label = ui.label("particles");
+        ui.add(egui::DragValue::new(&mut draft.particles).range(1..=262_144))
+            .labelled_by(label.id);
+        let label = ui.label("seed").on_hover_text(
+            "Seed of the initial particles and of every noise draw: the link reproduces the run.",
+        );
+        ui.add(egui::DragValue::new(&mut draft.seed))
+            .labelled_by(label.id);
+    });
+    choose(
+        ui,
+        "Start",
+        &mut draft.init,
+        &InitKind::ALL,
+        InitKind::label,
+        |k| match k {
+            InitKind::Exact => {
+                "Exact samples of p at t_max: no prior mismatch, so all error is the sampler's."
+            }
+            InitKind::Prior => "The usual Gaussian prior N(0, I) (VP) or N(0, σ_max² I) (VE, EDM).",
+        },
+    );
+    ui.horizontal(|ui| {
+        let label = ui
+            .label("playback")
+            .on_hover_text("Denoiser evaluations per second while playing.");
+        ui.add(
+            egui::Slider::new(&mut app.nfe_per_second, 1.0..=2000.0)
+                .logarithmic(true)
+                .suffix(" NFE/s"),
+        )
+        .labelled_by(label.id);
+    });
+    ui.checkbox(&mut app.show_trails, "trails");
+}
+
+fn slider(
+    ui: &mut egui::Ui,
+    name: &str,
+    value: &mut f64,
+    range: std::ops::RangeInclusive<f64>,
+    tip: &str,
+) {
+    ui.horizontal(|ui| {
+        let label = ui.label(name).on_hover_text(tip);
+        ui.add(egui::Slider::new(value, range))
+            .labelled_by(label.id);
+    });
+}
+
+/// Rows of the statistics grid.
+pub(super) fn stats_rows(app: &DiffusionApp) -> Vec<(&'static str, String, &'static str)> {
+    let run = &app.run;
+    let process = run.params().process.process();
+    let last = run.history().last();
+    let accepted = run.history().iter().filter(|p| p.accepted).count();
+    let mut rows = vec![
+        (
+            "t",
+            format!("{:.5}", run.time()),
+            "Process time (sampling runs from t_max down to t_min).",
+        ),
+        (
+            "λ",
+            format!("{:.3}", process.lambda(run.time())),
+            "Half log-SNR log(α/σ) now.",
+        ),
+        (
+            "progress",
+            format!("{:.1} %", 100.0 * run.progress()),
+            "Fraction of the λ range done.",
+        ),
+        (
+            "NFE",
+            format!("{:.1}", run.nfe()),
+            "Denoiser (score) evaluations per particle so far.",
+        ),
+        (
+            "steps",
+            format!(
+                "{accepted} accepted, {} rejected",
+                run.history().len() - accepted
+            ),
+            "Steps of the sampler (Gotta Go Fast: those of particle 0).",
+        ),
+        (
+            "last h in t",
+            last.map_or("—".into(), |p| sci(p.h_t)),
+            "Step size in t of the last step.",
+        ),
+        (
+            "last h in λ",
+            last.map_or("—".into(), |p| sci(p.h_lambda)),
+            "Step size in λ of the last step.",
+        ),
+        (
+            "error estimate",
+            last.map_or("—".into(), |p| sci(p.error)),
+            "Scaled local error of the last step (adaptive samplers; 1 = at tolerance).",
+        ),
+    ];
+    match run.report() {
+        Some(Ok(r)) => {
+            rows.push(("sliced W2", format!("{} (noise {})", sci(r.sliced_w2), sci(r.sliced_w2_noise)), "Sliced Wasserstein-2 distance to exact samples of p(t_min); 'noise' is the same distance for an independent exact set (the sampling-noise level)."));
+            rows.push((
+                "log-likelihood",
+                format!(
+                    "{:.4} (exact {:.4})",
+                    r.log_likelihood, r.exact_log_likelihood
+                ),
+                "Mean log p(t_min) of the samples, and of exact samples (−entropy).",
+            ));
+            rows.push(("mode TV", sci(r.mode_tv), "Total variation between the mass per mode and the target's weights (mode collapse / coverage)."));
+            if let Some((rms, max)) = r.ode_error {
+                rows.push(("error vs ODE", format!("{} (max {})", sci(rms), sci(max)), "Per-sample distance to the exact probability-flow ODE solution from the same noise (DOP853, tol 1e-12), first 256 particles."));
+            }
+        }
+        Some(Err(e)) => rows.push(("failed", e.clone(), "The run could not finish.")),
+        None => {}
+    }
+    rows
+}
+
+/// The central view: particles above, diagnostics below.
+pub(super) fn central(app: &mut DiffusionApp, ui: &mut egui::Ui) {
+    let run = &app.run;
+    let dim = run.mixture().dim;
+    let particles = run.particles();
+    ui.label(format!(
+        "{} · {} · {} · t = {:.4}{}",
+        run.params().sampler.label(),
+        run.params().process.label(),
+        run.params().grid.label(),
+        run.time(),
+        if dim > 2 {
+            format!(" · first 2 of {dim} coordinates")
+        } else {
+            String::new()
+        }
+    ));
+    let height = (ui.available_height() * 0.55).max(200.0);
+    let points: Vec<[f64; 2]> = particles
+        .chunks_exact(dim)
+        .take(DRAWN_PARTICLES)
+        .map(|x| [x[0], x[1]])
+        .collect();
+    let process = run.params().process.process();
+    let alpha_now = process.alpha(run.time());
+    let means: Vec<[f64; 2]> = (0..run.mixture().components())
+        .map(|k| {
+            let m = run.mixture().mean(k);
+            [alpha_now * m[0], alpha_now * m[1]]
+        })
+        .collect();
+    Plot::new("diffusion-particles")
+        .height(height)
+        .data_aspect(1.0)
+        .legend(Legend::default())
+        .show(ui, |plot| {
+            if app.show_trails {
+                for trail in run.trails().iter().take(64) {
+                    plot.line(
+                        Line::new("", PlotPoints::from(trail.clone()))
+                            .color(egui::Color32::from_rgba_unmultiplied(90, 170, 255, 60)),
+                    );
+                }
+            }
+            plot.points(
+                Points::new("particles", PlotPoints::from(points))
+                    .radius(1.2)
+                    .color(BLUE),
+            );
+            plot.points(
+                Points::new("component means × α(t)", PlotPoints::from(means))
+                    .radius(2.5)
+                    .color(ORANGE),
+            );
+        });
+    let history = run.history();
+    let plot_height = (ui.available_height() - 30.0).max(120.0);
+    ui.columns(3, |cols| {
+        cols[0].label("Step sizes (log)").on_hover_text("Step size in t and in λ per step.");
+        let h_t: Vec<[f64; 2]> = history.iter().enumerate().filter(|(_, p)| p.h_t > 0.0).map(|(i, p)| [i as f64, p.h_t.log10()]).collect();
+        let h_l: Vec<[f64; 2]> = history.iter().enumerate().filter(|(_, p)| p.h_lambda > 0.0).map(|(i, p)| [i as f64, p.h_lambda.log10()]).collect();
+        Plot::new("diffusion-steps").height(plot_height).legend(Legend::default()).y_axis_formatter(log_tick).show(&mut cols[0], |plot| {
+            plot.line(Line::new("h in t", PlotPoints::from(h_t)).color(BLUE));
+            plot.line(Line::new("h in λ", PlotPoints::from(h_l)).color(ORANGE));
+        });
+        cols[1].label("Error estimate (log)").on_hover_text("Scaled local error per attempted step (adaptive samplers); red: rejected.");
+        let accepted: Vec<[f64; 2]> = history.iter().enumerate().filter(|(_, p)| p.accepted && p.error > 0.0).map(|(i, p)| [i as f64, p.error.log10()]).collect();
+        let rejected: Vec<[f64; 2]> = history.iter().enumerate().filter(|(_, p)| !p.accepted && p.error > 0.0).map(|(i, p)| [i as f64, p.error.log10()]).collect();
+        Plot::new("diffusion-errors").height(plot_height).legend(Legend::default()).y_axis_formatter(log_tick).show(&mut cols[1], |plot| {
+            plot.points(Points::new("accepted", PlotPoints::from(accepted)).radius(2.0).color(GREEN));
+            plot.points(Points::new("rejected", PlotPoints::from(rejected)).radius(2.5).color(RED));
+        });
+        cols[2].label("Mass per mode").on_hover_text("Fraction of the samples per mode (blue) against the target's weights (orange), once the run has finished.");
+        if let Some(Ok(report)) = run.report() {
+            let bars: Vec<Bar> = report.mode_masses.iter().enumerate().map(|(i, m)| Bar::new(i as f64 - 0.2, *m).width(0.4)).collect();
+            let target: Vec<Bar> = report.mode_weights.iter().enumerate().map(|(i, w)| Bar::new(i as f64 + 0.2, *w).width(0.4)).collect();
+            Plot::new("diffusion-modes").height(plot_height).legend(Legend::default()).show(&mut cols[2], |plot| {
+                plot.bar_chart(BarChart::new("samples", bars).color(BLUE));
+                plot.bar_chart(BarChart::new("target", target).color(ORANGE));
+            });
+        } else {
+            cols[2].label(egui::RichText::new("(after the run reaches t_min)").weak());
+        }
+    });
+}
