@@ -153,3 +153,22 @@ fn ensemble_mirrors_have_the_wgsl_layouts() {
     let steps = fields.iter().find(|(n, _)| n == "steps").map(|(_, o)| *o);
     assert_eq!(steps, Some(16));
 }
+
+#[test]
+fn diffusion_sampler_kernel_matches_its_rust_mirror() {
+    use stepscope::sims::diffusion::gpu;
+    let source = include_str!("../shaders/diffusion_sampler.wgsl");
+    assert!(source.contains(&format!("@workgroup_size({})\nfn denoise", gpu::DENOISE_WORKGROUP)));
+    assert!(source.contains(&format!("@workgroup_size({})\nfn combine", gpu::COMBINE_WORKGROUP)));
+    assert!(source.contains(&format!("const MAX_DIM: u32 = {}u;", gpu::MAX_DIM)));
+    assert!(source.contains(&format!("const MAX_TERMS: u32 = {}u;", gpu::MAX_TERMS)));
+    let (size, offsets) = struct_layout(source, "Op");
+    assert_eq!(size as usize, std::mem::size_of::<gpu::OpUniform>());
+    let offset = |field: &str| offsets.iter().find(|(n, _)| n == field).map(|(_, o)| *o);
+    assert_eq!(offset("alpha"), Some(32));
+    assert_eq!(offset("coefficients"), Some(48));
+    assert_eq!(offset("offsets"), Some(80));
+    // The WGSL hash is the Rust one: both sides of the same noise.
+    assert!(source.contains("input * 747796405u + 2891336453u"));
+    assert!(source.contains("* 277803737u"));
+}

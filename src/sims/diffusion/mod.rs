@@ -19,6 +19,7 @@
 
 pub mod adaptive;
 pub mod cpu;
+pub mod gpu;
 pub mod metrics;
 pub mod mixture;
 pub mod process;
