@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Prints every measured figure of the README: the NLSE CPU benchmark, the GPU layer, the NLSE
-# on the GPU vs the CPU, the three-body integrators and ensembles, the optimized .wasm size, and time to first frame in headless Chromium.
+# on the GPU vs the CPU, the three-body integrators and ensembles, the diffusion samplers (work–precision and throughput), the optimized .wasm size, and time to first frame in headless Chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo bench --bench nlse
@@ -10,6 +10,8 @@ echo
 cargo bench --bench nlse_gpu
 echo
 cargo bench --bench threebody
+echo
+cargo bench --bench diffusion
 echo
 [ -f dist/stepscope_bg.wasm ] || bash scripts/build-web.sh
 raw=$(stat -c %s dist/stepscope_bg.wasm)

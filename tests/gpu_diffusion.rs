@@ -15,16 +15,76 @@ fn gpu_programs_match_the_f64_cpu_for_the_same_noise() {
         return;
     };
     let cases = [
-        (SamplerKind::DpmSolverPp2M, TargetKind::Ring8, ProcessKind::VpLinear, 0.0, 0.0),
-        (SamplerKind::UniPc, TargetKind::TwoMoons, ProcessKind::VpCosine, 0.0, 0.0),
-        (SamplerKind::DpmSolver3, TargetKind::Spiral, ProcessKind::Edm, 0.0, 0.0),
-        (SamplerKind::Plms, TargetKind::Grid25, ProcessKind::Ve, 0.0, 0.0),
-        (SamplerKind::DeisTab3, TargetKind::GaussianNd, ProcessKind::VpLinear, 0.0, 0.0),
-        (SamplerKind::Ghvb, TargetKind::Ring8, ProcessKind::Edm, 0.0, 0.0),
-        (SamplerKind::EdmHeun, TargetKind::Ring8, ProcessKind::Edm, 0.0, 10.0),
-        (SamplerKind::EulerMaruyama, TargetKind::TwoMoons, ProcessKind::VpLinear, 0.0, 0.0),
-        (SamplerKind::Ddim, TargetKind::GaussianNd, ProcessKind::Ve, 0.7, 0.0),
-        (SamplerKind::PredictorCorrector, TargetKind::Ring8, ProcessKind::VpLinear, 0.0, 0.0),
+        (
+            SamplerKind::DpmSolverPp2M,
+            TargetKind::Ring8,
+            ProcessKind::VpLinear,
+            0.0,
+            0.0,
+        ),
+        (
+            SamplerKind::UniPc,
+            TargetKind::TwoMoons,
+            ProcessKind::VpCosine,
+            0.0,
+            0.0,
+        ),
+        (
+            SamplerKind::DpmSolver3,
+            TargetKind::Spiral,
+            ProcessKind::Edm,
+            0.0,
+            0.0,
+        ),
+        (
+            SamplerKind::Plms,
+            TargetKind::Grid25,
+            ProcessKind::Ve,
+            0.0,
+            0.0,
+        ),
+        (
+            SamplerKind::DeisTab3,
+            TargetKind::GaussianNd,
+            ProcessKind::VpLinear,
+            0.0,
+            0.0,
+        ),
+        (
+            SamplerKind::Ghvb,
+            TargetKind::Ring8,
+            ProcessKind::Edm,
+            0.0,
+            0.0,
+        ),
+        (
+            SamplerKind::EdmHeun,
+            TargetKind::Ring8,
+            ProcessKind::Edm,
+            0.0,
+            10.0,
+        ),
+        (
+            SamplerKind::EulerMaruyama,
+            TargetKind::TwoMoons,
+            ProcessKind::VpLinear,
+            0.0,
+            0.0,
+        ),
+        (
+            SamplerKind::Ddim,
+            TargetKind::GaussianNd,
+            ProcessKind::Ve,
+            0.7,
+            0.0,
+        ),
+        (
+            SamplerKind::PredictorCorrector,
+            TargetKind::Ring8,
+            ProcessKind::VpLinear,
+            0.0,
+            0.0,
+        ),
     ];
     for (sampler, target, process, eta, churn) in cases {
         let params = DiffusionParams {
@@ -63,7 +123,10 @@ fn gpu_programs_match_the_f64_cpu_for_the_same_noise() {
         // particles onto the modes and expands it between them.
         assert!(rms < 2e-4, "{sampler:?}: rms {rms}");
         assert!(max < 5e-3, "{sampler:?}: max {max}");
-        assert!(moved > 0.1, "{sampler:?}: the particles must have moved ({moved})");
+        assert!(
+            moved > 0.1,
+            "{sampler:?}: the particles must have moved ({moved})"
+        );
     }
 }
 
@@ -91,5 +154,8 @@ fn a_gpu_run_can_be_encoded_step_by_step() {
     assert_eq!(gpu.steps_done(), 10);
     let a = gpu.state_blocking(&ctx).expect("reads");
     let b = whole.run_blocking(&ctx).expect("reads");
-    assert_eq!(a, b, "the same dispatches in any batching give the same bits");
+    assert_eq!(
+        a, b,
+        "the same dispatches in any batching give the same bits"
+    );
 }

@@ -158,8 +158,14 @@ fn ensemble_mirrors_have_the_wgsl_layouts() {
 fn diffusion_sampler_kernel_matches_its_rust_mirror() {
     use stepscope::sims::diffusion::gpu;
     let source = include_str!("../shaders/diffusion_sampler.wgsl");
-    assert!(source.contains(&format!("@workgroup_size({})\nfn denoise", gpu::DENOISE_WORKGROUP)));
-    assert!(source.contains(&format!("@workgroup_size({})\nfn combine", gpu::COMBINE_WORKGROUP)));
+    assert!(source.contains(&format!(
+        "@workgroup_size({})\nfn denoise",
+        gpu::DENOISE_WORKGROUP
+    )));
+    assert!(source.contains(&format!(
+        "@workgroup_size({})\nfn combine",
+        gpu::COMBINE_WORKGROUP
+    )));
     assert!(source.contains(&format!("const MAX_DIM: u32 = {}u;", gpu::MAX_DIM)));
     assert!(source.contains(&format!("const MAX_TERMS: u32 = {}u;", gpu::MAX_TERMS)));
     let (size, offsets) = struct_layout(source, "Op");

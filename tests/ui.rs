@@ -467,3 +467,56 @@ fn diffusion_link_opens_samples_switches_sampler_with_the_same_noise_and_refuses
     h.run_steps(2);
     assert_eq!(diagnostics(&h)["sampler"], "ggf");
 }
+
+#[test]
+fn diffusion_on_the_gpu_samples_over_frames_and_agrees_with_the_cpu() {
+    let Some(ctx) = common::gpu_context() else {
+        return;
+    };
+    let link =
+        "?s=diffusion&target=moons&process=vp&grid=lambda&sampler=unipc&nfe=15&n=2000&seed=4";
+    let mut h = harness(Some(link));
+    h.state_mut().run_until(0.0).expect("CPU run");
+    h.run_steps(1);
+    let cpu = diagnostics(&h);
+    h.state_mut().set_gpu(Some(ctx));
+    h.run_steps(1);
+    h.get_by_label("GPU f32").click();
+    h.run_steps(2);
+    let d = diagnostics(&h);
+    assert_eq!(d["compute"], "gpu-f32", "{d}");
+    assert_eq!(
+        d["finished"], false,
+        "switching restarts from the same particles"
+    );
+    // Play: frames encode steps and read the particles back asynchronously.
+    h.get_by_label("Play").click();
+    for _ in 0..3000 {
+        h.run_steps(1);
+        if diagnostics(&h)["finished"] == true {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    let gpu = diagnostics(&h);
+    assert_eq!(gpu["finished"], true, "{gpu}");
+    assert_eq!(gpu["nfe"], cpu["nfe"]);
+    for key in ["sliced_w2", "log_likelihood", "ode_error_rms"] {
+        let (a, b) = (
+            gpu["report"][key].as_f64().expect("gpu report"),
+            cpu["report"][key].as_f64().expect("cpu report"),
+        );
+        assert!(
+            (a - b).abs() <= 1e-3 * b.abs().max(1e-3),
+            "{key}: GPU {a} vs CPU {b}"
+        );
+    }
+    // An adaptive sampler cannot run on the GPU: refused with a reason, the run kept.
+    let err = h
+        .state_mut()
+        .set_param("sampler", "dopri5")
+        .expect_err("CPU only");
+    assert!(err.contains("CPU only"), "{err}");
+    assert_eq!(diagnostics(&h)["sampler"], "unipc");
+    assert_eq!(diagnostics(&h)["compute"], "gpu-f32");
+}

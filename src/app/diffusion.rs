@@ -5,6 +5,8 @@
 use egui_plot::{Bar, BarChart, Legend, Line, Plot, PlotPoints, Points};
 
 use super::views::{BLUE, GREEN, ORANGE, RED, log_tick, sci};
+use crate::gpu::GpuContext;
+use crate::sims::diffusion::gpu::GpuLiveRun;
 use crate::sims::diffusion::process::{ProcessKind, TimeGrid};
 use crate::sims::diffusion::run::DiffusionRun;
 use crate::sims::diffusion::{DiffusionParams, InitKind, MAX_DIM, SamplerKind, TargetKind};
@@ -22,6 +24,10 @@ pub struct DiffusionApp {
     pub nfe_per_second: f64,
     /// Whether to draw particle trails.
     pub show_trails: bool,
+    /// The GPU executing the run's program (f32), when chosen.
+    pub gpu: Option<GpuLiveRun>,
+    /// The JS API asked to finish the run (the GPU path completes it over frames).
+    pub finish_requested: bool,
 }
 
 impl DiffusionApp {
@@ -33,20 +39,61 @@ impl DiffusionApp {
             run,
             nfe_per_second: 20.0,
             show_trails: true,
+            gpu: None,
+            finish_requested: false,
         })
+    }
+
+    /// A fresh run of `params` (same initial particles where the start is unchanged), on the
+    /// GPU when `ctx` is given and the GPU path is active.
+    fn rebuild(&mut self, params: DiffusionParams, ctx: Option<&GpuContext>) -> Result<(), String> {
+        match (ctx, self.gpu.is_some()) {
+            (Some(ctx), true) => {
+                let run = self.run.with_params_external(params)?;
+                let gpu = GpuLiveRun::new(ctx, &run)?;
+                self.run = run;
+                self.gpu = Some(gpu);
+            }
+            _ => {
+                self.run = self.run.with_params(params)?;
+                self.gpu = None;
+            }
+        }
+        self.finish_requested = false;
+        Ok(())
+    }
+
+    /// Moves the run to the GPU (f32) or the CPU (f64), restarting from the same particles.
+    pub fn set_compute(&mut self, ctx: Option<&GpuContext>, on_gpu: bool) -> Result<(), String> {
+        if on_gpu == self.gpu.is_some() {
+            return Ok(());
+        }
+        let params = self.run.params().clone();
+        if !on_gpu {
+            self.gpu = None;
+            return self.rebuild(params, None);
+        }
+        let ctx = ctx.ok_or("no GPU compute device")?;
+        let run = self.run.with_params_external(params)?;
+        self.gpu = Some(GpuLiveRun::new(ctx, &run)?);
+        self.run = run;
+        self.finish_requested = false;
+        Ok(())
+    }
+
+    /// Whether frames still have GPU work to encode or read back.
+    pub fn gpu_busy(&self) -> bool {
+        self.gpu.as_ref().is_some_and(|g| !g.is_done())
     }
 
     /// Applies the edited parameters: a new run from the same initial particles when only the
     /// sampler or its settings changed. Invalid edits are reverted with the message.
-    pub fn apply_draft(&mut self) -> Result<(), String> {
+    pub fn apply_draft(&mut self, ctx: Option<&GpuContext>) -> Result<(), String> {
         if self.draft == *self.run.params() {
             return Ok(());
         }
-        match self.run.with_params(self.draft.clone()) {
-            Ok(run) => {
-                self.run = run;
-                Ok(())
-            }
+        match self.rebuild(self.draft.clone(), ctx) {
+            Ok(()) => Ok(()),
             Err(e) => {
                 self.draft = self.run.params().clone();
                 Err(e)
@@ -55,14 +102,57 @@ impl DiffusionApp {
     }
 
     /// Restarts from the initial particles.
-    pub fn restart(&mut self) -> Result<(), String> {
-        self.run = self.run.with_params(self.run.params().clone())?;
+    pub fn restart(&mut self, ctx: Option<&GpuContext>) -> Result<(), String> {
+        self.rebuild(self.run.params().clone(), ctx)
+    }
+
+    /// Advances by `wall_dt` seconds of playback (everything left when a finish was asked
+    /// for); on the GPU, also collects the particles that have come back.
+    pub fn advance_frame(
+        &mut self,
+        ctx: Option<&GpuContext>,
+        running: bool,
+        wall_dt: f64,
+    ) -> Result<(), String> {
+        let budget = if self.finish_requested {
+            f64::INFINITY
+        } else if running {
+            (self.nfe_per_second * wall_dt).max(1e-9)
+        } else {
+            0.0
+        };
+        match (&mut self.gpu, ctx) {
+            (Some(gpu), Some(ctx)) => gpu.frame(ctx, &mut self.run, budget)?,
+            _ if budget > 0.0 => {
+                self.run.advance(budget);
+            }
+            _ => {}
+        }
+        if self.run.is_finished() {
+            self.finish_requested = false;
+        }
         Ok(())
     }
 
-    /// Advances by `wall_dt` seconds of playback.
-    pub fn advance_frame(&mut self, wall_dt: f64) {
-        self.run.advance((self.nfe_per_second * wall_dt).max(1e-9));
+    /// Finishes the run now: on the CPU, and on a native GPU by waiting for it; in the browser
+    /// the GPU run completes over the next frames.
+    pub fn finish(&mut self, ctx: Option<&GpuContext>) -> Result<(), String> {
+        match (&mut self.gpu, ctx) {
+            #[cfg(not(target_arch = "wasm32"))]
+            (Some(gpu), Some(ctx)) => gpu.finish_blocking(ctx, &mut self.run)?,
+            #[cfg(target_arch = "wasm32")]
+            (Some(_), Some(_)) => {
+                self.finish_requested = true;
+                return Ok(());
+            }
+            _ => {
+                self.run.run_to_end();
+            }
+        }
+        match self.run.report() {
+            Some(Err(e)) => Err(e.clone()),
+            _ => Ok(()),
+        }
     }
 }
 

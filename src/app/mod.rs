@@ -217,7 +217,11 @@ impl StepscopeApp {
 
     /// Whether the GPU computes the run.
     pub fn computes_on_gpu(&self) -> bool {
-        self.sim.is_gpu()
+        match self.active {
+            ActiveSim::Diffusion => self.diffusion.as_ref().is_some_and(|d| d.gpu.is_some()),
+            ActiveSim::ThreeBody => false,
+            ActiveSim::Nlse => self.sim.is_gpu(),
+        }
     }
 
     /// Why the GPU path is unavailable (None when it is available).
@@ -234,6 +238,25 @@ impl StepscopeApp {
                 .to_owned();
             self.notice = Some(Notice::Error(msg.clone()));
             return Err(msg);
+        }
+        if let (ActiveSim::Diffusion, Some(d)) = (self.active, &mut self.diffusion) {
+            if on_gpu && self.gpu.is_none() {
+                let msg = format!("No GPU compute: {}.", self.gpu_unavailable);
+                self.notice = Some(Notice::Error(msg.clone()));
+                return Err(msg);
+            }
+            let result = d.set_compute(self.gpu.as_ref(), on_gpu);
+            self.notice = Some(match &result {
+                Ok(()) if on_gpu => Notice::Info(
+                    "Sampling on the GPU in f32 from the same initial particles and noise."
+                        .to_owned(),
+                ),
+                Ok(()) => Notice::Info(
+                    "Sampling on the CPU in f64 from the same initial particles.".to_owned(),
+                ),
+                Err(e) => Notice::Error(e.clone()),
+            });
+            return result;
         }
         if on_gpu == self.sim.is_gpu() {
             return Ok(());
@@ -344,7 +367,7 @@ impl StepscopeApp {
     /// Applies the diffusion panel's edits, reverting invalid ones with a message.
     fn apply_diffusion_draft(&mut self) {
         if let Some(d) = &mut self.diffusion
-            && let Err(e) = d.apply_draft()
+            && let Err(e) = d.apply_draft(self.gpu.as_ref())
         {
             self.notice = Some(Notice::Error(format!("Not applied: {e}")));
         }
@@ -515,10 +538,9 @@ impl StepscopeApp {
         }
         if let (ActiveSim::Diffusion, Some(d)) = (self.active, &mut self.diffusion) {
             // Sampling runs backwards from t_max to t_min: running "until" finishes it.
-            return match d.run.run_to_end() {
-                Some(Err(e)) => Err(e.clone()),
-                _ => Ok(()),
-            };
+            let result = d.finish(self.gpu.as_ref());
+            self.request_repaint();
+            return result;
         }
         if let (ActiveSim::ThreeBody, Some(tb)) = (self.active, &mut self.three_body) {
             // Not clipped to t: the step sequence stays the one of the live run (see
@@ -578,7 +600,7 @@ impl StepscopeApp {
     /// Restarts the current scenario from t = 0.
     pub fn reset(&mut self) {
         if let (ActiveSim::Diffusion, Some(d)) = (self.active, &mut self.diffusion) {
-            if let Err(e) = d.restart() {
+            if let Err(e) = d.restart(self.gpu.as_ref()) {
                 self.notice = Some(Notice::Error(e));
             }
             return;
@@ -716,8 +738,9 @@ impl StepscopeApp {
             "report": report,
             "running": self.running,
             "backend": self.backend,
-            "compute": "cpu-f64",
+            "compute": if d.gpu.is_some() { "gpu-f32" } else { "cpu-f64" },
             "gpu_available": self.gpu.is_some(),
+            "gpu_adapter": self.gpu.as_ref().map(|g| g.describe()),
             "notice": match &self.notice { Some(Notice::Error(e)) | Some(Notice::Info(e)) => Some(e.clone()), None => None },
             "link": self.scenario().to_query(),
         });
@@ -794,11 +817,16 @@ impl StepscopeApp {
             .min(0.1);
         self.last_frame = Some(now);
         if let (ActiveSim::Diffusion, Some(d)) = (self.active, &mut self.diffusion) {
-            if self.running && wall_dt > 0.0 {
-                d.advance_frame(wall_dt);
-                if d.run.is_finished() {
-                    self.running = false;
-                }
+            let running = self.running && wall_dt > 0.0;
+            if let Err(e) = d.advance_frame(self.gpu.as_ref(), running, wall_dt) {
+                // The device failed: the same run restarts on the CPU.
+                let _ = d.set_compute(None, false);
+                self.notice = Some(Notice::Error(format!(
+                    "The GPU stopped working ({e}); sampling restarted on the CPU."
+                )));
+            }
+            if d.run.is_finished() {
+                self.running = false;
             }
             return;
         }
@@ -905,7 +933,9 @@ impl StepscopeApp {
             self.notice = Some(Notice::Error(format!("Chaos map: {e}")));
         }
         let map_busy = self.three_body.as_ref().is_some_and(|tb| tb.map.busy());
-        if self.running || self.run_target.is_some() || self.sim.busy() || map_busy {
+        let sampling_busy = self.diffusion.as_ref().is_some_and(|d| d.gpu_busy());
+        if self.running || self.run_target.is_some() || self.sim.busy() || map_busy || sampling_busy
+        {
             ctx.request_repaint();
         }
     }

@@ -25,6 +25,7 @@ pub(super) fn controls(app: &mut StepscopeApp, ui: &mut egui::Ui) {
             app.apply_three_body_draft();
         }
         ActiveSim::Diffusion => {
+            compute_selector(app, ui);
             if let Some(d) = &mut app.diffusion {
                 super::diffusion::controls(d, ui);
             }
@@ -333,9 +334,7 @@ fn notice_and_links(app: &mut StepscopeApp, ui: &mut egui::Ui) {
             .small()
             .weak(),
     );
-    let compute = if app.active != ActiveSim::Nlse {
-        "Compute: CPU, f64 (the reference)"
-    } else if app.computes_on_gpu() {
+    let compute = if app.computes_on_gpu() {
         "Compute: GPU, f32 (WGSL compute shaders on the device above)"
     } else {
         "Compute: CPU, f64 (the reference)"
@@ -351,7 +350,7 @@ fn compute_selector(app: &mut StepscopeApp, ui: &mut egui::Ui) {
     let mut choice = on_gpu;
     ui.horizontal(|ui| {
         ui.label("Compute:")
-            .on_hover_text("Where the NLSE is integrated. Switching continues the run.");
+            .on_hover_text("Where the simulation is computed. The NLSE continues its run; diffusion sampling restarts from the same particles and noise.");
         ui.selectable_value(&mut choice, false, "CPU f64")
             .on_hover_text("The f64 reference implementation (rustfft).");
         let gpu = ui

@@ -9,6 +9,8 @@ use super::DiffusionParams;
 use super::cpu::noise_seed;
 use super::mixture::GaussianMixture;
 use super::program::{self, Op, Program, noise_stream};
+use super::run::DiffusionRun;
+use crate::gpu::readback::Readback;
 use crate::gpu::{GpuContext, storage, wgpu};
 
 const SHADER: &str = include_str!("../../../shaders/diffusion_sampler.wgsl");
@@ -88,7 +90,9 @@ impl GpuSampler {
         let program = program::compile(params)?;
         let dim = mixture.dim;
         if dim > MAX_DIM {
-            return Err(format!("the GPU sampler handles up to {MAX_DIM} dimensions, got {dim}"));
+            return Err(format!(
+                "the GPU sampler handles up to {MAX_DIM} dimensions, got {dim}"
+            ));
         }
         let particles = initial.len() / dim;
         let len = particles * dim;
@@ -148,7 +152,11 @@ impl GpuSampler {
                         false
                     }
                 };
-                let size = if denoise { DENOISE_WORKGROUP } else { COMBINE_WORKGROUP };
+                let size = if denoise {
+                    DENOISE_WORKGROUP
+                } else {
+                    COMBINE_WORKGROUP
+                };
                 let count = if denoise { particles } else { len };
                 dispatches.push(Dispatch {
                     denoise,
@@ -174,12 +182,17 @@ impl GpuSampler {
             .map(|(v, w)| [*v as f32, *w as f32])
             .collect();
         let means = ctx.buffer_with("diffusion means", &means, wgpu::BufferUsages::STORAGE);
-        let components =
-            ctx.buffer_with("diffusion components", &components, wgpu::BufferUsages::STORAGE);
+        let components = ctx.buffer_with(
+            "diffusion components",
+            &components,
+            wgpu::BufferUsages::STORAGE,
+        );
         let registers = ctx.buffer(
             "diffusion registers",
             register_bytes.max(16),
-            wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST,
+            wgpu::BufferUsages::STORAGE
+                | wgpu::BufferUsages::COPY_SRC
+                | wgpu::BufferUsages::COPY_DST,
         );
         let state: Vec<f32> = initial.iter().map(|v| *v as f32).collect();
         ctx.queue
@@ -276,7 +289,11 @@ impl GpuSampler {
             });
             for step in &self.steps[self.next_step..end] {
                 for d in step {
-                    pass.set_pipeline(if d.denoise { &self.denoise } else { &self.combine });
+                    pass.set_pipeline(if d.denoise {
+                        &self.denoise
+                    } else {
+                        &self.combine
+                    });
                     pass.set_bind_group(0, &self.bind_group, &[d.slot * SLOT as u32]);
                     pass.dispatch_workgroups(d.workgroups.0, d.workgroups.1, 1);
                 }
@@ -311,5 +328,120 @@ impl GpuSampler {
     /// The register buffer (state in the first n·d floats), for asynchronous readback.
     pub fn registers(&self) -> &wgpu::Buffer {
         &self.registers
+    }
+}
+
+/// A live GPU run: each frame encodes some steps and asks for the particles back without
+/// waiting; they are fed to the [`DiffusionRun`] (which keeps history, trails and the report)
+/// when the copy lands, a frame or two later.
+pub struct GpuLiveRun {
+    sampler: GpuSampler,
+    readback: Readback,
+    /// Steps the readback in flight will show.
+    requested: Option<usize>,
+    /// Steps already shown.
+    shown: usize,
+    particles: usize,
+    dim: usize,
+}
+
+impl GpuLiveRun {
+    /// Uploads `run` (an externally executed run, see [`DiffusionRun::with_params_external`]).
+    pub fn new(ctx: &GpuContext, run: &DiffusionRun) -> Result<Self, String> {
+        if !run.is_external() {
+            return Err("the GPU needs a run made for external execution".into());
+        }
+        let sampler = GpuSampler::new(ctx, run.params(), run.mixture(), run.initial())?;
+        let dim = run.mixture().dim;
+        let particles = run.initial().len() / dim;
+        Ok(Self {
+            readback: Readback::new(
+                ctx,
+                (particles * dim * 4) as u64,
+                "diffusion particles readback",
+            ),
+            sampler,
+            requested: None,
+            shown: 0,
+            particles,
+            dim,
+        })
+    }
+
+    /// Whether every step has been encoded and shown.
+    pub fn is_done(&self) -> bool {
+        self.sampler.is_finished() && self.shown == self.sampler.steps_done()
+    }
+
+    /// One frame: takes a landed readback (feeding `run`), encodes steps worth `nfe_budget`
+    /// evaluations per particle (at least one step when the budget is positive), and asks for
+    /// the particles of the last encoded step when no copy is in flight.
+    pub fn frame(
+        &mut self,
+        ctx: &GpuContext,
+        run: &mut DiffusionRun,
+        nfe_budget: f64,
+    ) -> Result<(), String> {
+        if let Some(bytes) = self.readback.try_take(ctx).map_err(|e| e.to_string())? {
+            if let Some(steps) = self.requested.take() {
+                let values: &[f32] = bytemuck::cast_slice(&bytes);
+                run.feed(steps, values.iter().map(|v| f64::from(*v)).collect());
+                self.shown = steps;
+            }
+        }
+        let mut encoder = ctx
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("diffusion frame"),
+            });
+        if nfe_budget > 0.0 && !self.sampler.is_finished() {
+            let program = self.sampler.program();
+            let mut steps = 0;
+            let mut nfe = 0.0;
+            for step in &program.steps[self.sampler.steps_done()..] {
+                steps += 1;
+                nfe += step.nfe() as f64;
+                if nfe >= nfe_budget {
+                    break;
+                }
+            }
+            self.sampler.encode_steps(&mut encoder, steps);
+        }
+        let done = self.sampler.steps_done();
+        let asked = self.requested.unwrap_or(self.shown);
+        let request = done > asked
+            && self
+                .readback
+                .request(&mut encoder, self.sampler.registers(), 0);
+        ctx.queue.submit([encoder.finish()]);
+        if request {
+            self.readback.submitted();
+            self.requested = Some(done);
+        }
+        Ok(())
+    }
+
+    /// Runs every remaining step and feeds the final particles, waiting for the GPU (native
+    /// tests, the CLI; not the browser, which maps buffers between tasks).
+    pub fn finish_blocking(
+        &mut self,
+        ctx: &GpuContext,
+        run: &mut DiffusionRun,
+    ) -> Result<(), String> {
+        // A copy in flight is collected first so the staging buffer is free.
+        if self.readback.in_flight() {
+            if let Some(bytes) = self.readback.wait(ctx).map_err(|e| e.to_string())? {
+                if let Some(steps) = self.requested.take() {
+                    let values: &[f32] = bytemuck::cast_slice(&bytes);
+                    run.feed(steps, values.iter().map(|v| f64::from(*v)).collect());
+                    self.shown = steps;
+                }
+            }
+        }
+        let state = self.sampler.run_blocking(ctx)?;
+        debug_assert_eq!(state.len(), self.particles * self.dim);
+        self.shown = self.sampler.steps_done();
+        run.feed(self.shown, state);
+        Ok(())
     }
 }

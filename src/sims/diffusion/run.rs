@@ -69,6 +69,13 @@ enum Engine {
     },
     Ode(PfOdeSolver),
     Sde(GottaGoFast),
+    /// The program runs elsewhere (the GPU); results are fed back with
+    /// [`DiffusionRun::feed`].
+    External {
+        program: Program,
+        steps_fed: usize,
+        particles: Vec<f64>,
+    },
 }
 
 /// A live sampling run on the CPU.
@@ -90,12 +97,73 @@ impl DiffusionRun {
         params.validate()?;
         let mixture = Arc::new(params.mixture()?);
         let initial = initial_particles(&params, &mixture);
-        Self::from_particles(params, mixture, initial)
+        Self::from_particles(params, mixture, initial, false)
+    }
+
+    /// Like [`DiffusionRun::with_params`], for a program executed elsewhere (the GPU): the run
+    /// keeps the bookkeeping (history, trails, the final report) of the particles fed back.
+    pub fn with_params_external(&self, params: DiffusionParams) -> Result<Self, String> {
+        if params.sampler.is_adaptive() {
+            return Err(format!(
+                "{} chooses its steps from the particles and runs on the CPU only; the GPU runs the fixed-grid samplers",
+                params.sampler.label()
+            ));
+        }
+        self.restarted_with(params, true)
+    }
+
+    /// The program of an externally executed run.
+    pub fn external_program(&self) -> Option<&Program> {
+        match &self.engine {
+            Engine::External { program, .. } => Some(program),
+            _ => None,
+        }
+    }
+
+    /// Hands in the particles after `steps_done` steps of the external program: the history
+    /// gets those steps, the trails a point, and after the last step the run is measured.
+    pub fn feed(&mut self, steps_done: usize, particles: Vec<f64>) {
+        let Engine::External {
+            program,
+            steps_fed,
+            particles: held,
+        } = &mut self.engine
+        else {
+            return;
+        };
+        let steps_done = steps_done.min(program.steps.len());
+        if steps_done <= *steps_fed || particles.len() != held.len() {
+            return;
+        }
+        let process = self.model.process;
+        for step in &program.steps[*steps_fed..steps_done] {
+            self.evaluations += step.nfe() as f64;
+            self.history.push(StepPoint {
+                t: step.t_to,
+                h_t: step.t_from - step.t_to,
+                h_lambda: process.lambda(step.t_to) - process.lambda(step.t_from),
+                error: f64::NAN,
+                accepted: true,
+                nfe: self.evaluations,
+            });
+            self.time = step.t_to;
+        }
+        *steps_fed = steps_done;
+        *held = particles;
+        let finished = steps_done == program.steps.len();
+        self.record_trails();
+        if finished {
+            self.report = Some(self.measure());
+        }
     }
 
     /// A run with the same target and initial particles but another sampler or its settings
     /// (same noise: differences are the solver's).
     pub fn with_params(&self, params: DiffusionParams) -> Result<Self, String> {
+        self.restarted_with(params, false)
+    }
+
+    fn restarted_with(&self, params: DiffusionParams, external: bool) -> Result<Self, String> {
         params.validate()?;
         let same_start = params.target == self.params.target
             && params.dim == self.params.dim
@@ -104,17 +172,21 @@ impl DiffusionRun {
             && params.particles == self.params.particles
             && params.seed == self.params.seed
             && params.init == self.params.init;
-        if same_start {
-            Self::from_particles(params, self.model.mixture.clone(), self.initial.clone())
+        let (mixture, initial) = if same_start {
+            (self.model.mixture.clone(), self.initial.clone())
         } else {
-            Self::new(params)
-        }
+            let mixture = Arc::new(params.mixture()?);
+            let initial = initial_particles(&params, &mixture);
+            (mixture, initial)
+        };
+        Self::from_particles(params, mixture, initial, external)
     }
 
     fn from_particles(
         params: DiffusionParams,
         mixture: Arc<GaussianMixture>,
         initial: Vec<f64>,
+        external: bool,
     ) -> Result<Self, String> {
         let process = params.process.process();
         let model = ExactModel { mixture, process };
@@ -135,6 +207,11 @@ impl DiffusionRun {
                 params.tol,
                 noise_seed(&params),
             )),
+            _ if external => Engine::External {
+                program: program::compile(&params)?,
+                steps_fed: 0,
+                particles: initial.clone(),
+            },
             _ => {
                 let program = program::compile(&params)?;
                 let machine = CpuMachine::new(&initial, program.registers);
@@ -190,6 +267,7 @@ impl DiffusionRun {
             Engine::Program { machine, .. } => machine.state().to_vec(),
             Engine::Ode(solver) => solver.particles(),
             Engine::Sde(solver) => solver.particles().to_vec(),
+            Engine::External { particles, .. } => particles.clone(),
         }
     }
 
@@ -237,6 +315,10 @@ impl DiffusionRun {
     pub fn advance(&mut self, nfe_budget: f64) -> bool {
         if self.report.is_some() {
             return true;
+        }
+        if matches!(self.engine, Engine::External { .. }) {
+            // Advanced by whoever executes the program; see `feed`.
+            return false;
         }
         let start = self.evaluations;
         let n = (self.initial.len() / self.model.mixture.dim).max(1) as f64;
@@ -306,6 +388,7 @@ impl DiffusionRun {
                     }
                     done
                 }
+                Engine::External { .. } => return false,
             };
             // Trails get a point per step (per round of attempts for Gotta Go Fast).
             if sde || self.history.len() > history_before {
@@ -332,10 +415,18 @@ impl DiffusionRun {
         }
     }
 
-    /// Runs to the end.
+    /// Runs to the end (an externally executed run is left to its executor).
     pub fn run_to_end(&mut self) -> Option<&Result<SampleReport, String>> {
+        if matches!(self.engine, Engine::External { .. }) {
+            return self.report.as_ref();
+        }
         while !self.advance(f64::INFINITY) {}
         self.report.as_ref()
+    }
+
+    /// Whether the program runs elsewhere (the GPU).
+    pub fn is_external(&self) -> bool {
+        matches!(self.engine, Engine::External { .. })
     }
 
     /// The distribution metrics and, for deterministic samplers, the error against the
