@@ -169,6 +169,27 @@ try {
   const pixel = await page.evaluate(() => window.stepscope.diagnostics());
   check(pixel.t === 0 && /b3=/.test(pixel.link), "clicking a pixel loads that system into the main view, carried by the link");
 
+  // 4d. Diffusion sampling: a link sampled by WebGPU (f32), then the same run on the CPU (f64).
+  const diffusionLink = "?s=diffusion&target=ring8&process=vp&grid=lambda&sampler=unipc&nfe=20&n=4096&seed=2";
+  await page.evaluate((l) => window.stepscope.load(l), diffusionLink);
+  d = await page.evaluate(() => window.stepscope.diagnostics());
+  check(d.sim === "diffusion" && d.sampler === "unipc" && d.particles === 4096 && d.finished === false, `the diffusion link is loaded (${d.sampler}, ${d.particles} particles)`);
+  await page.evaluate(() => window.stepscope.compute("gpu"));
+  await page.evaluate(() => window.stepscope.runUntil(0));
+  await page.waitForFunction(() => window.stepscope.diagnostics().finished === true, null, { timeout: 180000 });
+  const gpuSample = await page.evaluate(() => window.stepscope.diagnostics());
+  await page.evaluate(() => window.stepscope.compute("cpu"));
+  await page.evaluate(() => window.stepscope.runUntil(0));
+  const cpuSample = await page.evaluate(() => window.stepscope.diagnostics());
+  const gr = gpuSample.report, cr = cpuSample.report;
+  console.log(`diffusion ring of 8, UniPC NFE 20, 4096 particles: WebGPU (${gpuSample.compute}) SW2 ${gr.sliced_w2.toFixed(4)} (exact-set noise ${gr.sliced_w2_noise.toFixed(4)}), error vs ODE ${gr.ode_error_rms.toExponential(2)}, mode TV ${gr.mode_tv.toFixed(4)}; CPU f64 SW2 ${cr.sliced_w2.toFixed(4)}, error vs ODE ${cr.ode_error_rms.toExponential(2)}`);
+  check(gpuSample.compute === "gpu-f32" && /BrowserWebGpu/.test(gpuSample.gpu_adapter ?? ""), "the samples are computed by WebGPU");
+  check(gpuSample.nfe === 20 && gpuSample.steps === 20, "20 denoiser evaluations in 20 steps");
+  check(gr.ode_error_rms < 0.05 && gr.sliced_w2 < 3 * gr.sliced_w2_noise + 0.05 && gr.mode_tv < 0.05, "the WebGPU samples are close to the exact ODE solution and to the target");
+  check(Math.abs(gr.ode_error_rms - cr.ode_error_rms) < 1e-3 * cr.ode_error_rms + 1e-5 && Math.abs(gr.sliced_w2 - cr.sliced_w2) < 1e-3, "WebGPU f32 and CPU f64 sampling agree");
+  const diffusionBad = await page.evaluate(() => { try { window.stepscope.set("nfe", "0"); return null; } catch (e) { return String(e); } });
+  check(diffusionBad && /NFE/.test(diffusionBad), `NFE 0 is refused with a message: ${diffusionBad}`);
+
   const shot = await page.screenshot();
   check(shot.length > 30000, `the canvas is rendered (screenshot ${shot.length} bytes)`);
   if (screenshotPath) {
@@ -188,6 +209,11 @@ try {
     await page.waitForFunction(() => { const m = window.stepscope.diagnostics().map; return m.finished === m.members; }, null, { timeout: 900000 });
     await page.waitForTimeout(500);
     fs.writeFileSync(screenshotPath.replace(/\.png$/, "-chaosmap.png"), await page.screenshot());
+    // Diffusion: the spiral sampled by DPM-Solver++(2M) in 40 evaluations, with particle trails.
+    await page.evaluate(() => window.stepscope.load("?s=diffusion&target=spiral&process=vp&grid=lambda&sampler=dpmpp2m&nfe=40&n=8192&seed=1"));
+    await page.evaluate(() => window.stepscope.runUntil(0));
+    await page.waitForTimeout(500);
+    fs.writeFileSync(screenshotPath.replace(/\.png$/, "-diffusion.png"), await page.screenshot());
   }
   check(errors.length === 0, `no page errors ${errors.join("; ")}`);
   check(!(await page.evaluate(() => document.getElementById("status").classList.contains("error"))), "no error banner");

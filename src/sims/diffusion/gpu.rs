@@ -368,6 +368,17 @@ impl GpuLiveRun {
         })
     }
 
+    /// Feeds the particles of a landed readback to `run`.
+    fn show(&mut self, landed: Option<Vec<u8>>, run: &mut DiffusionRun) {
+        if let Some(bytes) = landed
+            && let Some(steps) = self.requested.take()
+        {
+            let values: &[f32] = bytemuck::cast_slice(&bytes);
+            run.feed(steps, values.iter().map(|v| f64::from(*v)).collect());
+            self.shown = steps;
+        }
+    }
+
     /// Whether every step has been encoded and shown.
     pub fn is_done(&self) -> bool {
         self.sampler.is_finished() && self.shown == self.sampler.steps_done()
@@ -382,13 +393,8 @@ impl GpuLiveRun {
         run: &mut DiffusionRun,
         nfe_budget: f64,
     ) -> Result<(), String> {
-        if let Some(bytes) = self.readback.try_take(ctx).map_err(|e| e.to_string())? {
-            if let Some(steps) = self.requested.take() {
-                let values: &[f32] = bytemuck::cast_slice(&bytes);
-                run.feed(steps, values.iter().map(|v| f64::from(*v)).collect());
-                self.shown = steps;
-            }
-        }
+        let landed = self.readback.try_take(ctx).map_err(|e| e.to_string())?;
+        self.show(landed, run);
         let mut encoder = ctx
             .device
             .create_command_encoder(&wgpu::CommandEncoderDescriptor {
@@ -430,13 +436,8 @@ impl GpuLiveRun {
     ) -> Result<(), String> {
         // A copy in flight is collected first so the staging buffer is free.
         if self.readback.in_flight() {
-            if let Some(bytes) = self.readback.wait(ctx).map_err(|e| e.to_string())? {
-                if let Some(steps) = self.requested.take() {
-                    let values: &[f32] = bytemuck::cast_slice(&bytes);
-                    run.feed(steps, values.iter().map(|v| f64::from(*v)).collect());
-                    self.shown = steps;
-                }
-            }
+            let landed = self.readback.wait(ctx).map_err(|e| e.to_string())?;
+            self.show(landed, run);
         }
         let state = self.sampler.run_blocking(ctx)?;
         debug_assert_eq!(state.len(), self.particles * self.dim);

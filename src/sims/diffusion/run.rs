@@ -67,7 +67,7 @@ enum Engine {
         machine: CpuMachine,
         next: usize,
     },
-    Ode(PfOdeSolver),
+    Ode(Box<PfOdeSolver>),
     Sde(GottaGoFast),
     /// The program runs elsewhere (the GPU); results are fed back with
     /// [`DiffusionRun::feed`].
@@ -192,7 +192,7 @@ impl DiffusionRun {
         let model = ExactModel { mixture, process };
         let (t_min, t_max) = process.time_range();
         let engine = match params.sampler {
-            SamplerKind::Dopri5 => Engine::Ode(PfOdeSolver::new(
+            SamplerKind::Dopri5 => Engine::Ode(Box::new(PfOdeSolver::new(
                 model.clone(),
                 &initial,
                 t_max,
@@ -200,7 +200,7 @@ impl DiffusionRun {
                 &DP54,
                 params.tol,
                 params.tol,
-            )),
+            ))),
             SamplerKind::GottaGoFast => Engine::Sde(GottaGoFast::new(
                 model.clone(),
                 &initial,
