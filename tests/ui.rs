@@ -459,13 +459,35 @@ fn diffusion_link_opens_samples_switches_sampler_with_the_same_noise_and_refuses
     let d = diagnostics(&h);
     assert_eq!(d["finished"], true, "{d}");
     assert!(d["rejected"].as_u64().unwrap_or(0) + d["accepted"].as_u64().unwrap_or(0) > 5);
+    // The picture target, with the density and score-field views on.
+    assert_eq!(
+        diagnostics(&h)["running"],
+        false,
+        "a finished run stops playing"
+    );
+    h.state_mut()
+        .set_param("sampler", "dpmpp2m")
+        .expect("valid");
+    h.state_mut().set_param("target", "image").expect("valid");
+    h.get_by_label("score field").click();
+    h.run_steps(2);
+    h.state_mut().run_until(0.0).expect("finishes");
+    h.run_steps(2);
+    let d = diagnostics(&h);
+    assert_eq!(d["target"], "image");
+    assert_eq!(
+        d["report"]["mode_masses"].as_array().map(Vec::len),
+        Some(2),
+        "∇ and p"
+    );
+    assert!(d["report"]["mode_tv"].as_f64().unwrap_or(1.0) < 0.1, "{d}");
     // The other simulations are one click away.
     h.get_by_label("Three-body").click();
     h.run_steps(2);
     assert_eq!(diagnostics(&h)["sim"], "3body");
     h.get_by_label("Diffusion").click();
     h.run_steps(2);
-    assert_eq!(diagnostics(&h)["sampler"], "ggf");
+    assert_eq!(diagnostics(&h)["sampler"], "dpmpp2m");
 }
 
 #[test]
@@ -519,4 +541,48 @@ fn diffusion_on_the_gpu_samples_over_frames_and_agrees_with_the_cpu() {
     assert!(err.contains("CPU only"), "{err}");
     assert_eq!(diagnostics(&h)["sampler"], "unipc");
     assert_eq!(diagnostics(&h)["compute"], "gpu-f32");
+}
+
+/// Every string the diffusion panel can show (labels and tooltips) is drawable with the
+/// app's fonts: no tofu boxes for users, no panic in the kittest harness.
+#[test]
+fn diffusion_texts_have_glyphs_in_the_app_fonts() {
+    use stepscope::sims::diffusion::process::{ProcessKind, TimeGrid};
+    use stepscope::sims::diffusion::{InitKind, SamplerKind, TargetKind};
+    let ctx = egui::Context::default();
+    let _ = ctx.run_ui(Default::default(), |_| {});
+    let mut texts: Vec<String> = Vec::new();
+    for s in SamplerKind::ALL {
+        texts.push(s.label().into());
+        texts.push(s.doc().into());
+    }
+    for p in ProcessKind::ALL {
+        texts.push(p.label().into());
+        texts.push(p.doc().into());
+    }
+    for t in TargetKind::ALL {
+        texts.push(t.label().into());
+    }
+    for g in [
+        TimeGrid::UniformTime,
+        TimeGrid::UniformLambda,
+        TimeGrid::Edm { rho: 7.0 },
+    ] {
+        texts.push(g.label().into());
+    }
+    for i in InitKind::ALL {
+        texts.push(i.label().into());
+    }
+    let font = egui::FontId::proportional(14.0);
+    let mut missing = std::collections::BTreeSet::new();
+    ctx.fonts_mut(|f| {
+        for text in &texts {
+            for c in text.chars() {
+                if !c.is_control() && !f.has_glyphs(&font, &c.to_string()) {
+                    missing.insert(c);
+                }
+            }
+        }
+    });
+    assert!(missing.is_empty(), "no glyph for {missing:?}");
 }

@@ -2,7 +2,9 @@
 //! (noise flowing to data, with trails) and the live step-size, error and mode-mass plots.
 //! No numerics here: everything is read from [`DiffusionRun`].
 
-use egui_plot::{Bar, BarChart, Legend, Line, Plot, PlotPoints, Points};
+use egui_plot::{
+    Arrows, Bar, BarChart, Legend, Line, Plot, PlotImage, PlotPoint, PlotPoints, Points,
+};
 
 use super::views::{BLUE, GREEN, ORANGE, RED, log_tick, sci};
 use crate::gpu::GpuContext;
@@ -28,7 +30,28 @@ pub struct DiffusionApp {
     pub gpu: Option<GpuLiveRun>,
     /// The JS API asked to finish the run (the GPU path completes it over frames).
     pub finish_requested: bool,
+    /// Draw the noised density p_t under the particles (2D targets).
+    pub show_density: bool,
+    /// Draw the score field ∇log p_t as arrows (2D targets).
+    pub show_score: bool,
+    /// The last computed field: the time and target it belongs to, its picture and arrows.
+    field: Option<FieldView>,
 }
+
+/// A drawn density and score field at one time.
+struct FieldView {
+    key: (f64, String),
+    computed_at: web_time::Instant,
+    texture: egui::TextureHandle,
+    bounds: [f64; 4],
+    arrows: (Vec<[f64; 2]>, Vec<[f64; 2]>),
+}
+
+/// Component evaluations one density picture may cost (its side shrinks for big mixtures).
+const DENSITY_BUDGET: f64 = 2.0e6;
+/// Shortest wall time between two recomputations while the run moves.
+const FIELD_REFRESH_S: f64 = 0.2;
+const ARROWS_PER_SIDE: usize = 24;
 
 impl DiffusionApp {
     /// Starts the run of `params`.
@@ -41,7 +64,87 @@ impl DiffusionApp {
             show_trails: true,
             gpu: None,
             finish_requested: false,
+            show_density: true,
+            show_score: false,
+            field: None,
         })
+    }
+
+    /// The density picture and score arrows at the run's current time, recomputed when the
+    /// time or the target changed.
+    fn field(&mut self, ctx: &egui::Context) -> Option<&FieldView> {
+        if self.run.mixture().dim != 2 || !(self.show_density || self.show_score) {
+            return None;
+        }
+        let key = (self.run.time(), self.run.params().target.key().to_owned());
+        let stale = self.field.as_ref().is_none_or(|f| {
+            f.key.1 != key.1
+                || (f.key.0 != key.0
+                    && (f.computed_at.elapsed().as_secs_f64() > FIELD_REFRESH_S
+                        || self.run.is_finished()))
+        });
+        if stale {
+            let process = self.run.params().process.process();
+            let (alpha, sigma2) = (process.alpha(key.0), process.sigma2(key.0));
+            let mixture = self.run.mixture();
+            // The data's extent at this time plus three noise standard deviations.
+            let reach = mixture.means.iter().fold(0.0f64, |m, v| m.max(v.abs())) * alpha
+                + 3.0
+                    * (sigma2
+                        + alpha * alpha * mixture.variances.iter().cloned().fold(0.0, f64::max))
+                    .sqrt();
+            let b = [-reach, reach, -reach, reach];
+            let side =
+                ((DENSITY_BUDGET / mixture.components() as f64).sqrt() as usize).clamp(32, 128);
+            let density =
+                mixture.noised_field(alpha, sigma2, (b[0], b[1]), (b[2], b[3]), (side, side));
+            let max = density
+                .log_density
+                .iter()
+                .cloned()
+                .fold(f64::NEG_INFINITY, f64::max);
+            // Colour by log density over the top 12 nats: structure stays visible at every t.
+            let pixels: Vec<egui::Color32> = density
+                .log_density
+                .iter()
+                .map(|l| super::views::colormap((((l - max) / 12.0) + 1.0).clamp(0.0, 1.0) as f32))
+                .collect();
+            let image = egui::ColorImage::new([side, side], pixels);
+            let texture =
+                ctx.load_texture("diffusion-density", image, egui::TextureOptions::LINEAR);
+            let arrows_field = mixture.noised_field(
+                alpha,
+                sigma2,
+                (b[0], b[1]),
+                (b[2], b[3]),
+                (ARROWS_PER_SIDE, ARROWS_PER_SIDE),
+            );
+            let cell = 2.0 * reach / ARROWS_PER_SIDE as f64;
+            // Each arrow is the denoising displacement σ² ∇log p, capped at one cell.
+            let tips = arrows_field
+                .points
+                .iter()
+                .zip(&arrows_field.score)
+                .map(|(p, s)| {
+                    let d = [sigma2 * s[0], sigma2 * s[1]];
+                    let len = (d[0] * d[0] + d[1] * d[1]).sqrt();
+                    let scale = if len > 0.9 * cell {
+                        0.9 * cell / len
+                    } else {
+                        1.0
+                    };
+                    [p[0] + scale * d[0], p[1] + scale * d[1]]
+                })
+                .collect();
+            self.field = Some(FieldView {
+                key,
+                computed_at: web_time::Instant::now(),
+                texture,
+                bounds: b,
+                arrows: (arrows_field.points, tips),
+            });
+        }
+        self.field.as_ref()
     }
 
     /// A fresh run of `params` (same initial particles where the start is unchanged), on the
@@ -237,7 +340,7 @@ pub(super) fn controls(app: &mut DiffusionApp, ui: &mut egui::Ui) {
                 "Steps uniform in the half log-SNR λ = log(α/σ) (recommended for DPM-Solver)."
             }
             TimeGrid::Edm { .. } => {
-                "σ̃_i = (σ̃_max^{1/ρ} + i/N (σ̃_min^{1/ρ} − σ̃_max^{1/ρ}))^ρ (Karras et al. 2022, eq. 5): dense near the data."
+                "(σ/α)_i = (σ_max/α^{1/ρ} + i/N (σ_min/α^{1/ρ} − σ_max/α^{1/ρ}))^ρ (Karras et al. 2022, eq. 5): dense near the data."
             }
         },
     );
@@ -305,7 +408,7 @@ pub(super) fn controls(app: &mut DiffusionApp, ui: &mut egui::Ui) {
             "order ν",
             &mut draft.momentum,
             0.1..=4.0,
-            "⌈ν⌉ is the multistep order, β = ν − ⌈ν⌉ + 1 the momentum (β = 1: no momentum).",
+            "ceil(ν) is the multistep order, β = ν − ceil(ν) + 1 the momentum (β = 1: no momentum).",
         ),
         _ => {}
     }
@@ -343,7 +446,13 @@ pub(super) fn controls(app: &mut DiffusionApp, ui: &mut egui::Ui) {
         )
         .labelled_by(label.id);
     });
-    ui.checkbox(&mut app.show_trails, "trails");
+    ui.horizontal(|ui| {
+        ui.checkbox(&mut app.show_trails, "trails");
+        ui.checkbox(&mut app.show_density, "density p_t")
+            .on_hover_text("The noised target density at the current time (log scale), 2D targets.");
+        ui.checkbox(&mut app.show_score, "score field")
+            .on_hover_text("Arrows of the denoising displacement σ_t² grad log p_t at the current time (capped at one cell), 2D targets.");
+    });
 }
 
 fn slider(
@@ -435,6 +544,11 @@ pub(super) fn stats_rows(app: &DiffusionApp) -> Vec<(&'static str, String, &'sta
 
 /// The central view: particles above, diagnostics below.
 pub(super) fn central(app: &mut DiffusionApp, ui: &mut egui::Ui) {
+    let (show_density, show_score, show_trails) =
+        (app.show_density, app.show_score, app.show_trails);
+    let field = app
+        .field(ui.ctx())
+        .map(|f| (f.texture.id(), f.bounds, f.arrows.clone()));
     let run = &app.run;
     let dim = run.mixture().dim;
     let particles = run.particles();
@@ -469,7 +583,24 @@ pub(super) fn central(app: &mut DiffusionApp, ui: &mut egui::Ui) {
         .data_aspect(1.0)
         .legend(Legend::default())
         .show(ui, |plot| {
-            if app.show_trails {
+            if let Some((texture, b, (origins, tips))) = field {
+                if show_density {
+                    let centre = PlotPoint::new(0.5 * (b[0] + b[1]), 0.5 * (b[2] + b[3]));
+                    let size = egui::vec2((b[1] - b[0]) as f32, (b[3] - b[2]) as f32);
+                    plot.image(PlotImage::new("density p_t", texture, centre, size));
+                }
+                if show_score {
+                    plot.arrows(
+                        Arrows::new(
+                            "σ² grad log p_t",
+                            PlotPoints::from(origins),
+                            PlotPoints::from(tips),
+                        )
+                        .color(egui::Color32::from_rgb(230, 230, 230)),
+                    );
+                }
+            }
+            if show_trails {
                 for trail in run.trails().iter().take(64) {
                     plot.line(
                         Line::new("", PlotPoints::from(trail.clone()))

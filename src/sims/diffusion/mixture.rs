@@ -252,6 +252,54 @@ impl GaussianMixture {
     }
 }
 
+/// `log p_t` and the score on a regular 2D grid (first two coordinates; the others at 0), for
+/// the density and score-field views. Row-major from the top-left corner `(x0, y1)`.
+pub struct NoisedField {
+    /// Columns and rows.
+    pub size: (usize, usize),
+    /// `log p_t` per grid point.
+    pub log_density: Vec<f64>,
+    /// The score `∇log p_t` per grid point (first two components).
+    pub score: Vec<[f64; 2]>,
+    /// The grid points.
+    pub points: Vec<[f64; 2]>,
+}
+
+impl GaussianMixture {
+    /// Evaluates the noised density and score on `columns × rows` points covering
+    /// `[x0, x1] × [y0, y1]` (cell centres).
+    pub fn noised_field(
+        &self,
+        alpha: f64,
+        sigma2: f64,
+        (x0, x1): (f64, f64),
+        (y0, y1): (f64, f64),
+        (columns, rows): (usize, usize),
+    ) -> NoisedField {
+        let mut scratch = MixtureScratch::default();
+        let mut x = vec![0.0; self.dim];
+        let mut score = vec![0.0; self.dim];
+        let n = columns * rows;
+        let mut field = NoisedField {
+            size: (columns, rows),
+            log_density: Vec::with_capacity(n),
+            score: Vec::with_capacity(n),
+            points: Vec::with_capacity(n),
+        };
+        for r in 0..rows {
+            for c in 0..columns {
+                x[0] = x0 + (c as f64 + 0.5) / columns as f64 * (x1 - x0);
+                x[1] = y1 - (r as f64 + 0.5) / rows as f64 * (y1 - y0);
+                let log_p = self.log_density_and_score(&x, alpha, sigma2, &mut score, &mut scratch);
+                field.log_density.push(log_p);
+                field.score.push([score[0], score[1]]);
+                field.points.push([x[0], x[1]]);
+            }
+        }
+        field
+    }
+}
+
 /// Points along a curve `(x(u), y(u))` for `u` in `[0, 1]`, `count` of them.
 fn along(count: usize, curve: impl Fn(f64) -> (f64, f64)) -> Vec<(f64, f64)> {
     (0..count)
@@ -334,9 +382,117 @@ pub fn gaussian_nd(dim: usize, components: usize) -> Result<GaussianMixture, Str
     )
 }
 
+/// The picture behind the `image` target: "∇p" in white on black, 72 × 40, binary PGM.
+const PICTURE: &[u8] = include_bytes!("../../../assets/nabla-p.pgm");
+
+/// Brightness above which a pixel becomes a component.
+const BRIGHT: u8 = 128;
+
+/// Width and height and the grey values of a binary (P5) PGM with maxval 255.
+pub fn parse_pgm(bytes: &[u8]) -> Result<(usize, usize, &[u8]), String> {
+    // Header: "P5", width, height, maxval, each separated by whitespace, then one byte.
+    let mut fields = Vec::new();
+    let mut at = 0;
+    while fields.len() < 4 {
+        while at < bytes.len() && bytes[at].is_ascii_whitespace() {
+            at += 1;
+        }
+        let start = at;
+        while at < bytes.len() && !bytes[at].is_ascii_whitespace() {
+            at += 1;
+        }
+        if start == at {
+            return Err("the picture's PGM header is incomplete".into());
+        }
+        fields.push(std::str::from_utf8(&bytes[start..at]).map_err(|e| e.to_string())?);
+    }
+    if fields[0] != "P5" || fields[3] != "255" {
+        return Err("the picture must be a binary 8-bit PGM (P5, maxval 255)".into());
+    }
+    let parse = |s: &str| {
+        s.parse::<usize>()
+            .map_err(|e| format!("bad PGM size '{s}': {e}"))
+    };
+    let (w, h) = (parse(fields[1])?, parse(fields[2])?);
+    let pixels = bytes
+        .get(at + 1..at + 1 + w * h)
+        .ok_or("the PGM has fewer pixels than its size says")?;
+    Ok((w, h, pixels))
+}
+
+/// A density drawn from a picture: one component per bright pixel (weight ∝ brightness, std
+/// 0.6 pixel), the picture 8 units wide, centred; each connected bright region (4-neighbours)
+/// is a mode.
+pub fn from_picture(bytes: &[u8]) -> Result<GaussianMixture, String> {
+    let (w, h, pixels) = parse_pgm(bytes)?;
+    let pitch = 8.0 / w as f64;
+    let mut region = vec![usize::MAX; w * h];
+    let mut modes = 0;
+    for start in 0..w * h {
+        if pixels[start] <= BRIGHT || region[start] != usize::MAX {
+            continue;
+        }
+        let mut stack = vec![start];
+        region[start] = modes;
+        while let Some(i) = stack.pop() {
+            let (x, y) = (i % w, i / w);
+            let neighbours = [
+                (x > 0).then(|| i - 1),
+                (x + 1 < w).then(|| i + 1),
+                (y > 0).then(|| i - w),
+                (y + 1 < h).then(|| i + w),
+            ];
+            for j in neighbours.into_iter().flatten() {
+                if pixels[j] > BRIGHT && region[j] == usize::MAX {
+                    region[j] = modes;
+                    stack.push(j);
+                }
+            }
+        }
+        modes += 1;
+    }
+    let mut means = Vec::new();
+    let mut weights = Vec::new();
+    let mut mode_of = Vec::new();
+    for (i, &value) in pixels.iter().enumerate() {
+        if value > BRIGHT {
+            let (x, y) = ((i % w) as f64, (i / w) as f64);
+            means.push((x + 0.5 - w as f64 / 2.0) * pitch);
+            means.push((h as f64 / 2.0 - y - 0.5) * pitch);
+            weights.push(f64::from(value));
+            mode_of.push(region[i]);
+        }
+    }
+    if weights.is_empty() {
+        return Err("the picture has no bright pixels".into());
+    }
+    let stds = vec![0.6 * pitch; weights.len()];
+    GaussianMixture::new(2, means, &stds, &weights, mode_of)
+}
+
+/// The `image` target: the "∇p" picture in `assets/nabla-p.pgm`.
+pub fn picture() -> Result<GaussianMixture, String> {
+    from_picture(PICTURE)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_picture_becomes_one_component_per_bright_pixel_in_two_regions() {
+        let m = picture().expect("the asset decodes");
+        let (w, h, pixels) = parse_pgm(PICTURE).expect("valid");
+        assert_eq!((w, h), (72, 40));
+        let bright = pixels.iter().filter(|p| **p > BRIGHT).count();
+        assert_eq!(m.components(), bright);
+        // "∇" and "p" are the two connected regions.
+        assert_eq!(m.modes, 2);
+        assert!(m.means.iter().all(|v| v.abs() <= 4.0));
+        assert!(from_picture(b"P5 2 2 255\n\0\0\0\0").is_err());
+        assert!(from_picture(b"P6 2 2 255\n").is_err());
+        assert!(from_picture(b"P5 9 9 255\n\0").is_err());
+    }
 
     #[test]
     fn score_is_the_gradient_of_the_log_density() {

@@ -152,23 +152,23 @@ impl SamplerKind {
     pub fn doc(self) -> &'static str {
         match self {
             SamplerKind::EulerMaruyama => {
-                "Euler–Maruyama on the reverse SDE dx = [f x − g² ∇log p] dt + g dW̄: strong order \
+                "Euler–Maruyama on the reverse SDE dx = [f x − g² grad log p] dt + g dW (reverse time): strong order \
                  ½, weak order 1, 1 score evaluation per step (Song et al. 2021)."
             }
             SamplerKind::Ddpm => {
-                "Ancestral sampling from the Gaussian posterior q(x_s | x_t, x̂₀) (Ho et al. 2020); \
+                "Ancestral sampling from the Gaussian posterior q(x_s | x_t, D(x)) (Ho et al. 2020); \
                  DDIM with η = 1. 1 evaluation per step."
             }
             SamplerKind::Ddim => {
-                "x_s = α_s x̂₀ + √(σ_s² − c²) ε̂ + c z, c = η σ_s √(1 − e^{−2h}) (Song, Meng & Ermon \
+                "x_s = α_s D(x) + √(σ_s² − c²) ε(x) + c z, c = η σ_s √(1 − e^{−2h}) (Song, Meng & Ermon \
                  2021). η = 0 is deterministic and first order: the exponential integrator DPM-Solver-1."
             }
             SamplerKind::OdeEuler => {
-                "Explicit Euler on the probability-flow ODE dx/dt = f x − ½ g² ∇log p in the \
+                "Explicit Euler on the probability-flow ODE dx/dt = f x − ½ g² grad log p in the \
                  process's own time t: order 1, 1 evaluation per step."
             }
             SamplerKind::EdmHeun => {
-                "Heun's 2nd-order method on dx̃/dσ̃ = (x̃ − D)/σ̃ (Karras et al. 2022, Alg. 1–2); \
+                "Heun's 2nd-order method on d(x/α)/d(σ/α) = (x/α − D)/(σ/α) (Karras et al. 2022, Alg. 1–2); \
                  churn S > 0 first raises the noise by γ = min(S/N, √2 − 1) (stochastic). 2 \
                  evaluations per step."
             }
@@ -185,7 +185,7 @@ impl SamplerKind {
                  evaluations per step."
             }
             SamplerKind::DpmSolverPp2S => {
-                "Singlestep 2nd-order solver on the data prediction x̂₀ (Lu et al. 2022b, Alg. 1, \
+                "Singlestep 2nd-order solver on the data prediction D(x) (Lu et al. 2022b, Alg. 1, \
                  r = ½): order 2, 2 evaluations per step."
             }
             SamplerKind::DpmSolverPp2M => {
@@ -193,7 +193,7 @@ impl SamplerKind {
                  order 2, 1 evaluation per step; first step DPM-Solver++1."
             }
             SamplerKind::DeisTab3 => {
-                "Exponential integrator with ε̂ extrapolated by a cubic-in-t Lagrange polynomial \
+                "Exponential integrator with ε(x) extrapolated by a cubic-in-t Lagrange polynomial \
                  through the last 3 nodes, weights by Gauss–Legendre quadrature (Zhang & Chen 2023, \
                  tAB3): order 3, 1 evaluation per step after a DPM-Solver-2 first step."
             }
@@ -203,21 +203,21 @@ impl SamplerKind {
                  step's evaluation)."
             }
             SamplerKind::Plms => {
-                "4-step Adams–Bashforth on ε̂ with the DDIM transfer, 3 Runge–Kutta 4 start-up steps \
+                "4-step Adams–Bashforth on ε(x) with the DDIM transfer, 3 Runge–Kutta 4 start-up steps \
                  (Liu et al. 2022, PNDM): order 4. Taken in the grid coordinate, so it stays 4th \
                  order on non-uniform grids."
             }
             SamplerKind::HeavyBall => {
-                "PLMS of order ⌈ν⌉ whose update is averaged by Polyak's heavy ball, v ← (1−β) v + β·AB, \
-                 β = ν − ⌈ν⌉ + 1 (Wizadwongsa et al. 2023): damps divergence at few steps; order 1 \
+                "PLMS of order ceil(ν) whose update is averaged by Polyak's heavy ball, v := (1−β) v + β·AB, \
+                 β = ν − ceil(ν) + 1 (Wizadwongsa et al. 2023): damps divergence at few steps; order 1 \
                  when β < 1."
             }
             SamplerKind::Ghvb => {
-                "Generalised heavy ball: momentum on ε̂, then Adams–Bashforth weights adjusted for β \
-                 (Wizadwongsa et al. 2023): order min(⌈ν⌉, 2) with its momentum start-up."
+                "Generalised heavy ball: momentum on ε(x), then Adams–Bashforth weights adjusted for β \
+                 (Wizadwongsa et al. 2023): order min(ceil(ν), 2) with its momentum start-up."
             }
             SamplerKind::PredictorCorrector => {
-                "Langevin corrector x += ε ∇log p + √(2ε) z with ε = 2(r σ_t)², then a reverse-SDE \
+                "Langevin corrector x += ε grad log p + √(2ε) z with ε = 2(r σ_t)², then a reverse-SDE \
                  Euler–Maruyama predictor (Song et al. 2021, Alg. 2–3): 2 evaluations per step."
             }
             SamplerKind::GottaGoFast => {
@@ -226,7 +226,7 @@ impl SamplerKind {
                  (Jolicoeur-Martineau et al. 2021, Alg. 1)."
             }
             SamplerKind::Dopri5 => {
-                "Dormand–Prince 5(4) with PI control on dx̃/dλ = x̂₀ − x̃ (the probability-flow ODE in \
+                "Dormand–Prince 5(4) with PI control on d(x/α)/dλ = D(x) − x/α (the probability-flow ODE in \
                  log-SNR time): a high-accuracy reference; NFE follows from the tolerance."
             }
         }
@@ -292,17 +292,20 @@ pub enum TargetKind {
     TwoMoons,
     /// A spiral arm.
     Spiral,
+    /// A picture (`assets/nabla-p.pgm`), one component per bright pixel.
+    Image,
     /// A mixture in d dimensions.
     GaussianNd,
 }
 
 impl TargetKind {
     /// All targets, for menus.
-    pub const ALL: [TargetKind; 5] = [
+    pub const ALL: [TargetKind; 6] = [
         TargetKind::Ring8,
         TargetKind::Grid25,
         TargetKind::TwoMoons,
         TargetKind::Spiral,
+        TargetKind::Image,
         TargetKind::GaussianNd,
     ];
 
@@ -313,6 +316,7 @@ impl TargetKind {
             TargetKind::Grid25 => "grid25",
             TargetKind::TwoMoons => "moons",
             TargetKind::Spiral => "spiral",
+            TargetKind::Image => "image",
             TargetKind::GaussianNd => "gmm-nd",
         }
     }
@@ -329,6 +333,7 @@ impl TargetKind {
             TargetKind::Grid25 => "Grid of 25",
             TargetKind::TwoMoons => "Two moons",
             TargetKind::Spiral => "Spiral",
+            TargetKind::Image => "Picture (nabla p)",
             TargetKind::GaussianNd => "Mixture in d dimensions",
         }
     }
@@ -500,6 +505,7 @@ impl DiffusionParams {
             TargetKind::Grid25 => mixture::grid25(),
             TargetKind::TwoMoons => mixture::two_moons(),
             TargetKind::Spiral => mixture::spiral(),
+            TargetKind::Image => mixture::picture(),
             TargetKind::GaussianNd => mixture::gaussian_nd(self.dim, self.components),
         }
     }
