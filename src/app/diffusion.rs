@@ -615,7 +615,7 @@ pub(super) fn central(app: &mut DiffusionApp, ui: &mut egui::Ui) {
             );
             plot.points(
                 Points::new("component means × α(t)", PlotPoints::from(means))
-                    .radius(2.5)
+                    .radius(1.8)
                     .color(ORANGE),
             );
         });
@@ -629,6 +629,9 @@ pub(super) fn central(app: &mut DiffusionApp, ui: &mut egui::Ui) {
             plot.line(Line::new("h in t", PlotPoints::from(h_t)).color(BLUE));
             plot.line(Line::new("h in λ", PlotPoints::from(h_l)).color(ORANGE));
         });
+        if !run.params().sampler.is_adaptive() {
+            cols[1].label(egui::RichText::new("fixed grid: no error estimate").weak());
+        }
         cols[1].label("Error estimate (log)").on_hover_text("Scaled local error per attempted step (adaptive samplers); red: rejected.");
         let accepted: Vec<[f64; 2]> = history.iter().enumerate().filter(|(_, p)| p.accepted && p.error > 0.0).map(|(i, p)| [i as f64, p.error.log10()]).collect();
         let rejected: Vec<[f64; 2]> = history.iter().enumerate().filter(|(_, p)| !p.accepted && p.error > 0.0).map(|(i, p)| [i as f64, p.error.log10()]).collect();
