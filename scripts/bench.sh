@@ -13,6 +13,8 @@ cargo bench --bench threebody
 echo
 cargo bench --bench diffusion
 echo
+cargo bench --bench navier_stokes
+echo
 [ -f dist/stepscope_bg.wasm ] || bash scripts/build-web.sh
 raw=$(stat -c %s dist/stepscope_bg.wasm)
 gz=$(gzip -9 -c dist/stepscope_bg.wasm | wc -c)

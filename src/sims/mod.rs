@@ -3,5 +3,6 @@
 //! None of them knows about the UI.
 
 pub mod diffusion;
+pub mod navier_stokes;
 pub mod nlse;
 pub mod threebody;
