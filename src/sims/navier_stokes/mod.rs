@@ -6,4 +6,5 @@
 //! This module grows with issue 6; it starts with the pressure Poisson solvers
 //! ([`poisson`]), which every projection uses.
 
+pub mod mac;
 pub mod poisson;
