@@ -235,7 +235,9 @@ pub fn compile(params: &DiffusionParams) -> Result<Program, String> {
             SamplerKind::PredictorCorrector => {
                 predictor_corrector(&mut ops, &process, s, t, params.snr)
             }
-            SamplerKind::GottaGoFast | SamplerKind::Dopri5 => unreachable_adaptive(),
+            SamplerKind::GottaGoFast | SamplerKind::Dopri5 => {
+                unreachable!("adaptive samplers are refused above")
+            }
         };
         registers = registers.max(used);
         out.push(StepProgram {
@@ -248,11 +250,6 @@ pub fn compile(params: &DiffusionParams) -> Result<Program, String> {
         registers,
         steps: out,
     })
-}
-
-/// Adaptive samplers are rejected before the step loop.
-fn unreachable_adaptive() -> usize {
-    1
 }
 
 /// Euler on the probability-flow ODE in t:
