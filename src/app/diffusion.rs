@@ -184,9 +184,12 @@ impl DiffusionApp {
         Ok(())
     }
 
-    /// Whether frames still have GPU work to encode or read back.
+    /// Whether frames must keep coming for the GPU: particles on their way back, or a finish
+    /// asked for (playing keeps frames coming anyway; a paused run needs none).
     pub fn gpu_busy(&self) -> bool {
-        self.gpu.as_ref().is_some_and(|g| !g.is_done())
+        self.gpu
+            .as_ref()
+            .is_some_and(|g| g.reading_back() || (self.finish_requested && !g.is_done()))
     }
 
     /// Applies the edited parameters: a new run from the same initial particles when only the

@@ -379,6 +379,11 @@ impl GpuLiveRun {
         }
     }
 
+    /// Whether particles are on their way back from the GPU.
+    pub fn reading_back(&self) -> bool {
+        self.requested.is_some()
+    }
+
     /// Whether every step has been encoded and shown.
     pub fn is_done(&self) -> bool {
         self.sampler.is_finished() && self.shown == self.sampler.steps_done()
