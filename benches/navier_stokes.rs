@@ -20,13 +20,7 @@ fn main() {
             "grid", "solver", "iter.", "cell ops", "ops/cell", "seconds"
         );
         for n in [128usize, 256, 512] {
-            let g = PoissonGrid {
-                nx: n,
-                ny: n,
-                h: 1.0 / n as f64,
-                x: boundary,
-                y: boundary,
-            };
+            let g = PoissonGrid::new(n, n, 1.0 / n as f64, boundary, boundary);
             let mut rng = SeededRng::new(1);
             let f: Vec<f64> = (0..n * n).map(|_| rng.normal()).collect();
             let omega = 2.0 / (1.0 + (std::f64::consts::PI / n as f64).sin());

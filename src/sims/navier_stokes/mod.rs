@@ -8,3 +8,4 @@
 
 pub mod mac;
 pub mod poisson;
+pub mod reference;

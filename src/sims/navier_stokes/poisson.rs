@@ -7,10 +7,16 @@
 //! imposed through ghost cells `p_ghost = ±p_inside` (Trottenberg, Oosterlee & Schüller,
 //! "Multigrid", 2001, §5.6). Without a Dirichlet side the problem is singular: the right-hand
 //! side is projected to zero mean and the solution is fixed to zero mean.
+//!
+//! Obstacles: cells marked solid are taken out of the system (their pressure stays 0) and every
+//! face between a fluid and a solid cell is a Neumann wall, through the same mirror ghost. On
+//! coarse multigrid levels a cell is solid only when all four children are (McAdams, Sifakis &
+//! Teran, "A parallel multigrid Poisson solver for fluids simulation on large grids", SCA 2010).
 
 use rustfft::FftPlanner;
 use rustfft::num_complex::Complex64;
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 /// The condition on one wall.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -56,8 +62,25 @@ impl AxisBoundary {
     }
 }
 
+/// Solid (obstacle) cells of a grid.
+#[derive(Clone, Debug, PartialEq)]
+struct SolidCells {
+    solid: Vec<bool>,
+    /// Solid cells and fluid cells with a solid neighbour: they leave the interior fast path.
+    irregular: Vec<bool>,
+}
+
+/// One neighbour of a cell in the 5-point stencil.
+#[derive(Clone, Copy)]
+enum Neighbour {
+    /// A cell of the grid (after periodic wrap), by index.
+    Cell(usize),
+    /// Beyond a wall: the ghost value is this factor times the cell's own value.
+    Ghost(f64),
+}
+
 /// A grid of `nx × ny` cells of side `h` with its boundary conditions.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PoissonGrid {
     /// Cells in x.
     pub nx: usize,
@@ -69,6 +92,8 @@ pub struct PoissonGrid {
     pub x: AxisBoundary,
     /// Condition in y.
     pub y: AxisBoundary,
+    /// Obstacles, if any.
+    solid: Option<Arc<SolidCells>>,
 }
 
 /// The solvers.
@@ -102,8 +127,112 @@ pub struct SolveReport {
 }
 
 impl PoissonGrid {
+    /// A grid without obstacles.
+    pub fn new(nx: usize, ny: usize, h: f64, x: AxisBoundary, y: AxisBoundary) -> PoissonGrid {
+        PoissonGrid {
+            nx,
+            ny,
+            h,
+            x,
+            y,
+            solid: None,
+        }
+    }
+
+    /// The same grid with the cells where `solid` is true taken out as obstacles.
+    pub fn with_solid(mut self, solid: &[bool]) -> Result<PoissonGrid, String> {
+        if solid.len() != self.cells() {
+            return Err(format!(
+                "the obstacle mask has {} cells, the grid {}",
+                solid.len(),
+                self.cells()
+            ));
+        }
+        if solid.iter().all(|s| *s) {
+            return Err("the obstacles cover every cell: no fluid is left".into());
+        }
+        self.solid = None;
+        if solid.iter().any(|s| *s) {
+            let mut irregular = solid.to_vec();
+            for j in 0..self.ny {
+                for i in 0..self.nx {
+                    let k = i + self.nx * j;
+                    if !solid[k] {
+                        irregular[k] = self
+                            .neighbours(i, j)
+                            .iter()
+                            .any(|n| matches!(n, Neighbour::Cell(m) if solid[*m]));
+                    }
+                }
+            }
+            self.solid = Some(Arc::new(SolidCells {
+                solid: solid.to_vec(),
+                irregular,
+            }));
+        }
+        Ok(self)
+    }
+
+    /// Whether the grid has obstacle cells.
+    pub fn has_obstacles(&self) -> bool {
+        self.solid.is_some()
+    }
+
+    /// Whether cell `k` is solid.
+    #[inline]
+    pub fn is_solid(&self, k: usize) -> bool {
+        self.solid.as_ref().is_some_and(|s| s.solid[k])
+    }
+
+    #[inline]
+    fn is_irregular(&self, k: usize) -> bool {
+        self.solid.as_ref().is_some_and(|s| s.irregular[k])
+    }
+
     fn cells(&self) -> usize {
         self.nx * self.ny
+    }
+
+    /// The four neighbours of (i, j) (west, east, south, north) with periodic wrap and wall
+    /// ghosts.
+    #[inline]
+    fn neighbours(&self, i: usize, j: usize) -> [Neighbour; 4] {
+        let step = |i: usize, n: usize, d: isize, axis: AxisBoundary| -> Result<usize, f64> {
+            let m = i as isize + d;
+            if (0..n as isize).contains(&m) {
+                return Ok(m as usize);
+            }
+            match axis.ghost() {
+                None => Ok(m.rem_euclid(n as isize) as usize),
+                Some((low, high)) => Err(if m < 0 { low } else { high }),
+            }
+        };
+        let nx = self.nx;
+        let cell = |r: Result<usize, f64>, to_index: &dyn Fn(usize) -> usize| match r {
+            Ok(m) => Neighbour::Cell(to_index(m)),
+            Err(g) => Neighbour::Ghost(g),
+        };
+        [
+            cell(step(i, nx, -1, self.x), &|m| m + nx * j),
+            cell(step(i, nx, 1, self.x), &|m| m + nx * j),
+            cell(step(j, self.ny, -1, self.y), &|m| i + nx * m),
+            cell(step(j, self.ny, 1, self.y), &|m| i + nx * m),
+        ]
+    }
+
+    /// The neighbour sum and diagonal (times h²) of the stencil at fluid cell (i, j): wall
+    /// ghosts and solid neighbours (mirror: ∂p/∂n = 0) fold into the diagonal.
+    #[inline]
+    fn stencil(&self, p: &[f64], i: usize, j: usize) -> (f64, f64) {
+        let (mut sum, mut diagonal) = (0.0, -4.0);
+        for n in self.neighbours(i, j) {
+            match n {
+                Neighbour::Cell(m) if self.is_solid(m) => diagonal += 1.0,
+                Neighbour::Cell(m) => sum += p[m],
+                Neighbour::Ghost(g) => diagonal += g,
+            }
+        }
+        (sum, diagonal)
     }
 
     /// Whether the operator is singular (no Dirichlet side): constants are in its kernel.
@@ -112,9 +241,9 @@ impl PoissonGrid {
     }
 
     /// The value of `p` at (i, j), with ghost cells and periodic wrap applied for i or j one
-    /// cell outside the grid.
+    /// cell outside the grid (the pressure gradient at boundary faces, prolongation).
     #[inline]
-    fn at(&self, p: &[f64], i: isize, j: isize) -> f64 {
+    pub(crate) fn at(&self, p: &[f64], i: isize, j: isize) -> f64 {
         let (nx, ny) = (self.nx as isize, self.ny as isize);
         let (mut ii, mut jj, mut factor) = (i, j, 1.0);
         if i < 0 || i >= nx {
@@ -138,40 +267,29 @@ impl PoissonGrid {
         factor * p[(ii + nx * jj) as usize]
     }
 
-    /// `(∇²p)_ij` with the boundary conditions.
-    #[inline]
-    fn laplacian_at(&self, p: &[f64], i: usize, j: usize) -> f64 {
-        let (ii, jj) = (i as isize, j as isize);
-        (self.at(p, ii - 1, jj)
-            + self.at(p, ii + 1, jj)
-            + self.at(p, ii, jj - 1)
-            + self.at(p, ii, jj + 1)
-            - 4.0 * p[i + self.nx * j])
-            / (self.h * self.h)
+    /// The index of cell (i, j) after periodic wrap, or None beyond a wall.
+    fn cell_index(&self, i: isize, j: isize) -> Option<usize> {
+        let wrap = |m: isize, n: usize, axis: AxisBoundary| {
+            if (0..n as isize).contains(&m) {
+                Some(m as usize)
+            } else if axis == AxisBoundary::Periodic {
+                Some(m.rem_euclid(n as isize) as usize)
+            } else {
+                None
+            }
+        };
+        Some(wrap(i, self.nx, self.x)? + self.nx * wrap(j, self.ny, self.y)?)
     }
 
-    /// The diagonal of the discrete operator at (i, j) times h² (−4 plus the ghost
-    /// contributions of the walls it touches).
+    /// `(∇²p)_ij` with the boundary conditions (0 in solid cells, which are not unknowns).
     #[inline]
-    fn diagonal(&self, i: usize, j: usize) -> f64 {
-        let mut d = -4.0;
-        if let Some((low, high)) = self.x.ghost() {
-            if i == 0 {
-                d += low;
-            }
-            if i == self.nx - 1 {
-                d += high;
-            }
+    fn laplacian_at(&self, p: &[f64], i: usize, j: usize) -> f64 {
+        let k = i + self.nx * j;
+        if self.is_solid(k) {
+            return 0.0;
         }
-        if let Some((low, high)) = self.y.ghost() {
-            if j == 0 {
-                d += low;
-            }
-            if j == self.ny - 1 {
-                d += high;
-            }
-        }
-        d
+        let (sum, diagonal) = self.stencil(p, i, j);
+        (sum + diagonal * p[k]) / (self.h * self.h)
     }
 
     /// `r = f − ∇²p`.
@@ -182,7 +300,7 @@ impl PoissonGrid {
             let interior_row = j > 0 && j + 1 < self.ny;
             for i in 0..nx {
                 let k = i + nx * j;
-                r[k] = if interior_row && i > 0 && i + 1 < nx {
+                r[k] = if interior_row && i > 0 && i + 1 < nx && !self.is_irregular(k) {
                     f[k] - (p[k - 1] + p[k + 1] + p[k - nx] + p[k + nx] - 4.0 * p[k]) * inv_h2
                 } else {
                     f[k] - self.laplacian_at(p, i, j)
@@ -208,29 +326,37 @@ impl PoissonGrid {
         for j in 0..self.ny {
             let start = (colour + j) % 2;
             let interior_row = j > 0 && j + 1 < self.ny;
-            for i in (start..self.nx).step_by(2) {
-                if interior_row && i > 0 && i + 1 < nx {
-                    // Interior: no ghosts, no wrap (the hot path).
+            if interior_row && self.solid.is_none() && nx > 2 {
+                // Interior row without obstacles: the ends through the general stencil, the
+                // rest straight (the hot path).
+                let first = if start == 0 { 2 } else { 1 };
+                for i in (first..nx - 1).step_by(2) {
                     let k = i + nx * j;
+                    let sum = p[k - 1] + p[k + 1] + p[k - nx] + p[k + nx];
+                    p[k] += omega * ((sum - h2 * f[k]) * 0.25 - p[k]);
+                }
+                for i in [0, nx - 1] {
+                    if (i + j) % 2 == colour {
+                        let k = i + nx * j;
+                        let (sum, d) = self.stencil(p, i, j);
+                        p[k] += omega * ((h2 * f[k] - sum) / d - p[k]);
+                    }
+                }
+                continue;
+            }
+            for i in (start..self.nx).step_by(2) {
+                let k = i + nx * j;
+                if interior_row && i > 0 && i + 1 < nx && !self.is_irregular(k) {
+                    // Interior: no ghosts, no wrap, no obstacle (the hot path).
                     let sum = p[k - 1] + p[k + 1] + p[k - nx] + p[k + nx];
                     let gauss_seidel = (h2 * f[k] - sum) / -4.0;
                     p[k] += omega * (gauss_seidel - p[k]);
                     continue;
                 }
-                let (ii, jj) = (i as isize, j as isize);
-                let k = i + self.nx * j;
-                let d = self.diagonal(i, j);
-                // Neighbour sum without the ghost contributions folded into the diagonal.
-                let mut sum = 0.0;
-                for (di, dj) in [(-1, 0), (1, 0), (0, -1), (0, 1)] {
-                    let (ni, nj) = (ii + di, jj + dj);
-                    let outside_wall = (self.x.ghost().is_some()
-                        && (ni < 0 || ni >= self.nx as isize))
-                        || (self.y.ghost().is_some() && (nj < 0 || nj >= self.ny as isize));
-                    if !outside_wall {
-                        sum += self.at(p, ni, nj);
-                    }
+                if self.is_solid(k) {
+                    continue;
                 }
+                let (sum, d) = self.stencil(p, i, j);
                 let gauss_seidel = (h2 * f[k] - sum) / d;
                 p[k] += omega * (gauss_seidel - p[k]);
             }
@@ -240,21 +366,51 @@ impl PoissonGrid {
 
     /// Removes the mean (singular problems: the solution is fixed to zero mean).
     fn remove_mean(&self, v: &mut [f64]) {
-        if self.singular() {
-            let mean = v.iter().sum::<f64>() / v.len() as f64;
-            v.iter_mut().for_each(|x| *x -= mean);
+        if !self.singular() {
+            return;
+        }
+        match &self.solid {
+            None => {
+                let mean = v.iter().sum::<f64>() / v.len() as f64;
+                v.iter_mut().for_each(|x| *x -= mean);
+            }
+            Some(cells) => {
+                let fluid = cells.solid.iter().filter(|s| !**s).count() as f64;
+                let mean = v
+                    .iter()
+                    .zip(&cells.solid)
+                    .filter(|(_, s)| !**s)
+                    .map(|(x, _)| x)
+                    .sum::<f64>()
+                    / fluid;
+                for (x, s) in v.iter_mut().zip(&cells.solid) {
+                    *x = if *s { 0.0 } else { *x - mean };
+                }
+            }
         }
     }
 
     /// The grid with half the cells in each direction (multigrid), if both counts are even.
     fn coarse(&self) -> Option<PoissonGrid> {
-        (self.nx.is_multiple_of(2) && self.ny.is_multiple_of(2) && self.nx >= 4 && self.ny >= 4)
-            .then_some(PoissonGrid {
-                nx: self.nx / 2,
-                ny: self.ny / 2,
-                h: 2.0 * self.h,
-                ..*self
+        if !(self.nx.is_multiple_of(2) && self.ny.is_multiple_of(2) && self.nx >= 4 && self.ny >= 4)
+        {
+            return None;
+        }
+        let coarse = PoissonGrid::new(self.nx / 2, self.ny / 2, 2.0 * self.h, self.x, self.y);
+        let Some(cells) = &self.solid else {
+            return Some(coarse);
+        };
+        // A coarse cell is solid only if all four children are.
+        let nx = self.nx;
+        let mask: Vec<bool> = (0..coarse.cells())
+            .map(|kc| {
+                let (i, j) = (2 * (kc % coarse.nx), 2 * (kc / coarse.nx));
+                [(0, 0), (1, 0), (0, 1), (1, 1)]
+                    .iter()
+                    .all(|(di, dj)| cells.solid[i + di + nx * (j + dj)])
             })
+            .collect();
+        coarse.with_solid(&mask).ok()
     }
 
     /// Solves `∇²p = f`, starting from `p`, to the relative residual `tol` or `max_iterations`.
@@ -270,6 +426,13 @@ impl PoissonGrid {
             return Err("the right-hand side and the solution must have one value per cell".into());
         }
         let mut rhs = f.to_vec();
+        if let Some(cells) = &self.solid {
+            for (r, s) in rhs.iter_mut().zip(&cells.solid) {
+                if *s {
+                    *r = 0.0;
+                }
+            }
+        }
         // A singular problem is solvable only for a zero-mean right-hand side; the discrete
         // divergence of a velocity with no net flux has zero mean up to round-off.
         self.remove_mean(&mut rhs);
@@ -282,6 +445,9 @@ impl PoissonGrid {
                     return Err(
                         "the FFT pressure solver needs periodic boundaries in x and y".into(),
                     );
+                }
+                if self.has_obstacles() {
+                    return Err("the FFT pressure solver cannot handle obstacles".into());
                 }
                 self.solve_fft(&rhs, p);
                 let n = self.cells() as f64;
@@ -334,8 +500,12 @@ impl PoissonGrid {
             for i in 0..self.nx {
                 let k = i + self.nx * j;
                 // ∇²p = f ⇔ p = p + (h² f − h² ∇²p)/d, with d the diagonal (negative).
-                let lap = self.laplacian_at(&old, i, j) * h2;
-                p[k] = old[k] + (h2 * f[k] - lap) / self.diagonal(i, j);
+                if self.is_solid(k) {
+                    continue;
+                }
+                let (sum, diagonal) = self.stencil(&old, i, j);
+                let lap = sum + diagonal * old[k];
+                p[k] = old[k] + (h2 * f[k] - lap) / diagonal;
             }
         }
     }
@@ -381,11 +551,30 @@ impl PoissonGrid {
                 let (ic, jc) = ((i / 2) as isize, (j / 2) as isize);
                 let si = if i % 2 == 0 { -1 } else { 1 };
                 let sj = if j % 2 == 0 { -1 } else { 1 };
-                let e = (9.0 * coarse.at(&ec, ic, jc)
-                    + 3.0 * coarse.at(&ec, ic + si, jc)
-                    + 3.0 * coarse.at(&ec, ic, jc + sj)
-                    + coarse.at(&ec, ic + si, jc + sj))
-                    / 16.0;
+                let (cnx, cny) = (coarse.nx as isize, coarse.ny as isize);
+                if !coarse.has_obstacles() && ic > 0 && ic + 1 < cnx && jc > 0 && jc + 1 < cny {
+                    // Interior, no obstacles: direct indexing (the hot path).
+                    let c = (ic + cnx * jc) as usize;
+                    let (ci, cj) = ((c as isize + si) as usize, (c as isize + sj * cnx) as usize);
+                    let cd = (c as isize + si + sj * cnx) as usize;
+                    p[i + self.nx * j] +=
+                        (9.0 * ec[c] + 3.0 * ec[ci] + 3.0 * ec[cj] + ec[cd]) / 16.0;
+                    continue;
+                }
+                if self.is_solid(i + self.nx * j) {
+                    continue;
+                }
+                // A solid coarse neighbour contributes the parent's value (its mirror).
+                let parent = coarse.at(&ec, ic, jc);
+                let value = |di: isize, dj: isize| {
+                    let (a, b) = (ic + di, jc + dj);
+                    match coarse.cell_index(a, b) {
+                        Some(m) if coarse.is_solid(m) => parent,
+                        _ => coarse.at(&ec, a, b),
+                    }
+                };
+                let e =
+                    (9.0 * parent + 3.0 * value(si, 0) + 3.0 * value(0, sj) + value(si, sj)) / 16.0;
                 p[i + self.nx * j] += e;
             }
         }
@@ -451,13 +640,7 @@ mod tests {
     use super::*;
 
     fn grid(n: usize, x: AxisBoundary, y: AxisBoundary) -> PoissonGrid {
-        PoissonGrid {
-            nx: n,
-            ny: n,
-            h: 1.0 / n as f64,
-            x,
-            y,
-        }
+        PoissonGrid::new(n, n, 1.0 / n as f64, x, y)
     }
 
     /// Cell-centre coordinates.

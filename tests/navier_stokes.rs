@@ -1,0 +1,224 @@
+//! Navier–Stokes on the MAC grid against published and exact truths: the lid-driven cavity
+//! against Ghia, Ghia & Shin (1982), projection with obstacles.
+
+use stepscope::sims::navier_stokes::mac::{
+    Axis, MacGrid, Side, TimeScheme, Velocity, interpolate_profile,
+};
+use stepscope::sims::navier_stokes::poisson::PressureSolver;
+use stepscope::sims::navier_stokes::reference::{GHIA_X, GHIA_Y, ghia_table};
+
+/// The unit lid-driven cavity at `re` on n² cells.
+fn cavity_grid(n: usize) -> MacGrid {
+    let lid = Axis::Bounded {
+        low: Side::WALL,
+        high: Side::NoSlip { slide: 1.0 },
+    };
+    MacGrid::new(n, n, 1.0 / n as f64, Axis::WALLS, lid).expect("grid")
+}
+
+/// Runs `grid` from `vel` with SSP-RK3 until the velocity changes by less than `steady` per
+/// unit time (max norm); returns the time taken.
+fn run_to_steady(grid: &MacGrid, vel: &mut Velocity, re: f64, steady: f64, t_max: f64) -> f64 {
+    let nu = 1.0 / re;
+    let mut phi = vec![0.0; grid.nx * grid.ny];
+    let mut t = 0.0;
+    while t < t_max {
+        let dt = 0.9 * grid.step_limits(vel, nu, 1.0, TimeScheme::SspRk3).dt;
+        let before = vel.clone();
+        grid.step(
+            TimeScheme::SspRk3,
+            vel,
+            &mut phi,
+            dt,
+            nu,
+            PressureSolver::Multigrid,
+            1e-7,
+        )
+        .expect("steps");
+        t += dt;
+        let change = max_difference(vel, &before) / dt;
+        if change < steady {
+            return t;
+        }
+    }
+    panic!("no steady state by t = {t_max}");
+}
+
+fn max_difference(a: &Velocity, b: &Velocity) -> f64 {
+    a.u.iter()
+        .chain(&a.v)
+        .zip(b.u.iter().chain(&b.v))
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f64::max)
+}
+
+#[test]
+fn the_cavity_at_re_100_matches_ghias_centre_lines() {
+    // Steady state on 64² first, then on 128² from its interpolation (the slow large-scale
+    // transient is settled once, on the cheap grid).
+    let coarse = cavity_grid(64);
+    let mut coarse_vel = coarse.rest();
+    let t_coarse = run_to_steady(&coarse, &mut coarse_vel, 100.0, 1e-4, 60.0);
+    let grid = cavity_grid(128);
+    let mut vel = grid.sample(
+        |x, y| coarse.velocity_at(&coarse_vel, x, y).0,
+        |x, y| coarse.velocity_at(&coarse_vel, x, y).1,
+    );
+    let t = run_to_steady(&grid, &mut vel, 100.0, 1e-4, 60.0);
+    println!("steady on 64² at t = {t_coarse:.2}, then on 128² after t = {t:.2} more");
+    let (u_table, v_table) = ghia_table(100.0).expect("table");
+    let u_profile = grid.u_profile_at_x(&vel, 0.5);
+    let v_profile = grid.v_profile_at_y(&vel, 0.5);
+    let mut worst: f64 = 0.0;
+    for (y, u) in GHIA_Y.iter().zip(u_table) {
+        let ours = interpolate_profile(&u_profile, *y);
+        println!("y {y:.4}: u {ours:+.5} Ghia {u:+.5} Δ {:+.5}", ours - u);
+        worst = worst.max((ours - u).abs());
+    }
+    for (x, v) in GHIA_X.iter().zip(v_table) {
+        let ours = interpolate_profile(&v_profile, *x);
+        println!("x {x:.4}: v {ours:+.5} Ghia {v:+.5} Δ {:+.5}", ours - v);
+        worst = worst.max((ours - v).abs());
+    }
+    println!("max |Δ| = {worst:.4}");
+    assert!(worst < 0.02);
+}
+
+/// A rough velocity field: every face random (not divergence-free), boundaries applied.
+fn rough_velocity(grid: &MacGrid, seed: u64) -> Velocity {
+    let mut rng = stepscope::core::rng::SeededRng::new(seed);
+    let mut vel = grid.rest();
+    vel.u
+        .iter_mut()
+        .chain(vel.v.iter_mut())
+        .for_each(|x| *x = rng.normal());
+    grid.apply_boundaries(&mut vel);
+    vel
+}
+
+/// A disc of solid cells.
+fn disc(grid: &MacGrid, cx: f64, cy: f64, r: f64) -> Vec<bool> {
+    (0..grid.nx * grid.ny)
+        .map(|k| {
+            let x = ((k % grid.nx) as f64 + 0.5) * grid.h;
+            let y = ((k / grid.nx) as f64 + 0.5) * grid.h;
+            (x - cx).hypot(y - cy) < r
+        })
+        .collect()
+}
+
+fn l2(values: &[f64]) -> f64 {
+    values.iter().map(|x| x * x).sum::<f64>().sqrt()
+}
+
+/// After projection the discrete divergence is exactly Δt times the Poisson residual, so its
+/// norm is at most the solver tolerance times the divergence before — for every boundary kind
+/// and with obstacles (the gradient, the divergence and the Poisson operator are consistent).
+#[test]
+fn projection_leaves_divergence_below_the_solver_tolerance() {
+    let inflow = Axis::Bounded {
+        low: Side::Inflow { speed: 1.0 },
+        high: Side::Outflow,
+    };
+    let cases: Vec<(&str, MacGrid, bool)> = vec![
+        ("cavity", cavity_grid(64), false),
+        (
+            "periodic + disc",
+            MacGrid::periodic(64, 64, 1.0 / 64.0).expect("grid"),
+            true,
+        ),
+        (
+            "channel + disc",
+            MacGrid::new(128, 32, 1.0 / 32.0, inflow, Axis::WALLS).expect("grid"),
+            true,
+        ),
+        (
+            "free-slip box + disc",
+            MacGrid::new(
+                64,
+                64,
+                1.0 / 64.0,
+                Axis::Bounded {
+                    low: Side::FreeSlip,
+                    high: Side::FreeSlip,
+                },
+                Axis::WALLS,
+            )
+            .expect("grid"),
+            true,
+        ),
+    ];
+    for (name, mut grid, with_disc) in cases {
+        if with_disc {
+            let mask = disc(&grid, 0.5, 0.5, 0.15);
+            grid.set_solid(&mask).expect("mask");
+        }
+        for (solver, tol) in [
+            (PressureSolver::Multigrid, 1e-9),
+            (PressureSolver::RedBlackSor { omega: 1.9 }, 1e-6),
+            (PressureSolver::Jacobi, 5e-2),
+        ] {
+            let mut vel = rough_velocity(&grid, 7);
+            let before = l2(&grid.divergence(&vel));
+            let mut phi = vec![0.0; grid.nx * grid.ny];
+            let report = grid
+                .project(&mut vel, &mut phi, 0.01, solver, tol)
+                .expect("projects");
+            let after = l2(&grid.divergence(&vel));
+            println!(
+                "{name} {solver:?}: ‖∇·u‖ {before:.3e} → {after:.3e} ({} iterations, residual {:.2e})",
+                report.iterations, report.residual
+            );
+            assert!(report.converged, "{name} {solver:?}: {report:?}");
+            assert!(
+                after <= tol * before * (1.0 + 1e-6),
+                "{name} {solver:?}: {after:e} > {tol:e} × {before:e}"
+            );
+        }
+    }
+}
+
+/// Multigrid keeps converging with an obstacle in the way (the coarse levels see a smaller
+/// obstacle): at least 3× per V-cycle on average, to 1e-10.
+#[test]
+fn multigrid_converges_around_obstacles() {
+    let mut grid = cavity_grid(128);
+    let mask = disc(&grid, 0.4, 0.55, 0.2);
+    grid.set_solid(&mask).expect("mask");
+    let vel = rough_velocity(&grid, 3);
+    let f = grid.divergence(&vel);
+    let mut p = vec![0.0; 128 * 128];
+    let report = grid
+        .poisson()
+        .solve(PressureSolver::Multigrid, &f, &mut p, 1e-10, 100)
+        .expect("solves");
+    let rate = report.residual.powf(1.0 / report.iterations as f64);
+    println!("multigrid around a disc, 128²: {report:?}, mean factor {rate:.3}");
+    assert!(report.converged && rate < 1.0 / 3.0, "{report:?}");
+}
+
+/// A uniform inflow into a channel between no-slip walls develops the Poiseuille profile
+/// u = 6 U y (H − y)/H² (centre 1.5 U) downstream.
+#[test]
+fn channel_flow_develops_the_poiseuille_profile() {
+    let inflow = Axis::Bounded {
+        low: Side::Inflow { speed: 1.0 },
+        high: Side::Outflow,
+    };
+    let (nx, ny) = (96, 24);
+    let grid = MacGrid::new(nx, ny, 1.0 / ny as f64, inflow, Axis::WALLS).expect("grid");
+    let mut vel = grid.rest();
+    let t = run_to_steady(&grid, &mut vel, 10.0, 1e-4, 40.0);
+    let x = 3.5;
+    let profile = grid.u_profile_at_x(&vel, x);
+    let worst = profile
+        .iter()
+        .map(|(y, u)| (u - 6.0 * y * (1.0 - y)).abs())
+        .fold(0.0, f64::max);
+    println!("Poiseuille at x = {x}, steady at t = {t:.2}: max |u − 6y(1−y)| = {worst:.4}");
+    // Second-order discretisation on 24 cells across.
+    assert!(worst < 0.01, "{worst}");
+    // The whole inflow leaves through the outlet.
+    let outflow: f64 = (0..ny).map(|j| vel.u[nx + (nx + 1) * j] * grid.h).sum();
+    assert!((outflow - 1.0).abs() < 1e-6, "outflow {outflow}");
+}
