@@ -1,14 +1,112 @@
-//! Navier–Stokes benchmark (`cargo bench --bench navier_stokes`), so far the pressure Poisson
-//! solvers: the work (cell operations), iterations and wall time each solver needs to reduce
-//! the relative residual of a random zero-mean right-hand side to 1e-8 at 128², 256², 512²,
-//! on a fully periodic grid (where the FFT applies) and with solid walls.
+//! Navier–Stokes benchmark (`cargo bench --bench navier_stokes`):
+//! 1. the pressure Poisson solvers: the work (cell operations), iterations and wall time each
+//!    needs to reduce the relative residual of a random zero-mean right-hand side to 1e-8 at
+//!    128², 256², 512², on a fully periodic grid (where the FFT applies) and with solid walls;
+//! 2. cell updates per second of a full time step (advection, diffusion, projection) for every
+//!    MAC time scheme on the lid-driven cavity (multigrid, tolerance 1e-6, warm start), and
+//!    of the pseudo-spectral vorticity steppers.
 
 use std::time::Instant;
 
 use stepscope::core::rng::SeededRng;
+use stepscope::sims::navier_stokes::mac::{Axis, MacGrid, Side, TimeScheme};
 use stepscope::sims::navier_stokes::poisson::{AxisBoundary, PoissonGrid, PressureSolver};
+use stepscope::sims::navier_stokes::spectral::{
+    SpectralScheme, SpectralStepper, VorticityEquation, VorticityParams,
+};
 
 fn main() {
+    pressure_solvers();
+    full_steps();
+}
+
+fn full_steps() {
+    println!("full time steps, CPU f64 (cell updates per second = cells × steps / seconds):");
+    println!(
+        "{:>6} {:<34} {:>8} {:>12} {:>14}",
+        "grid", "scheme", "steps", "ms/step", "cells/s"
+    );
+    for n in [128usize, 256] {
+        let lid = Axis::Bounded {
+            low: Side::WALL,
+            high: Side::NoSlip { slide: 1.0 },
+        };
+        let grid = MacGrid::new(n, n, 1.0 / n as f64, Axis::WALLS, lid).expect("grid");
+        for scheme in TimeScheme::ALL {
+            let mut vel = grid.rest();
+            let mut phi = vec![0.0; n * n];
+            let nu = 1e-3;
+            let dt = grid.step_limits(&vel, nu, 0.5, scheme).dt;
+            // Spin up first so the pressure warm start is representative.
+            for _ in 0..20 {
+                grid.step(
+                    scheme,
+                    &mut vel,
+                    &mut phi,
+                    dt,
+                    nu,
+                    PressureSolver::Multigrid,
+                    1e-6,
+                )
+                .expect("steps");
+            }
+            let steps = if n > 128 { 10 } else { 30 };
+            let start = Instant::now();
+            for _ in 0..steps {
+                grid.step(
+                    scheme,
+                    &mut vel,
+                    &mut phi,
+                    dt,
+                    nu,
+                    PressureSolver::Multigrid,
+                    1e-6,
+                )
+                .expect("steps");
+            }
+            let seconds = start.elapsed().as_secs_f64();
+            println!(
+                "{:>6} {:<34} {:>8} {:>12.2} {:>14.3e}",
+                format!("{n}²"),
+                format!("MAC {scheme:?} + multigrid"),
+                steps,
+                1e3 * seconds / steps as f64,
+                (n * n * steps) as f64 / seconds
+            );
+        }
+        for scheme in [SpectralScheme::Rk4, SpectralScheme::IntegratingFactorRk4] {
+            let params = VorticityParams {
+                nu: 1e-3,
+                drag: 0.0,
+                forcing: 0.0,
+                forcing_wavenumber: 4,
+            };
+            let mut eq = VorticityEquation::new(n, params).expect("equation");
+            let mut rng = SeededRng::new(2);
+            let field: Vec<f64> = (0..n * n).map(|_| rng.normal()).collect();
+            let mut w = eq.to_spectral(&field);
+            let mut stepper = SpectralStepper::new(scheme, n);
+            let steps = if n > 128 { 10 } else { 30 };
+            let start = Instant::now();
+            for s in 0..steps {
+                stepper
+                    .step(&mut eq, s as f64 * 1e-3, 1e-3, &mut w)
+                    .expect("steps");
+            }
+            let seconds = start.elapsed().as_secs_f64();
+            println!(
+                "{:>6} {:<34} {:>8} {:>12.2} {:>14.3e}",
+                format!("{n}²"),
+                format!("spectral {scheme:?}"),
+                steps,
+                1e3 * seconds / steps as f64,
+                (n * n * steps) as f64 / seconds
+            );
+        }
+    }
+}
+
+fn pressure_solvers() {
     const TOL: f64 = 1e-8;
     for (name, boundary) in [
         ("periodic", AxisBoundary::Periodic),

@@ -9,3 +9,4 @@
 pub mod mac;
 pub mod poisson;
 pub mod reference;
+pub mod spectral;
