@@ -5,16 +5,19 @@
 //! Link form (version 1), human-readable, in a query string or a fragment:
 //! `?v=1&s=nlse&case=breather&n=256&solver=dop853ip&rtol=1e-9…` or
 //! `?v=1&s=3body&case=pythagorean&solver=ias15&tol=1e-9…` or
-//! `?v=1&s=diffusion&target=ring8&process=vp&grid=lambda&sampler=dpmpp2m&nfe=20&seed=1…`. Every parameter is written out,
+//! `?v=1&s=diffusion&target=ring8&process=vp&grid=lambda&sampler=dpmpp2m&nfe=20&seed=1…` or
+//! `?v=1&s=ns&case=cavity&n=128&re=100&solver=rk3&pressure=mg…`. Every parameter is written out,
 //! floats in shortest round-trip form, so a link means the same thing even if defaults change
 //! later; missing keys take the defaults of the link's version. Edited three-body initial
-//! conditions travel as `b1=m,x,y,z,vx,vy,vz&b2=…` (one key per body).
+//! conditions travel as `b1=m,x,y,z,vx,vy,vz&b2=…` (one key per body), painted Navier–Stokes
+//! obstacles as `mask=NXxNY.RUNS` (run lengths, see [`ObstacleMask::encode`]).
 
 use thiserror::Error;
 
 use crate::core::controller::ControllerKind;
 use crate::sims::diffusion::process::{ProcessKind, TimeGrid};
 use crate::sims::diffusion::{DiffusionParams, InitKind, SamplerKind, TargetKind};
+use crate::sims::navier_stokes::{NsCase, NsParams, NsSolver, ObstacleMask, PressureKind};
 use crate::sims::nlse::{NlseCase, NlseMethod, NlseParams};
 use crate::sims::threebody::ensemble::{EnsembleParams, EnsemblePlane};
 use crate::sims::threebody::ias15::Ias15Criterion;
@@ -37,6 +40,8 @@ pub enum Scenario {
     ThreeBody(ThreeBodyParams),
     /// Diffusion sampling on exact scores.
     Diffusion(DiffusionParams),
+    /// 2D incompressible Navier–Stokes.
+    NavierStokes(NsParams),
 }
 
 impl Default for Scenario {
@@ -55,7 +60,7 @@ pub enum LinkError {
     #[error("the link does not say which simulation to run (missing s=…, e.g. s=nlse)")]
     MissingSimulation,
     /// An `s=` value we do not know.
-    #[error("unknown simulation s={0} (known: nlse, 3body, diffusion)")]
+    #[error("unknown simulation s={0} (known: nlse, 3body, diffusion, ns)")]
     UnknownSimulation(String),
     /// A newer link version than this build understands.
     #[error(
@@ -98,6 +103,10 @@ const THREE_BODY_KEYS: &[&str] = &[
     "seed", "masses", "map", "b1", "b2", "…", "b16",
 ];
 
+const NS_KEYS: &[&str] = &[
+    "case", "n", "re", "solver", "pressure", "omega", "tol", "cfl", "seed", "mask",
+];
+
 const DIFFUSION_KEYS: &[&str] = &[
     "target", "dim", "k", "process", "grid", "rho", "sampler", "nfe", "eta", "churn", "snr", "nu",
     "tol", "n", "seed", "init",
@@ -110,6 +119,7 @@ impl Scenario {
             Scenario::Nlse(_) => "nlse",
             Scenario::ThreeBody(_) => "3body",
             Scenario::Diffusion(_) => "diffusion",
+            Scenario::NavierStokes(_) => "ns",
         }
     }
 
@@ -198,6 +208,21 @@ impl Scenario {
                 out.append_pair("seed", &p.seed.to_string());
                 out.append_pair("init", p.init.key());
             }
+            Scenario::NavierStokes(p) => {
+                let f = format_f64;
+                out.append_pair("case", p.case.key());
+                out.append_pair("n", &p.n.to_string());
+                out.append_pair("re", &f(p.reynolds));
+                out.append_pair("solver", p.solver.key());
+                out.append_pair("pressure", p.pressure.key());
+                out.append_pair("omega", &f(p.omega));
+                out.append_pair("tol", &f(p.tol));
+                out.append_pair("cfl", &f(p.cfl));
+                out.append_pair("seed", &p.seed.to_string());
+                if let Some(mask) = p.mask.as_ref().filter(|m| !m.is_empty()) {
+                    out.append_pair("mask", &mask.encode());
+                }
+            }
         }
         out.finish()
     }
@@ -244,6 +269,7 @@ impl Scenario {
             "nlse" => parse_nlse(&pairs).map(Scenario::Nlse),
             "3body" => parse_three_body(&pairs).map(Scenario::ThreeBody),
             "diffusion" => parse_diffusion(&pairs).map(Scenario::Diffusion),
+            "ns" => parse_navier_stokes(&pairs).map(Scenario::NavierStokes),
             other => Err(LinkError::UnknownSimulation(truncate(other))),
         }
     }
@@ -449,6 +475,66 @@ fn parse_three_body(pairs: &[(String, String)]) -> Result<ThreeBodyParams, LinkE
             })?);
         }
         p.bodies = Some(complete);
+    }
+    p.validate().map_err(LinkError::Invalid)?;
+    Ok(p)
+}
+
+fn parse_navier_stokes(pairs: &[(String, String)]) -> Result<NsParams, LinkError> {
+    // Start from the scenario's own defaults so short hand-written links work.
+    let case = match pairs.iter().find(|(k, _)| k == "case") {
+        None => NsCase::Cavity,
+        Some((key, value)) => parse_token(
+            key,
+            value,
+            "scenario",
+            NsCase::from_key,
+            &NsCase::ALL.map(|c| c.key()),
+        )?,
+    };
+    let mut p = case.defaults();
+    for (key, value) in pairs {
+        match key.as_str() {
+            "v" | "s" | "case" => {}
+            "n" => p.n = parse_num(key, value)?,
+            "re" => p.reynolds = parse_finite(key, value)?,
+            "solver" => {
+                p.solver = parse_token(
+                    key,
+                    value,
+                    "solver",
+                    NsSolver::from_key,
+                    &NsSolver::ALL.map(|s| s.key()),
+                )?
+            }
+            "pressure" => {
+                p.pressure = parse_token(
+                    key,
+                    value,
+                    "pressure solver",
+                    PressureKind::from_key,
+                    &PressureKind::ALL.map(|s| s.key()),
+                )?
+            }
+            "omega" => p.omega = parse_finite(key, value)?,
+            "tol" => p.tol = parse_finite(key, value)?,
+            "cfl" => p.cfl = parse_finite(key, value)?,
+            "seed" => p.seed = parse_num(key, value)?,
+            "mask" => {
+                p.mask = Some(
+                    ObstacleMask::decode(value).map_err(|why| LinkError::BadValue {
+                        key: key.clone(),
+                        why,
+                    })?,
+                )
+            }
+            other => {
+                return Err(LinkError::UnknownKey {
+                    key: truncate(other),
+                    allowed: NS_KEYS.join(", "),
+                });
+            }
+        }
     }
     p.validate().map_err(LinkError::Invalid)?;
     Ok(p)

@@ -271,3 +271,69 @@ fn malformed_diffusion_links_name_the_problem() {
         assert!(err.contains(needle), "{link}: {err}");
     }
 }
+
+#[test]
+fn navier_stokes_links_round_trip_for_every_scenario_and_solver_with_painted_masks() {
+    use stepscope::sims::navier_stokes::{NsCase, NsSolver, ObstacleMask, PressureKind};
+    for case in NsCase::ALL {
+        for solver in NsSolver::ALL {
+            for pressure in PressureKind::ALL {
+                let mut p = case.defaults();
+                p.solver = solver;
+                p.pressure = pressure;
+                p.reynolds = 123.456789;
+                p.seed = 42;
+                if !solver.is_spectral() && !case.is_periodic() {
+                    // A painted blob, compactly encoded.
+                    let (nx, ny) = p.cells();
+                    let mut mask = ObstacleMask::empty(nx, ny);
+                    for (k, cell) in mask.solid.iter_mut().enumerate() {
+                        let (x, y) = ((k % nx) as f64, (k / nx) as f64);
+                        *cell = (x - nx as f64 * 0.7).hypot(y - ny as f64 * 0.3) < 5.0;
+                    }
+                    p.mask = Some(mask);
+                }
+                if p.validate().is_err() {
+                    continue;
+                }
+                let scenario = Scenario::NavierStokes(p.clone());
+                let link = scenario.to_query();
+                assert!(link.contains("s=ns"), "{link}");
+                assert!(link.len() < 600, "{} bytes: {link}", link.len());
+                let back = Scenario::from_link(&link).expect(&link);
+                assert_eq!(back, scenario, "{link}");
+            }
+        }
+    }
+    // A short hand-written link takes the scenario's defaults.
+    let Ok(Scenario::NavierStokes(p)) = Scenario::from_link("?s=ns&case=cylinder") else {
+        panic!("short link");
+    };
+    assert_eq!(p, NsCase::Cylinder.defaults());
+}
+
+#[test]
+fn malformed_navier_stokes_links_name_the_problem() {
+    let cases: &[(&str, &str)] = &[
+        ("?s=ns&case=teapot", "case"),
+        ("?s=ns&solver=magic", "solver"),
+        ("?s=ns&pressure=cg", "pressure"),
+        ("?s=ns&n=-4", "n"),
+        ("?s=ns&n=8", "cells"),
+        ("?s=ns&re=0", "Reynolds"),
+        ("?s=ns&re=NaN", "re"),
+        ("?s=ns&cfl=0", "CFL"),
+        ("?s=ns&tol=0", "tolerance"),
+        ("?s=ns&omega=2.5", "ω"),
+        ("?s=ns&solver=spectral-if", "periodic"),
+        ("?s=ns&pressure=fft", "periodic"),
+        ("?s=ns&mask=12x12", "NXxNY"),
+        ("?s=ns&mask=8x8.!!", "base64"),
+        ("?s=ns&mask=8x8.AA", "cover"),
+        ("?s=ns&nfe=3", "nfe"),
+    ];
+    for (link, needle) in cases {
+        let err = Scenario::from_link(link).expect_err(link).to_string();
+        assert!(err.contains(needle), "{link}: {err}");
+    }
+}

@@ -586,3 +586,106 @@ fn diffusion_texts_have_glyphs_in_the_app_fonts() {
     });
     assert!(missing.is_empty(), "no glyph for {missing:?}");
 }
+
+#[test]
+fn navier_stokes_link_opens_runs_switches_solver_and_refuses_bad_input() {
+    let mut h = harness(Some("?s=ns&case=taylor-green&n=32&solver=rk3&pressure=fft"));
+    h.get_by_label("Play");
+    h.get_by_label_contains("Solver");
+    let d = diagnostics(&h);
+    assert_eq!(d["sim"], "ns");
+    assert_eq!(d["case"], "taylor-green");
+    assert_eq!(d["steps"], 0);
+    h.get_by_label("Step").click();
+    h.run_steps(2);
+    assert_eq!(diagnostics(&h)["steps"], 1);
+    h.state_mut().run_until(0.5).expect("runs");
+    let d = diagnostics(&h);
+    let t = d["t"].as_f64().expect("t");
+    assert!(t >= 0.5, "{d}");
+    assert!(d["error"].as_f64().expect("exact solution") < 1e-2, "{d}");
+    assert!(d["max_divergence"].as_f64().expect("MAC") < 1e-6, "{d}");
+    // A live switch to the spectral solver keeps the time and the flow.
+    h.state_mut()
+        .set_param("solver", "spectral-if")
+        .expect("valid");
+    h.run_steps(1);
+    let d = diagnostics(&h);
+    assert_eq!(d["solver"], "spectral-if");
+    assert_eq!(d["t"].as_f64(), Some(t));
+    // Bad input is refused with its reason, the run kept.
+    let err = h
+        .state_mut()
+        .set_param("re", "-5")
+        .expect_err("negative Re");
+    assert!(err.contains("Reynolds"), "{err}");
+    let err = h.state_mut().set_param("n", "7").expect_err("odd n");
+    assert!(err.contains("cells") || err.contains("even"), "{err}");
+    assert_eq!(diagnostics(&h)["solver"], "spectral-if");
+    // The GPU is refused with the reason (the NS GPU path is not in this build).
+    assert!(h.state_mut().set_compute(true).is_err());
+    // Play advances over frames; every view draws.
+    h.get_by_label("Play").click();
+    for view in ["speed", "pressure", "dye", "vorticity"] {
+        h.get_by_label(view).click();
+        h.run_steps(2);
+    }
+    h.get_by_label("Pause").click();
+    h.run_steps(1);
+    let d = diagnostics(&h);
+    assert!(d["t"].as_f64().expect("t") > t, "{d}");
+    // The cavity, from the scenario menu's link, with its Ghia comparison.
+    h.state_mut()
+        .load_link("?s=ns&case=cavity&n=32&re=100")
+        .expect("loads");
+    h.state_mut().run_until(0.2).expect("runs");
+    h.run_steps(2);
+    let d = diagnostics(&h);
+    assert_eq!(d["case"], "cavity");
+    assert!(d["error"].as_f64().is_some(), "Ghia comparison: {d}");
+    assert!(d["link"].as_str().expect("link").contains("s=ns"));
+    // The spectrum and wake-probe plots draw too.
+    for link in [
+        "?s=ns&case=turbulence&n=32",
+        "?s=ns&case=cylinder&n=32",
+        "?s=ns&case=channel&n=16",
+    ] {
+        h.state_mut().load_link(link).expect("loads");
+        h.state_mut().step(3);
+        h.run_steps(2);
+        assert_eq!(diagnostics(&h)["steps"], 3, "{link}");
+    }
+}
+
+/// Every string the Navier–Stokes panel can show is drawable with the app's fonts.
+#[test]
+fn navier_stokes_texts_have_glyphs_in_the_app_fonts() {
+    use stepscope::sims::navier_stokes::{NsCase, NsSolver, PressureKind};
+    let ctx = egui::Context::default();
+    let _ = ctx.run_ui(Default::default(), |_| {});
+    let mut texts: Vec<String> = Vec::new();
+    for c in NsCase::ALL {
+        texts.push(c.label().into());
+        texts.push(c.doc().into());
+    }
+    for s in NsSolver::ALL {
+        texts.push(s.label().into());
+        texts.push(s.doc().into());
+    }
+    for p in PressureKind::ALL {
+        texts.push(p.label().into());
+        texts.push(p.doc().into());
+    }
+    let font = egui::FontId::proportional(14.0);
+    let mut missing = std::collections::BTreeSet::new();
+    ctx.fonts_mut(|f| {
+        for text in &texts {
+            for c in text.chars() {
+                if !c.is_control() && !f.has_glyphs(&font, &c.to_string()) {
+                    missing.insert(c);
+                }
+            }
+        }
+    });
+    assert!(missing.is_empty(), "no glyph for {missing:?}");
+}

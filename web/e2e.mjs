@@ -190,6 +190,27 @@ try {
   const diffusionBad = await page.evaluate(() => { try { window.stepscope.set("nfe", "0"); return null; } catch (e) { return String(e); } });
   check(diffusionBad && /NFE/.test(diffusionBad), `NFE 0 is refused with a message: ${diffusionBad}`);
 
+  // 4e. Navier–Stokes: the lid-driven cavity from a link (computed in the page, f64 on the CPU:
+  // the WebGPU path of this simulation is not written yet), a live solver switch, bad input.
+  await page.evaluate(() => window.stepscope.load("?s=ns&case=cavity&n=64&re=100&solver=rk3&pressure=mg&tol=1e-6"));
+  d = await page.evaluate(() => window.stepscope.diagnostics());
+  check(d.sim === "ns" && d.case === "cavity" && d.steps === 0 && d.cells[0] === 64, `the Navier–Stokes link is loaded (${d.case}, ${d.cells})`);
+  const nsStart = Date.now();
+  await page.evaluate(() => window.stepscope.runUntil(2));
+  d = await page.evaluate(() => window.stepscope.diagnostics());
+  console.log(`Navier–Stokes cavity Re 100, 64², SSP-RK3 + multigrid in the page: t = ${d.t.toFixed(3)} in ${d.steps} steps (${((Date.now() - nsStart) / 1000).toFixed(1)} s), E = ${d.energy.toExponential(3)}, max |div u| = ${d.max_divergence.toExponential(2)}, ${d.pressure_iterations} pressure iterations, max |Δ| vs Ghia ${d.error.toFixed(4)} (not yet steady)`);
+  check(d.t >= 2 && d.steps > 100 && d.failure === null, "the cavity runs to t = 2");
+  check(d.max_divergence < 1e-4 && d.energy > 0.01 && d.error < 0.2, "the flow is divergence-free and spinning up towards Ghia's profile");
+  await page.evaluate(() => window.stepscope.set("solver", "maccormack"));
+  await page.evaluate(() => window.stepscope.view("dye"));
+  await page.evaluate(() => window.stepscope.play());
+  await page.waitForFunction((t) => window.stepscope.diagnostics().t > t + 0.05, d.t, { timeout: 60000 });
+  await page.evaluate(() => window.stepscope.pause());
+  const nsSwitched = await page.evaluate(() => window.stepscope.diagnostics());
+  check(nsSwitched.solver === "maccormack" && nsSwitched.t > d.t, "a live switch to MacCormack continues the same flow");
+  const nsBad = await page.evaluate(() => { try { window.stepscope.set("re", "-1"); return null; } catch (e) { return String(e); } });
+  check(nsBad && /Reynolds/.test(nsBad), `a negative Reynolds number is refused with a message: ${nsBad}`);
+
   const shot = await page.screenshot();
   check(shot.length > 30000, `the canvas is rendered (screenshot ${shot.length} bytes)`);
   if (screenshotPath) {
@@ -214,6 +235,12 @@ try {
     await page.evaluate(() => window.stepscope.runUntil(0));
     await page.waitForTimeout(500);
     fs.writeFileSync(screenshotPath.replace(/\.png$/, "-diffusion.png"), await page.screenshot());
+    // Navier–Stokes: the von Kármán street behind the cylinder at Re = 100.
+    await page.evaluate(() => window.stepscope.load("?s=ns&case=cylinder&n=64&re=100&solver=maccormack"));
+    await page.evaluate(() => window.stepscope.runUntil(80));
+    await page.evaluate(() => window.stepscope.view("vorticity"));
+    await page.waitForTimeout(500);
+    fs.writeFileSync(screenshotPath.replace(/\.png$/, "-navier-stokes.png"), await page.screenshot());
   }
   check(errors.length === 0, `no page errors ${errors.join("; ")}`);
   check(!(await page.evaluate(() => document.getElementById("status").classList.contains("error"))), "no error banner");

@@ -4,6 +4,7 @@
 mod chaos_map;
 mod compute;
 mod diffusion;
+mod navier_stokes;
 mod panels;
 mod threebody;
 mod views;
@@ -16,6 +17,7 @@ use crate::core::stats::Outcome;
 use crate::gpu::GpuContext;
 use crate::scenario::Scenario;
 use crate::sims::diffusion::DiffusionParams;
+use crate::sims::navier_stokes::NsParams;
 use crate::sims::nlse::NlseParams;
 use crate::sims::threebody::ThreeBodyParams;
 
@@ -43,6 +45,8 @@ pub enum ActiveSim {
     ThreeBody,
     /// Diffusion sampling on exact scores.
     Diffusion,
+    /// 2D incompressible Navier–Stokes.
+    NavierStokes,
 }
 
 /// The playground application.
@@ -53,6 +57,8 @@ pub struct StepscopeApp {
     three_body: Option<threebody::ThreeBodyApp>,
     /// The diffusion-sampling run, once opened.
     diffusion: Option<diffusion::DiffusionApp>,
+    /// The Navier–Stokes run, once opened.
+    navier_stokes: Option<navier_stokes::NsApp>,
     sim: NlseRun,
     /// The device eframe renders with, when it can compute (WebGPU, Vulkan, Metal, DX12;
     /// not WebGL).
@@ -103,23 +109,20 @@ impl StepscopeApp {
         if scenario.is_none() {
             scenario = stored.and_then(|q| Scenario::from_link(&q).ok());
         }
-        let (params, three_body, diffusion) = match scenario.unwrap_or_default() {
-            Scenario::Nlse(p) => (p, None, None),
-            Scenario::ThreeBody(p) => (
-                NlseParams::default(),
-                threebody::ThreeBodyApp::new(p).ok(),
-                None,
-            ),
-            Scenario::Diffusion(p) => (
-                NlseParams::default(),
-                None,
-                diffusion::DiffusionApp::new(p).ok(),
-            ),
-        };
+        let (mut params, mut three_body, mut diffusion, mut navier_stokes) =
+            (NlseParams::default(), None, None, None);
+        match scenario.unwrap_or_default() {
+            Scenario::Nlse(p) => params = p,
+            Scenario::ThreeBody(p) => three_body = threebody::ThreeBodyApp::new(p).ok(),
+            Scenario::Diffusion(p) => diffusion = diffusion::DiffusionApp::new(p).ok(),
+            Scenario::NavierStokes(p) => navier_stokes = navier_stokes::NsApp::new(p).ok(),
+        }
         let active = if three_body.is_some() {
             ActiveSim::ThreeBody
         } else if diffusion.is_some() {
             ActiveSim::Diffusion
+        } else if navier_stokes.is_some() {
+            ActiveSim::NavierStokes
         } else {
             ActiveSim::Nlse
         };
@@ -130,6 +133,7 @@ impl StepscopeApp {
             active,
             three_body,
             diffusion,
+            navier_stokes,
             draft: sim.params().clone(),
             sim,
             gpu: None,
@@ -219,7 +223,7 @@ impl StepscopeApp {
     pub fn computes_on_gpu(&self) -> bool {
         match self.active {
             ActiveSim::Diffusion => self.diffusion.as_ref().is_some_and(|d| d.gpu.is_some()),
-            ActiveSim::ThreeBody => false,
+            ActiveSim::ThreeBody | ActiveSim::NavierStokes => false,
             ActiveSim::Nlse => self.sim.is_gpu(),
         }
     }
@@ -235,6 +239,16 @@ impl StepscopeApp {
         if on_gpu && self.active == ActiveSim::ThreeBody {
             let msg = "The three-body view integrates one system on the CPU in f64; the GPU \
                        path is the NLSE's."
+                .to_owned();
+            self.notice = Some(Notice::Error(msg.clone()));
+            return Err(msg);
+        }
+        if self.active == ActiveSim::NavierStokes {
+            if !on_gpu {
+                return Ok(());
+            }
+            let msg = "Navier–Stokes computes on the CPU in f64 in this build; its GPU path is \
+                       not written yet."
                 .to_owned();
             self.notice = Some(Notice::Error(msg.clone()));
             return Err(msg);
@@ -325,6 +339,9 @@ impl StepscopeApp {
 
     /// The current scenario.
     pub fn scenario(&self) -> Scenario {
+        if let (ActiveSim::NavierStokes, Some(ns)) = (self.active, &self.navier_stokes) {
+            return Scenario::NavierStokes(ns.run.params().clone());
+        }
         match (self.active, &self.three_body) {
             (ActiveSim::ThreeBody, Some(tb)) => Scenario::ThreeBody(tb.run.params().clone()),
             _ => match (self.active, &self.diffusion) {
@@ -359,9 +376,34 @@ impl StepscopeApp {
                 }
             }
         }
+        if sim == ActiveSim::NavierStokes && self.navier_stokes.is_none() {
+            match navier_stokes::NsApp::new(NsParams::default()) {
+                Ok(ns) => self.navier_stokes = Some(ns),
+                Err(e) => {
+                    self.notice = Some(Notice::Error(e));
+                    return;
+                }
+            }
+        }
         self.active = sim;
         self.run_target = None;
         self.notice = None;
+    }
+
+    /// Applies the Navier–Stokes panel's edits, reverting invalid ones with a message.
+    fn apply_navier_stokes_draft(&mut self) {
+        if let Some(ns) = &mut self.navier_stokes
+            && let Err(e) = ns.apply_draft()
+        {
+            self.notice = Some(Notice::Error(format!("Not applied: {e}")));
+        }
+    }
+
+    /// Loads a Navier–Stokes scenario (keeps the current run on error).
+    fn load_navier_stokes(&mut self, p: NsParams) -> Result<(), String> {
+        self.navier_stokes = Some(navier_stokes::NsApp::new(p)?);
+        self.active = ActiveSim::NavierStokes;
+        Ok(())
     }
 
     /// Applies the diffusion panel's edits, reverting invalid ones with a message.
@@ -405,6 +447,7 @@ impl StepscopeApp {
             Err(e) => Err(e),
             Ok(Scenario::ThreeBody(p)) => self.load_three_body(p),
             Ok(Scenario::Diffusion(p)) => self.load_diffusion(p),
+            Ok(Scenario::NavierStokes(p)) => self.load_navier_stokes(p),
             Ok(Scenario::Nlse(p)) => match gpu {
                 Some(ctx) if on_gpu && p.method.runs_on_gpu() => NlseRun::gpu(&ctx, p),
                 _ => NlseRun::cpu(p),
@@ -472,6 +515,17 @@ impl StepscopeApp {
                     _ => Ok(()),
                 };
             }
+            Scenario::NavierStokes(p) => {
+                self.notice = None;
+                if let Some(ns) = &mut self.navier_stokes {
+                    ns.draft = p;
+                }
+                self.apply_navier_stokes_draft();
+                return match &self.notice {
+                    Some(Notice::Error(e)) => Err(e.clone()),
+                    _ => Ok(()),
+                };
+            }
         };
         self.draft = params;
         self.apply_draft();
@@ -511,6 +565,14 @@ impl StepscopeApp {
 
     /// Takes `n` accepted steps (the JS API's `step(n)` and the → key).
     pub fn step(&mut self, n: u32) {
+        if let (ActiveSim::NavierStokes, Some(ns)) = (self.active, &mut self.navier_stokes) {
+            ns.run.advance(n as usize, f64::INFINITY);
+            if let Some(e) = ns.run.failure() {
+                self.running = false;
+                self.notice = Some(Notice::Error(e.to_owned()));
+            }
+            return;
+        }
         if let (ActiveSim::Diffusion, Some(d)) = (self.active, &mut self.diffusion) {
             for _ in 0..n {
                 // A zero budget still takes one step.
@@ -535,6 +597,17 @@ impl StepscopeApp {
     pub fn run_until(&mut self, t: f64) -> Result<(), String> {
         if !t.is_finite() {
             return Err(format!("end time must be finite, got {t}"));
+        }
+        if let (ActiveSim::NavierStokes, Some(ns)) = (self.active, &mut self.navier_stokes) {
+            ns.run.advance(usize::MAX, t);
+            return match ns.run.failure() {
+                Some(e) => {
+                    let msg = e.to_owned();
+                    self.notice = Some(Notice::Error(msg.clone()));
+                    Err(msg)
+                }
+                None => Ok(()),
+            };
         }
         if let (ActiveSim::Diffusion, Some(d)) = (self.active, &mut self.diffusion) {
             // Sampling runs backwards from t_max to t_min: running "until" finishes it.
@@ -579,8 +652,24 @@ impl StepscopeApp {
         false
     }
 
-    /// Switches the state view: `state`, `waterfall` or `spectrum`.
+    /// Switches the view: `state`, `waterfall` or `spectrum` (NLSE); `vorticity`, `speed`,
+    /// `pressure` or `dye` (Navier–Stokes).
     pub fn set_view(&mut self, name: &str) -> Result<(), String> {
+        if let (ActiveSim::NavierStokes, Some(ns)) = (self.active, &mut self.navier_stokes) {
+            use crate::sims::navier_stokes::run::FieldKind;
+            ns.view = match name {
+                "vorticity" => FieldKind::Vorticity,
+                "speed" => FieldKind::Speed,
+                "pressure" => FieldKind::Pressure,
+                "dye" => FieldKind::Dye,
+                _ => {
+                    return Err(format!(
+                        "unknown view '{name}' (known: vorticity, speed, pressure, dye)"
+                    ));
+                }
+            };
+            return Ok(());
+        }
         self.view = views::View::from_key(name)
             .ok_or_else(|| format!("unknown view '{name}' (known: state, waterfall, spectrum)"))?;
         Ok(())
@@ -599,6 +688,12 @@ impl StepscopeApp {
 
     /// Restarts the current scenario from t = 0.
     pub fn reset(&mut self) {
+        if let (ActiveSim::NavierStokes, Some(ns)) = (self.active, &mut self.navier_stokes) {
+            if let Err(e) = ns.restart() {
+                self.notice = Some(Notice::Error(e));
+            }
+            return;
+        }
         if let (ActiveSim::Diffusion, Some(d)) = (self.active, &mut self.diffusion) {
             if let Err(e) = d.restart(self.gpu.as_ref()) {
                 self.notice = Some(Notice::Error(e));
@@ -633,6 +728,9 @@ impl StepscopeApp {
         }
         if let (ActiveSim::Diffusion, Some(d)) = (self.active, &self.diffusion) {
             return self.diffusion_json(d);
+        }
+        if let (ActiveSim::NavierStokes, Some(ns)) = (self.active, &self.navier_stokes) {
+            return self.navier_stokes_json(ns);
         }
         let stats = self.sim.stats();
         let p = self.sim.params();
@@ -696,6 +794,42 @@ impl StepscopeApp {
             Some(tb) => tb.load_map_pixel(ix, iy),
             None => Err("there is no chaos map".to_owned()),
         }
+    }
+
+    fn navier_stokes_json(&self, ns: &navier_stokes::NsApp) -> String {
+        let run = &ns.run;
+        let p = run.params();
+        let last = run.history().last().copied();
+        let finite = |v: f64| v.is_finite().then_some(v);
+        let (nx, ny) = run.cells();
+        let value = serde_json::json!({
+            "sim": "ns",
+            "case": p.case.key(),
+            "solver": p.solver.key(),
+            "pressure_solver": p.pressure.key(),
+            "reynolds": p.reynolds,
+            "cells": [nx, ny],
+            "t": run.time(),
+            "steps": run.steps(),
+            "dt": last.map(|s| s.dt),
+            "cfl": last.map(|s| s.cfl),
+            "energy": last.map(|s| s.energy),
+            "enstrophy": last.map(|s| s.enstrophy),
+            "max_divergence": last.and_then(|s| finite(s.max_divergence)),
+            "pressure_iterations": last.map(|s| s.pressure_iterations),
+            "pressure_residual": last.and_then(|s| finite(s.pressure_residual)),
+            "error": last.and_then(|s| finite(s.error)),
+            "strouhal": run.strouhal(),
+            "obstacle_cells": p.mask.as_ref().map_or(0, |m| m.solid.iter().filter(|c| **c).count()),
+            "failure": run.failure(),
+            "running": self.running,
+            "backend": self.backend,
+            "compute": "cpu-f64",
+            "gpu_available": self.gpu.is_some(),
+            "notice": match &self.notice { Some(Notice::Error(e)) | Some(Notice::Info(e)) => Some(e.clone()), None => None },
+            "link": self.scenario().to_query(),
+        });
+        value.to_string()
     }
 
     fn diffusion_json(&self, d: &diffusion::DiffusionApp) -> String {
@@ -816,6 +950,13 @@ impl StepscopeApp {
             .unwrap_or(0.0)
             .min(0.1);
         self.last_frame = Some(now);
+        if let (ActiveSim::NavierStokes, Some(ns)) = (self.active, &mut self.navier_stokes) {
+            if let Some(e) = ns.advance_frame(self.running, wall_dt, FRAME_COMPUTE_BUDGET_S) {
+                self.running = false;
+                self.notice = Some(Notice::Error(e));
+            }
+            return;
+        }
         if let (ActiveSim::Diffusion, Some(d)) = (self.active, &mut self.diffusion) {
             let running = self.running && wall_dt > 0.0;
             if let Err(e) = d.advance_frame(self.gpu.as_ref(), running, wall_dt) {
@@ -924,8 +1065,9 @@ impl StepscopeApp {
             (ActiveSim::ThreeBody, Some(tb)) => {
                 map_error = threebody::central(tb, self.gpu.as_ref(), ui);
             }
-            _ => match (self.active, &mut self.diffusion) {
-                (ActiveSim::Diffusion, Some(d)) => diffusion::central(d, ui),
+            _ => match (self.active, &mut self.diffusion, &mut self.navier_stokes) {
+                (ActiveSim::Diffusion, Some(d), _) => diffusion::central(d, ui),
+                (ActiveSim::NavierStokes, _, Some(ns)) => navier_stokes::central(ns, ui),
                 _ => views::central(self, ui),
             },
         });

@@ -31,6 +31,12 @@ pub(super) fn controls(app: &mut StepscopeApp, ui: &mut egui::Ui) {
             }
             app.apply_diffusion_draft();
         }
+        ActiveSim::NavierStokes => {
+            if let Some(ns) = &mut app.navier_stokes {
+                super::navier_stokes::controls(ns, ui);
+            }
+            app.apply_navier_stokes_draft();
+        }
     }
     transport_and_stats(app, ui);
 }
@@ -48,6 +54,9 @@ fn simulation_selector(app: &mut StepscopeApp, ui: &mut egui::Ui) {
         );
         ui.selectable_value(&mut choice, ActiveSim::Diffusion, "Diffusion").on_hover_text(
             "Reverse-time SDE/ODE samplers of diffusion models on Gaussian mixtures with exact scores: every error is the sampler's.",
+        );
+        ui.selectable_value(&mut choice, ActiveSim::NavierStokes, "Navier–Stokes").on_hover_text(
+            "2D incompressible flow: staggered-grid projection methods and a pseudo-spectral vorticity solver, against exact solutions and published tables.",
         );
     });
     if choice != app.active {
@@ -217,8 +226,9 @@ fn transport_and_stats(app: &mut StepscopeApp, ui: &mut egui::Ui) {
             app.reset();
         }
     });
-    // Diffusion has its own playback rate (NFE per second) in its panel.
-    if app.active != ActiveSim::Diffusion {
+    // Diffusion has its own playback rate (NFE per second) in its panel; Navier–Stokes
+    // steps as fast as the frame budget allows.
+    if !matches!(app.active, ActiveSim::Diffusion | ActiveSim::NavierStokes) {
         ui.horizontal(|ui| {
             let label = ui
                 .label("speed")
@@ -236,6 +246,10 @@ fn transport_and_stats(app: &mut StepscopeApp, ui: &mut egui::Ui) {
     let rows = match (app.active, &app.three_body, &app.diffusion) {
         (ActiveSim::ThreeBody, Some(tb), _) => Some(super::threebody::stats_rows(tb)),
         (ActiveSim::Diffusion, _, Some(d)) => Some(super::diffusion::stats_rows(d)),
+        (ActiveSim::NavierStokes, ..) => app
+            .navier_stokes
+            .as_ref()
+            .map(super::navier_stokes::stats_rows),
         _ => None,
     };
     if let Some(rows) = rows {

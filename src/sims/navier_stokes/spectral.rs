@@ -378,21 +378,25 @@ impl SpectralStepper {
     }
 }
 
-/// The advective and (for explicit RK4) viscous time-step limits of the spectral solver at
-/// Courant number `cfl`: `cfl · (2π/n) / max(|u| + |v|)`, and `2.78/(νk²_max + α)` (the
-/// real-axis stability limit of RK4) unless the linear part is integrated exactly.
+/// The time step of the spectral solver at Courant number `cfl` and its advective limit
+/// `(Δt, cfl · (2π/n) / max(|u| + |v|))`: Δt is the advective limit or, for explicit RK4,
+/// `2.78/(2νk²_max + α)` (the real-axis stability limit of RK4) if smaller; the integrating
+/// factor treats the linear part exactly.
 pub fn spectral_step_limit(
     equation: &mut VorticityEquation,
     omega_hat: &[Complex64],
     cfl: f64,
     scheme: SpectralScheme,
-) -> f64 {
+) -> (f64, f64) {
     let (u, v) = equation.velocity(omega_hat);
-    let speed =
-        u.iter().fold(0.0f64, |m, x| m.max(x.abs())) + v.iter().fold(0.0f64, |m, x| m.max(x.abs()));
     let h = BOX / equation.n as f64;
+    // A body force F can accelerate the fluid from rest within the step: the speed bound
+    // max|u| + √(5 h F) of Bridson ("Fluid Simulation for Computer Graphics", 2nd ed., §3.3).
+    let speed = u.iter().fold(0.0f64, |m, x| m.max(x.abs()))
+        + v.iter().fold(0.0f64, |m, x| m.max(x.abs()))
+        + (5.0 * h * equation.params.forcing.abs()).sqrt();
     let advective = cfl * h / if speed > 0.0 { speed } else { 1.0 };
-    match scheme {
+    let dt = match scheme {
         SpectralScheme::IntegratingFactorRk4 => advective,
         SpectralScheme::Rk4 => {
             let k_max = equation.n as f64 / 3.0;
@@ -403,7 +407,8 @@ pub fn spectral_step_limit(
                 advective
             }
         }
-    }
+    };
+    (dt, advective)
 }
 
 #[cfg(test)]

@@ -1,0 +1,600 @@
+//! Navier–Stokes in the app: the run, the parameters being edited, the flow picture (vorticity,
+//! speed, pressure or dye) the user drags in to push the fluid or paints obstacles on, and the
+//! live plots (energy and enstrophy, Δt and CFL, pressure iterations and residual, divergence,
+//! error against the exact or tabulated solution, the cavity's centre lines against Ghia, the
+//! energy spectrum against k⁻³, the cylinder's wake). No numerics here: everything is read
+//! from [`NsRun`].
+
+use egui_plot::{Legend, Line, Plot, PlotImage, PlotPoint, PlotPoints, Points};
+use web_time::Instant;
+
+use super::views::{BLUE, GREEN, ORANGE, RED, log_tick, sci};
+use crate::sims::navier_stokes::reference::{GHIA_X, GHIA_Y, ghia_table};
+use crate::sims::navier_stokes::run::{FieldKind, NsRun};
+use crate::sims::navier_stokes::scenario::strouhal_reference;
+use crate::sims::navier_stokes::{MAX_CELLS, NsCase, NsParams, NsSolver, PressureKind};
+
+/// What a drag on the picture does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Brush {
+    /// Push the fluid along the drag and drop dye.
+    Push,
+    /// Paint obstacle cells.
+    Paint,
+    /// Erase obstacle cells.
+    Erase,
+}
+
+/// The run and its UI state.
+pub struct NsApp {
+    /// The f64 run.
+    pub run: NsRun,
+    /// Parameters as edited in the panel.
+    pub draft: NsParams,
+    /// Which field the picture shows.
+    pub view: FieldKind,
+    /// What dragging does.
+    pub brush: Brush,
+    /// Brush radius as a fraction of the domain height.
+    pub brush_size: f64,
+    texture: Option<(u64, egui::TextureHandle)>,
+    /// Steps per wall second (smoothed), for the statistics.
+    pub steps_per_second: f64,
+}
+
+impl NsApp {
+    /// Starts the run of `params`.
+    pub fn new(params: NsParams) -> Result<Self, String> {
+        let run = NsRun::new(params)?;
+        Ok(Self {
+            draft: run.params().clone(),
+            run,
+            view: FieldKind::Vorticity,
+            brush: Brush::Push,
+            brush_size: 0.04,
+            texture: None,
+            steps_per_second: 0.0,
+        })
+    }
+
+    /// Applies the edited parameters: solver, pressure and tolerance switches keep the flow;
+    /// an invalid edit is reverted and the reason returned.
+    pub fn apply_draft(&mut self) -> Result<(), String> {
+        if self.draft == *self.run.params() {
+            return Ok(());
+        }
+        let mut draft = self.draft.clone();
+        if draft.case != self.run.params().case {
+            // A new scenario starts from its own defaults.
+            draft = draft.case.defaults();
+        }
+        match self.run.with_params(draft) {
+            Ok(run) => {
+                self.run = run;
+                self.draft = self.run.params().clone();
+                Ok(())
+            }
+            Err(e) => {
+                self.draft = self.run.params().clone();
+                Err(e)
+            }
+        }
+    }
+
+    /// Restarts the scenario from t = 0 (painted obstacles stay).
+    pub fn restart(&mut self) -> Result<(), String> {
+        self.run = NsRun::new(self.run.params().clone())?;
+        Ok(())
+    }
+
+    /// Steps for up to `budget_s` of wall time while running; returns the failure, if any.
+    pub fn advance_frame(&mut self, running: bool, wall_dt: f64, budget_s: f64) -> Option<String> {
+        if !running {
+            return None;
+        }
+        let start = Instant::now();
+        let mut taken = 0;
+        while start.elapsed().as_secs_f64() < budget_s {
+            if self.run.advance(1, f64::INFINITY) == 0 {
+                break;
+            }
+            taken += 1;
+        }
+        if wall_dt > 0.0 {
+            self.steps_per_second = 0.9 * self.steps_per_second + 0.1 * taken as f64 / wall_dt;
+        }
+        self.run.failure().map(str::to_owned)
+    }
+
+    /// The picture of the current field as a texture (re-uploaded when the run moved).
+    fn picture(&mut self, ctx: &egui::Context) -> egui::TextureId {
+        let key = self.run.steps() * 8 + self.view as u64;
+        if let Some((k, texture)) = &self.texture
+            && *k == key
+        {
+            return texture.id();
+        }
+        let image = self.run.field(self.view);
+        let finite = image.values.iter().filter(|v| v.is_finite());
+        let (lo, hi) = finite.fold((f32::INFINITY, f32::NEG_INFINITY), |(a, b), v| {
+            (a.min(*v), b.max(*v))
+        });
+        let symmetric = matches!(self.view, FieldKind::Vorticity | FieldKind::Pressure);
+        let scale = if symmetric {
+            lo.abs().max(hi.abs()).max(1e-12)
+        } else {
+            (hi - lo).max(1e-12)
+        };
+        // Row 0 is the bottom of the domain; images start at the top.
+        let mut pixels = Vec::with_capacity(image.values.len());
+        for row in (0..image.height).rev() {
+            for v in &image.values[row * image.width..(row + 1) * image.width] {
+                pixels.push(if !v.is_finite() {
+                    egui::Color32::from_gray(60)
+                } else if symmetric {
+                    diverging(v / scale)
+                } else {
+                    super::views::colormap((v - lo) / scale)
+                });
+            }
+        }
+        let texture = ctx.load_texture(
+            "navier-stokes-field",
+            egui::ColorImage::new([image.width, image.height], pixels),
+            egui::TextureOptions::LINEAR,
+        );
+        let id = texture.id();
+        self.texture = Some((key, texture));
+        id
+    }
+}
+
+/// Blue–white–red for signed fields, `v` in [−1, 1].
+fn diverging(v: f32) -> egui::Color32 {
+    let v = v.clamp(-1.0, 1.0);
+    let mix = |a: f32, b: f32, f: f32| (a + (b - a) * f) as u8;
+    if v < 0.0 {
+        let f = -v;
+        egui::Color32::from_rgb(
+            mix(245.0, 40.0, f),
+            mix(245.0, 90.0, f),
+            mix(245.0, 200.0, f),
+        )
+    } else {
+        egui::Color32::from_rgb(
+            mix(245.0, 200.0, v),
+            mix(245.0, 40.0, v),
+            mix(245.0, 40.0, v),
+        )
+    }
+}
+
+fn choose<T: Copy + PartialEq>(
+    ui: &mut egui::Ui,
+    label: &str,
+    value: &mut T,
+    items: &[T],
+    name: impl Fn(T) -> &'static str,
+    doc: impl Fn(T) -> &'static str,
+) {
+    egui::ComboBox::from_label(label)
+        .selected_text(name(*value))
+        .show_ui(ui, |ui| {
+            for item in items {
+                ui.selectable_value(value, *item, name(*item))
+                    .on_hover_text(doc(*item));
+            }
+        })
+        .response
+        .on_hover_text(doc(*value));
+}
+
+/// The left-panel controls.
+pub(super) fn controls(app: &mut NsApp, ui: &mut egui::Ui) {
+    let draft = &mut app.draft;
+    choose(
+        ui,
+        "Scenario",
+        &mut draft.case,
+        &NsCase::ALL,
+        NsCase::label,
+        NsCase::doc,
+    );
+    choose(
+        ui,
+        "Solver",
+        &mut draft.solver,
+        &NsSolver::ALL,
+        NsSolver::label,
+        NsSolver::doc,
+    );
+    if !draft.solver.is_spectral() {
+        choose(
+            ui,
+            "Pressure",
+            &mut draft.pressure,
+            &PressureKind::ALL,
+            PressureKind::label,
+            PressureKind::doc,
+        );
+    }
+    egui::Grid::new("ns-params").num_columns(2).striped(true).show(ui, |ui| {
+        let label = ui.label("cells").on_hover_text("Cells across the short side (the spectral grid is n × n). Changing it restarts the run.");
+        let mut n = draft.n as u32;
+        ui.add(egui::DragValue::new(&mut n).range(16..=MAX_CELLS as u32).speed(4))
+            .labelled_by(label.id);
+        if n as usize != draft.n {
+            draft.n = n as usize;
+        }
+        ui.end_row();
+        let label = ui.label("Re").on_hover_text("Reynolds number U L/ν (U = 1, L = 1: the lid, cylinder diameter, channel height, or 1 in the 2π box). Editable while it runs.");
+        ui.add(egui::Slider::new(&mut draft.reynolds, 1.0..=1e5).logarithmic(true)).labelled_by(label.id);
+        ui.end_row();
+        let label = ui.label("CFL").on_hover_text("Courant number Δt (max|u| + max|v|)/h; Δt is also held under the explicit diffusion limit.");
+        ui.add(egui::Slider::new(&mut draft.cfl, 0.05..=4.0).logarithmic(true)).labelled_by(label.id);
+        ui.end_row();
+        if !draft.solver.is_spectral() {
+            let label = ui.label("pressure tol").on_hover_text("Relative residual the pressure solve must reach each projection.");
+            ui.add(egui::Slider::new(&mut draft.tol, 1e-12..=1e-1).logarithmic(true).custom_formatter(|v, _| format!("{v:.0e}"))).labelled_by(label.id);
+            ui.end_row();
+            if draft.pressure == PressureKind::Sor {
+                let label = ui.label("ω").on_hover_text("SOR over-relaxation factor, 0 < ω < 2 (optimal ≈ 2/(1 + sin(π/n))).");
+                ui.add(egui::Slider::new(&mut draft.omega, 0.1..=1.99)).labelled_by(label.id);
+                ui.end_row();
+            }
+        }
+        let label = ui.label("seed").on_hover_text("Seed of the random initial fields and perturbations.");
+        ui.add(egui::DragValue::new(&mut draft.seed)).labelled_by(label.id);
+        ui.end_row();
+    });
+    ui.horizontal(|ui| {
+        ui.label("Show:");
+        for (kind, name, tip) in [
+            (
+                FieldKind::Vorticity,
+                "vorticity",
+                "ω = ∂v/∂x − ∂u/∂y (blue negative, red positive).",
+            ),
+            (FieldKind::Speed, "speed", "|u|."),
+            (
+                FieldKind::Pressure,
+                "pressure",
+                "The pressure of the last projection (MAC), the streamfunction (spectral).",
+            ),
+            (
+                FieldKind::Dye,
+                "dye",
+                "A passive dye carried by the flow (drag to add some).",
+            ),
+        ] {
+            ui.selectable_value(&mut app.view, kind, name)
+                .on_hover_text(tip);
+        }
+    });
+    ui.horizontal(|ui| {
+        ui.label("Drag:");
+        ui.selectable_value(&mut app.brush, Brush::Push, "push + dye")
+            .on_hover_text("Dragging pushes the fluid along and drops dye.");
+        ui.selectable_value(&mut app.brush, Brush::Paint, "paint obstacle")
+            .on_hover_text("Dragging paints solid cells (MAC solvers); they join the share link.");
+        ui.selectable_value(&mut app.brush, Brush::Erase, "erase")
+            .on_hover_text("Dragging erases painted cells.");
+    });
+    ui.horizontal(|ui| {
+        let label = ui
+            .label("brush")
+            .on_hover_text("Brush radius as a fraction of the domain height.");
+        ui.add(egui::Slider::new(&mut app.brush_size, 0.01..=0.2))
+            .labelled_by(label.id);
+    });
+}
+
+/// Rows of the statistics grid.
+pub(super) fn stats_rows(app: &NsApp) -> Vec<(&'static str, String, &'static str)> {
+    let run = &app.run;
+    let last = run.history().last().copied();
+    let get =
+        |f: fn(&crate::sims::navier_stokes::run::NsPoint) -> f64| last.as_ref().map_or(f64::NAN, f);
+    let (nx, ny) = run.cells();
+    let mut rows = vec![
+        ("t", format!("{:.4}", run.time()), "Simulation time."),
+        (
+            "steps",
+            format!("{} ({:.0}/s)", run.steps(), app.steps_per_second),
+            "Time steps taken, and per wall second.",
+        ),
+        (
+            "grid",
+            format!("{nx} × {ny}"),
+            "Cells (spectral: grid points).",
+        ),
+        (
+            "Δt",
+            sci(get(|p| p.dt)),
+            "The last step (from the CFL number, under the diffusion limit).",
+        ),
+        (
+            "CFL",
+            format!("{:.3}", get(|p| p.cfl)),
+            "Courant number of the last step.",
+        ),
+        (
+            "diffusion limit",
+            sci(get(|p| p.diffusive_limit)),
+            "Largest stable Δt of the explicit viscous term (— when treated exactly).",
+        ),
+        ("energy", sci(get(|p| p.energy)), "½∫|u|² dA."),
+        ("enstrophy", sci(get(|p| p.enstrophy)), "½∫ω² dA."),
+    ];
+    if !run.params().solver.is_spectral() {
+        rows.push((
+            "max |div u|",
+            sci(get(|p| p.max_divergence)),
+            "After the last projection (= Δt × the pressure residual).",
+        ));
+        rows.push((
+            "pressure",
+            format!(
+                "{} it., residual {}",
+                last.map_or(0, |p| p.pressure_iterations),
+                sci(get(|p| p.pressure_residual))
+            ),
+            "Iterations of the step's pressure solves and the last relative residual.",
+        ));
+    }
+    let error = get(|p| p.error);
+    if error.is_finite() {
+        let (name, tip) = match run.params().case {
+            NsCase::Cavity => (
+                "max |Δ| vs Ghia",
+                "Largest difference from Ghia, Ghia & Shin's centre-line tables (meaningful once steady).",
+            ),
+            NsCase::Channel => (
+                "error vs Poiseuille",
+                "Max |u − 6y(1 − y)| across x = 3.5 (meaningful once developed).",
+            ),
+            NsCase::Kolmogorov => (
+                "error vs laminar",
+                "Max difference from the exact laminar spin-up: grows when the flow turns unstable.",
+            ),
+            _ => ("error vs exact", "Max difference from the exact solution."),
+        };
+        rows.push((name, sci(error), tip));
+    }
+    if run.params().case == NsCase::Cylinder {
+        let reference = strouhal_reference(run.params().reynolds);
+        rows.push((
+            "Strouhal",
+            format!(
+                "{} (ref. {})",
+                run.strouhal().map_or("—".into(), |s| format!("{s:.4}")),
+                reference.map_or("—".into(), |s| format!("{s:.4}"))
+            ),
+            "Shedding frequency f D/U at the wake probe; reference 0.2684 − 1.0356/sqrt(Re) (Fey, König & Eckelmann 1998, 47 < Re < 180).",
+        ));
+    }
+    rows
+}
+
+/// The central view: the flow above, diagnostics below.
+pub(super) fn central(app: &mut NsApp, ui: &mut egui::Ui) {
+    let texture = app.picture(ui.ctx());
+    let (width, height) = app.run.domain();
+    let p = app.run.params().clone();
+    ui.label(format!(
+        "{} · {} · Re = {} · t = {:.3}",
+        p.case.label(),
+        p.solver.label(),
+        p.reynolds,
+        app.run.time()
+    ));
+    if let Some(failure) = app.run.failure() {
+        ui.colored_label(RED, failure);
+    }
+    let picture_height = (ui.available_height() * 0.55).max(200.0);
+    let brush = app.brush;
+    let radius = app.brush_size * height;
+    let mut action: Option<(f64, f64, f64, f64)> = None;
+    Plot::new("ns-field")
+        .height(picture_height)
+        .data_aspect(1.0)
+        .allow_drag(false)
+        .allow_boxed_zoom(false)
+        .include_x(0.0)
+        .include_x(width)
+        .include_y(0.0)
+        .include_y(height)
+        .show(ui, |plot| {
+            let centre = PlotPoint::new(width / 2.0, height / 2.0);
+            plot.image(PlotImage::new(
+                "field",
+                texture,
+                centre,
+                egui::vec2(width as f32, height as f32),
+            ));
+            if plot.response().dragged()
+                && let Some(pos) = plot.pointer_coordinate()
+            {
+                let delta = plot.pointer_coordinate_drag_delta();
+                action = Some((pos.x, pos.y, f64::from(delta.x), f64::from(delta.y)));
+            }
+        });
+    if let Some((x, y, dx, dy)) = action {
+        match brush {
+            Brush::Push => {
+                // The drag velocity, in domain units per frame, made a push of the same size.
+                let scale = 20.0;
+                app.run.inject(x, y, scale * dx, scale * dy, radius);
+            }
+            Brush::Paint | Brush::Erase => {
+                if let Err(e) = app.run.paint(x, y, radius, brush == Brush::Paint) {
+                    ui.colored_label(RED, e);
+                }
+                app.draft = app.run.params().clone();
+            }
+        }
+    }
+    diagnostics(app, ui);
+}
+
+fn series(
+    history: &[crate::sims::navier_stokes::run::NsPoint],
+    f: impl Fn(&crate::sims::navier_stokes::run::NsPoint) -> f64,
+    log: bool,
+) -> Vec<[f64; 2]> {
+    let stride = (history.len() / 2000).max(1);
+    history
+        .iter()
+        .skip(1)
+        .step_by(stride)
+        .map(|p| (p.t, f(p)))
+        .filter(|(_, v)| v.is_finite() && (!log || *v > 0.0))
+        .map(|(t, v)| [t, if log { v.log10() } else { v }])
+        .collect()
+}
+
+fn diagnostics(app: &NsApp, ui: &mut egui::Ui) {
+    let run = &app.run;
+    let history = run.history();
+    let plot_height = ((ui.available_height() - 40.0) / 2.0).max(100.0);
+    let spectral = run.params().solver.is_spectral();
+    ui.columns(3, |cols| {
+        cols[0]
+            .label("Energy and enstrophy (log)")
+            .on_hover_text("½∫|u|² and ½∫ω² against time.");
+        Plot::new("ns-energy")
+            .height(plot_height)
+            .legend(Legend::default())
+            .y_axis_formatter(log_tick)
+            .show(&mut cols[0], |plot| {
+                plot.line(
+                    Line::new(
+                        "energy",
+                        PlotPoints::from(series(history, |p| p.energy, true)),
+                    )
+                    .color(BLUE),
+                );
+                plot.line(
+                    Line::new(
+                        "enstrophy",
+                        PlotPoints::from(series(history, |p| p.enstrophy, true)),
+                    )
+                    .color(ORANGE),
+                );
+            });
+        cols[1]
+            .label("Δt and CFL")
+            .on_hover_text("Step size (log10) and the Courant number of each step.");
+        Plot::new("ns-dt")
+            .height(plot_height)
+            .legend(Legend::default())
+            .show(&mut cols[1], |plot| {
+                plot.line(
+                    Line::new(
+                        "log10 Δt",
+                        PlotPoints::from(series(history, |p| p.dt, true)),
+                    )
+                    .color(BLUE),
+                );
+                plot.line(
+                    Line::new("CFL", PlotPoints::from(series(history, |p| p.cfl, false)))
+                        .color(GREEN),
+                );
+            });
+        if spectral {
+            cols[2]
+                .label("Spectral: div u = 0 exactly, no pressure solve")
+                .on_hover_text("The vorticity form has no pressure.");
+        } else {
+            cols[2]
+                .label("Pressure solve and divergence (log)")
+                .on_hover_text(
+                    "Iterations per step, the last residual and max |div u| after projection.",
+                );
+            Plot::new("ns-pressure")
+                .height(plot_height)
+                .legend(Legend::default())
+                .y_axis_formatter(log_tick)
+                .show(&mut cols[2], |plot| {
+                    plot.line(
+                        Line::new(
+                            "iterations",
+                            PlotPoints::from(series(
+                                history,
+                                |p| p.pressure_iterations as f64,
+                                true,
+                            )),
+                        )
+                        .color(BLUE),
+                    );
+                    plot.line(
+                        Line::new(
+                            "residual",
+                            PlotPoints::from(series(history, |p| p.pressure_residual, true)),
+                        )
+                        .color(ORANGE),
+                    );
+                    plot.line(
+                        Line::new(
+                            "max |div u|",
+                            PlotPoints::from(series(history, |p| p.max_divergence, true)),
+                        )
+                        .color(RED),
+                    );
+                });
+        }
+    });
+    ui.columns(2, |cols| {
+        match run.params().case {
+            NsCase::Cavity => {
+                cols[0].label("Centre lines against Ghia, Ghia & Shin (1982)").on_hover_text("u on x = ½ against y, v on y = ½ against x; points: the published table (Re = 100, 400, 1000).");
+                let table = ghia_table(run.params().reynolds);
+                let lines = run.centre_lines();
+                Plot::new("ns-ghia").height(plot_height).legend(Legend::default()).show(&mut cols[0], |plot| {
+                    if let Some((u, v)) = lines {
+                        plot.line(Line::new("u(½, y) vs y", PlotPoints::from(u.iter().map(|(y, u)| [*y, *u]).collect::<Vec<_>>())).color(BLUE));
+                        plot.line(Line::new("v(x, ½) vs x", PlotPoints::from(v.iter().map(|(x, v)| [*x, *v]).collect::<Vec<_>>())).color(ORANGE));
+                    }
+                    if let Some((ut, vt)) = table {
+                        plot.points(Points::new("Ghia u", PlotPoints::from(GHIA_Y.iter().zip(ut).map(|(y, u)| [*y, *u]).collect::<Vec<_>>())).radius(3.0).color(BLUE));
+                        plot.points(Points::new("Ghia v", PlotPoints::from(GHIA_X.iter().zip(vt).map(|(x, v)| [*x, *v]).collect::<Vec<_>>())).radius(3.0).color(ORANGE));
+                    }
+                });
+            }
+            NsCase::Cylinder => {
+                cols[0].label("Wake probe v(7, 4)").on_hover_text("Cross-flow velocity 3 diameters behind the cylinder: its period gives the Strouhal number.");
+                Plot::new("ns-probe").height(plot_height).show(&mut cols[0], |plot| {
+                    plot.line(Line::new("v", PlotPoints::from(series(history, |p| p.probe, false))).color(BLUE));
+                });
+            }
+            _ => {
+                cols[0].label("Energy spectrum E(k) (log–log)").on_hover_text("Shell-summed kinetic energy per wavenumber, with the k^-3 of the enstrophy cascade (Kraichnan 1967) for comparison.");
+                match run.spectrum() {
+                    Some(spectrum) => {
+                        let pts: Vec<[f64; 2]> = spectrum.iter().enumerate().skip(1).filter(|(_, e)| **e > 0.0).map(|(k, e)| [(k as f64).log10(), e.log10()]).collect();
+                        let anchor = pts.get(5).copied();
+                        Plot::new("ns-spectrum").height(plot_height).legend(Legend::default()).show(&mut cols[0], |plot| {
+                            plot.line(Line::new("E(k)", PlotPoints::from(pts.clone())).color(BLUE));
+                            if let Some([x0, y0]) = anchor {
+                                let line: Vec<[f64; 2]> = (0..2).map(|i| { let x = x0 + i as f64; [x, y0 - 3.0 * (x - x0)] }).collect();
+                                plot.line(Line::new("k^-3", PlotPoints::from(line)).color(ORANGE));
+                            }
+                        });
+                    }
+                    None => {
+                        cols[0].label(egui::RichText::new("(periodic scenarios)").weak());
+                    }
+                }
+            }
+        }
+        cols[1].label("Error (log)").on_hover_text("Against the exact solution or the published table, where the scenario has one.");
+        let errors = series(history, |p| p.error, true);
+        if errors.is_empty() {
+            cols[1].label(egui::RichText::new("(no exact solution for this scenario)").weak());
+        } else {
+            Plot::new("ns-error").height(plot_height).y_axis_formatter(log_tick).show(&mut cols[1], |plot| {
+                plot.line(Line::new("error", PlotPoints::from(errors)).color(RED));
+            });
+        }
+    });
+}

@@ -1,0 +1,666 @@
+//! A live Navier–Stokes run: steps a scenario with the chosen solver, keeps the diagnostics
+//! history (energy, enstrophy, divergence, pressure iterations and residual, CFL and Δt, error
+//! against the exact or tabulated solution, the wake probe), carries a passive dye, and takes
+//! the user's edits (solver switches that keep the flow, dye and force injection, painted
+//! obstacles).
+
+use rustfft::num_complex::Complex64;
+use std::f64::consts::TAU;
+
+use super::mac::{
+    Lattice, MacGrid, Profile, StepLimits, TimeScheme, Velocity, interpolate_profile,
+};
+use super::reference::{GHIA_X, GHIA_Y, ghia_table};
+use super::scenario::{self, WAKE_PROBE};
+use super::spectral::{SpectralStepper, VorticityEquation, spectral_step_limit};
+use super::{NsCase, NsParams, NsSolver, ObstacleMask};
+
+/// History points kept before the older half is thinned.
+pub const MAX_HISTORY: usize = 40_000;
+
+/// One point of the diagnostics history (one per step; long runs thin the older half).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct NsPoint {
+    /// Time at the end of the step.
+    pub t: f64,
+    /// The step size.
+    pub dt: f64,
+    /// The Courant number of the step, `Δt (max|u| + max|v|)/h` at its start.
+    pub cfl: f64,
+    /// The explicit diffusion limit of the scheme (∞ when treated exactly).
+    pub diffusive_limit: f64,
+    /// Kinetic energy `½∫|u|²`.
+    pub energy: f64,
+    /// Enstrophy `½∫ω²`.
+    pub enstrophy: f64,
+    /// Max |∇·u| after the step's projection (0 for the spectral solver: exactly solenoidal).
+    pub max_divergence: f64,
+    /// Pressure iterations of the step (all projections).
+    pub pressure_iterations: usize,
+    /// The last pressure solve's relative residual.
+    pub pressure_residual: f64,
+    /// Max error against the exact solution or table (NaN when there is none).
+    pub error: f64,
+    /// v at the wake probe (cylinder), else NaN.
+    pub probe: f64,
+}
+
+/// A scalar field for display, row-major from the bottom-left.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FieldImage {
+    /// Columns.
+    pub width: usize,
+    /// Rows.
+    pub height: usize,
+    /// Values (NaN in obstacles).
+    pub values: Vec<f32>,
+}
+
+/// What to show.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FieldKind {
+    /// Vorticity ω.
+    Vorticity,
+    /// Speed |u|.
+    Speed,
+    /// Pressure (MAC) or streamfunction (spectral).
+    Pressure,
+    /// The passive dye.
+    Dye,
+}
+
+enum Engine {
+    Mac {
+        grid: Box<MacGrid>,
+        vel: Velocity,
+        phi: Vec<f64>,
+    },
+    Spectral {
+        equation: Box<VorticityEquation>,
+        omega: Vec<Complex64>,
+        stepper: Box<SpectralStepper>,
+    },
+}
+
+/// A running scenario.
+pub struct NsRun {
+    params: NsParams,
+    engine: Engine,
+    /// The dye's grid (the MAC grid, or a periodic n × n grid for the spectral solver).
+    dye_grid: MacGrid,
+    dye: Vec<f64>,
+    t: f64,
+    steps: u64,
+    history: Vec<NsPoint>,
+    failure: Option<String>,
+}
+
+impl NsRun {
+    /// A run from the scenario's initial flow.
+    pub fn new(params: NsParams) -> Result<NsRun, String> {
+        params.validate()?;
+        let (engine, dye_grid) = match params.solver {
+            NsSolver::Mac(_) => {
+                let grid = scenario::mac_grid(&params)?;
+                let vel = scenario::initial_velocity(&params, &grid);
+                let phi = vec![0.0; grid.nx * grid.ny];
+                let dye_grid = grid.clone();
+                (
+                    Engine::Mac {
+                        grid: Box::new(grid),
+                        vel,
+                        phi,
+                    },
+                    dye_grid,
+                )
+            }
+            NsSolver::Spectral(scheme) => {
+                let n = params.n;
+                let equation = VorticityEquation::new(n, scenario::vorticity_params(&params))?;
+                let omega = scenario::initial_vorticity(&params, n);
+                let dye_grid = MacGrid::periodic(n, n, TAU / n as f64)?;
+                (
+                    Engine::Spectral {
+                        equation: Box::new(equation),
+                        omega,
+                        stepper: Box::new(SpectralStepper::new(scheme, n)),
+                    },
+                    dye_grid,
+                )
+            }
+        };
+        let dye = initial_dye(&params, &dye_grid);
+        let mut run = NsRun {
+            params,
+            engine,
+            dye_grid,
+            dye,
+            t: 0.0,
+            steps: 0,
+            history: Vec::new(),
+            failure: None,
+        };
+        run.history.push(run.measure(0.0, None, 0, f64::NAN, 0.0));
+        Ok(run)
+    }
+
+    /// The same flow under new parameters where possible: a new time scheme, pressure
+    /// solver, tolerance, CFL, ω or Reynolds number keeps the velocity (and switching between
+    /// the MAC and spectral solvers converts it); a new scenario, grid or seed restarts.
+    pub fn with_params(&self, params: NsParams) -> Result<NsRun, String> {
+        params.validate()?;
+        let old = &self.params;
+        let restart = params.case != old.case || params.n != old.n || params.seed != old.seed;
+        if restart {
+            return NsRun::new(params);
+        }
+        let mut next = NsRun::new(params.clone())?;
+        next.t = self.t;
+        next.steps = self.steps;
+        next.history = self.history.clone();
+        next.dye.clone_from(&self.dye);
+        match (&self.engine, &mut next.engine) {
+            (
+                Engine::Mac { vel, phi, .. },
+                Engine::Mac {
+                    grid,
+                    vel: v2,
+                    phi: p2,
+                },
+            ) => {
+                v2.clone_from(vel);
+                // Newly painted or erased obstacles: their faces take the wall values.
+                grid.apply_boundaries(v2);
+                p2.clone_from(phi);
+            }
+            (Engine::Spectral { omega, .. }, Engine::Spectral { omega: o2, .. }) => {
+                o2.clone_from(omega);
+            }
+            (
+                Engine::Spectral {
+                    omega, equation, ..
+                },
+                Engine::Mac { grid, vel, .. },
+            ) => {
+                // Vorticity → streamfunction at the nodes → discretely solenoidal faces.
+                let psi = scenario::streamfunction_at_nodes(omega, equation.n());
+                *vel = scenario::velocity_from_streamfunction(grid, &psi);
+            }
+            (Engine::Mac { grid, vel, .. }, Engine::Spectral { omega, .. }) => {
+                // The MAC vorticity lives at the nodes (i h, j h): the spectral grid points.
+                let (_, _, nodes) = grid.vorticity_at_nodes(vel);
+                let mut equation =
+                    VorticityEquation::new(grid.nx, scenario::vorticity_params(&next.params))?;
+                *omega = equation.to_spectral(&nodes);
+            }
+        }
+        Ok(next)
+    }
+
+    /// The parameters.
+    pub fn params(&self) -> &NsParams {
+        &self.params
+    }
+
+    /// Simulated time.
+    pub fn time(&self) -> f64 {
+        self.t
+    }
+
+    /// Steps taken.
+    pub fn steps(&self) -> u64 {
+        self.steps
+    }
+
+    /// The diagnostics history (index 0: the initial state).
+    pub fn history(&self) -> &[NsPoint] {
+        &self.history
+    }
+
+    /// Why the run stopped, if it failed (diverged, solver error).
+    pub fn failure(&self) -> Option<&str> {
+        self.failure.as_deref()
+    }
+
+    /// Cells of the displayed grid `(nx, ny)`.
+    pub fn cells(&self) -> (usize, usize) {
+        (self.dye_grid.nx, self.dye_grid.ny)
+    }
+
+    /// The domain size.
+    pub fn domain(&self) -> (f64, f64) {
+        scenario::domain(self.params.case)
+    }
+
+    /// Advances up to `max_steps` steps or until `t_stop`; returns the steps taken. A failure
+    /// stops the run and is kept in [`Self::failure`] (the flow before it stays).
+    pub fn advance(&mut self, max_steps: usize, t_stop: f64) -> usize {
+        let mut taken = 0;
+        while taken < max_steps && self.t < t_stop && self.failure.is_none() {
+            if let Err(why) = self.step() {
+                self.failure = Some(why);
+                break;
+            }
+            taken += 1;
+        }
+        taken
+    }
+
+    fn step(&mut self) -> Result<(), String> {
+        let nu = self.params.viscosity();
+        let (dt, cfl, limits_diffusive, iterations, residual, divergence) = match &mut self.engine {
+            Engine::Mac { grid, vel, phi } => {
+                let NsSolver::Mac(scheme) = self.params.solver else {
+                    unreachable!("a MAC engine runs a MAC scheme")
+                };
+                let limits: StepLimits = grid.step_limits(vel, nu, self.params.cfl, scheme);
+                let mut next = vel.clone();
+                let mut pressure = phi.clone();
+                let report = grid.step(
+                    scheme,
+                    &mut next,
+                    &mut pressure,
+                    limits.dt,
+                    nu,
+                    self.params.pressure.solver(self.params.omega),
+                    self.params.tol,
+                )?;
+                *vel = next;
+                *phi = pressure;
+                (
+                    limits.dt,
+                    self.params.cfl * limits.dt / limits.advective,
+                    limits.diffusive,
+                    report.pressure_iterations,
+                    report.pressure.residual,
+                    grid.max_divergence(vel),
+                )
+            }
+            Engine::Spectral {
+                equation,
+                omega,
+                stepper,
+            } => {
+                let NsSolver::Spectral(scheme) = self.params.solver else {
+                    unreachable!("a spectral engine runs a spectral scheme")
+                };
+                let (dt, advective) = spectral_step_limit(equation, omega, self.params.cfl, scheme);
+                let mut next = omega.clone();
+                stepper.step(equation, self.t, dt, &mut next)?;
+                *omega = next;
+                (
+                    dt,
+                    self.params.cfl * dt / advective,
+                    f64::INFINITY,
+                    0,
+                    0.0,
+                    0.0,
+                )
+            }
+        };
+        self.advect_dye(dt);
+        self.t += dt;
+        self.steps += 1;
+        let mut point = self.measure(dt, Some(limits_diffusive), iterations, residual, divergence);
+        point.cfl = cfl;
+        if !(point.energy.is_finite()) {
+            return Err(
+                "the flow diverged (the energy is no longer finite): lower the CFL number".into(),
+            );
+        }
+        self.history.push(point);
+        if self.history.len() > MAX_HISTORY {
+            // Keep memory bounded on long runs: thin the older half to every other point
+            // (the recent half, which the Strouhal measurement reads, stays whole).
+            let half = self.history.len() / 2;
+            let mut k = 0;
+            self.history.retain(|_| {
+                k += 1;
+                k == 1 || k > half || k % 2 == 0
+            });
+        }
+        Ok(())
+    }
+
+    fn advect_dye(&mut self, dt: f64) {
+        let scheme = match self.params.solver {
+            NsSolver::Mac(TimeScheme::SemiLagrangian) => TimeScheme::SemiLagrangian,
+            _ => TimeScheme::MacCormack,
+        };
+        let vel = self.face_velocity();
+        self.dye = self
+            .dye_grid
+            .advect(Lattice::Centre, &self.dye, &vel, dt, scheme);
+    }
+
+    /// The velocity on the dye grid's faces.
+    pub fn face_velocity(&self) -> Velocity {
+        match &self.engine {
+            Engine::Mac { vel, .. } => vel.clone(),
+            Engine::Spectral {
+                equation, omega, ..
+            } => {
+                let psi = scenario::streamfunction_at_nodes(omega, equation.n());
+                scenario::velocity_from_streamfunction(&self.dye_grid, &psi)
+            }
+        }
+    }
+
+    fn measure(
+        &self,
+        dt: f64,
+        diffusive_limit: Option<f64>,
+        pressure_iterations: usize,
+        pressure_residual: f64,
+        max_divergence: f64,
+    ) -> NsPoint {
+        let (energy, enstrophy) = match &self.engine {
+            Engine::Mac { grid, vel, .. } => (grid.kinetic_energy(vel), grid.enstrophy(vel)),
+            Engine::Spectral {
+                equation, omega, ..
+            } => (equation.energy(omega), equation.enstrophy(omega)),
+        };
+        NsPoint {
+            t: self.t,
+            dt,
+            // Set by the step (the Courant number its Δt was chosen for).
+            cfl: 0.0,
+            diffusive_limit: diffusive_limit.unwrap_or(f64::NAN),
+            energy,
+            enstrophy,
+            max_divergence,
+            pressure_iterations,
+            pressure_residual,
+            error: self.error(),
+            probe: self.probe(),
+        }
+    }
+
+    /// The velocity at a point.
+    pub fn velocity_at(&self, x: f64, y: f64) -> (f64, f64) {
+        match &self.engine {
+            Engine::Mac { grid, vel, .. } => grid.velocity_at(vel, x, y),
+            Engine::Spectral { .. } => self.dye_grid.velocity_at(&self.face_velocity(), x, y),
+        }
+    }
+
+    /// The max error against the exact solution (Taylor–Green, Kolmogorov spin-up,
+    /// Poiseuille downstream) or against Ghia's table (cavity at Re 100, 400, 1000); NaN when
+    /// the scenario has neither.
+    pub fn error(&self) -> f64 {
+        if self.params.case == NsCase::Cavity {
+            return self.ghia_error().unwrap_or(f64::NAN);
+        }
+        let Some(exact) = scenario::exact_velocity(&self.params, self.t) else {
+            return f64::NAN;
+        };
+        let vel = self.face_velocity();
+        let grid = match &self.engine {
+            Engine::Mac { grid, .. } => grid,
+            Engine::Spectral { .. } => &self.dye_grid,
+        };
+        scenario::error_points(&self.params, 1024)
+            .into_iter()
+            .map(|(x, y)| {
+                let (u, v) = grid.velocity_at(&vel, x, y);
+                let (ue, ve) = exact(x, y);
+                (u - ue).abs().max((v - ve).abs())
+            })
+            .fold(0.0, f64::max)
+    }
+
+    /// The cavity's centre-line profiles `(u on x = ½ against y, v on y = ½ against x)`.
+    pub fn centre_lines(&self) -> Option<(Profile, Profile)> {
+        match (&self.engine, self.params.case) {
+            (Engine::Mac { grid, vel, .. }, NsCase::Cavity) => {
+                Some((grid.u_profile_at_x(vel, 0.5), grid.v_profile_at_y(vel, 0.5)))
+            }
+            _ => None,
+        }
+    }
+
+    /// Max |Δ| against Ghia, Ghia & Shin's centre-line tables, if the Reynolds number is one
+    /// of theirs.
+    pub fn ghia_error(&self) -> Option<f64> {
+        let (u_table, v_table) = ghia_table(self.params.reynolds)?;
+        let (u_profile, v_profile) = self.centre_lines()?;
+        let u_worst = GHIA_Y
+            .iter()
+            .zip(u_table)
+            .map(|(y, u)| (interpolate_profile(&u_profile, *y) - u).abs());
+        let v_worst = GHIA_X
+            .iter()
+            .zip(v_table)
+            .map(|(x, v)| (interpolate_profile(&v_profile, *x) - v).abs());
+        Some(u_worst.chain(v_worst).fold(0.0, f64::max))
+    }
+
+    fn probe(&self) -> f64 {
+        if self.params.case != NsCase::Cylinder {
+            return f64::NAN;
+        }
+        self.velocity_at(WAKE_PROBE.0, WAKE_PROBE.1).1
+    }
+
+    /// The shedding frequency measured at the wake probe as a Strouhal number `f D/U`, from
+    /// the mean period between the last upward zero crossings of v (at least three periods,
+    /// after the first third of the record).
+    pub fn strouhal(&self) -> Option<f64> {
+        if self.params.case != NsCase::Cylinder {
+            return None;
+        }
+        let start = self.history.len() / 3;
+        let series = &self.history[start..];
+        let mut crossings = Vec::new();
+        for pair in series.windows(2) {
+            let (a, b) = (pair[0], pair[1]);
+            if a.probe < 0.0 && b.probe >= 0.0 {
+                // Linear interpolation of the crossing time.
+                crossings.push(a.t + (b.t - a.t) * (-a.probe) / (b.probe - a.probe));
+            }
+        }
+        if crossings.len() < 4 {
+            return None;
+        }
+        let periods = crossings.len() - 1;
+        let period = (crossings[periods] - crossings[0]) / periods as f64;
+        Some(
+            scenario::length_scale(NsCase::Cylinder)
+                / (scenario::velocity_scale(NsCase::Cylinder) * period),
+        )
+    }
+
+    /// The shell-summed energy spectrum E(k), k = 0, 1, … (periodic scenarios).
+    pub fn spectrum(&self) -> Option<Vec<f64>> {
+        match &self.engine {
+            Engine::Spectral {
+                equation, omega, ..
+            } => Some(equation.energy_spectrum(omega)),
+            Engine::Mac { grid, vel, .. } if self.params.case.is_periodic() => {
+                let (_, _, nodes) = grid.vorticity_at_nodes(vel);
+                let mut equation =
+                    VorticityEquation::new(grid.nx, scenario::vorticity_params(&self.params))
+                        .ok()?;
+                let hat = equation.to_spectral(&nodes);
+                Some(equation.energy_spectrum(&hat))
+            }
+            Engine::Mac { .. } => None,
+        }
+    }
+
+    /// A field for display on the dye grid's cells.
+    pub fn field(&self, kind: FieldKind) -> FieldImage {
+        let (nx, ny) = self.cells();
+        let solid = self.dye_grid.solid().to_vec();
+        let mut values: Vec<f32> = match kind {
+            FieldKind::Dye => self.dye.iter().map(|v| *v as f32).collect(),
+            FieldKind::Speed => {
+                let vel = self.face_velocity();
+                let h = self.dye_grid.h;
+                (0..nx * ny)
+                    .map(|k| {
+                        let x = ((k % nx) as f64 + 0.5) * h;
+                        let y = ((k / nx) as f64 + 0.5) * h;
+                        let (u, v) = self.dye_grid.velocity_at(&vel, x, y);
+                        u.hypot(v) as f32
+                    })
+                    .collect()
+            }
+            FieldKind::Vorticity => {
+                let vel = self.face_velocity();
+                let (columns, _, nodes) = self.dye_grid.vorticity_at_nodes(&vel);
+                // The mean of the cell's four corners.
+                (0..nx * ny)
+                    .map(|k| {
+                        let (i, j) = (k % nx, k / nx);
+                        let at = |a: usize, b: usize| {
+                            let rows = nodes.len() / columns;
+                            nodes[(a % columns) + columns * (b % rows)]
+                        };
+                        (0.25 * (at(i, j) + at(i + 1, j) + at(i, j + 1) + at(i + 1, j + 1))) as f32
+                    })
+                    .collect()
+            }
+            FieldKind::Pressure => match &self.engine {
+                Engine::Mac { phi, .. } => phi.iter().map(|v| *v as f32).collect(),
+                Engine::Spectral {
+                    equation, omega, ..
+                } => scenario::streamfunction_at_nodes(omega, equation.n())
+                    .iter()
+                    .map(|v| *v as f32)
+                    .collect(),
+            },
+        };
+        for (v, s) in values.iter_mut().zip(&solid) {
+            if *s {
+                *v = f32::NAN;
+            }
+        }
+        FieldImage {
+            width: nx,
+            height: ny,
+            values,
+        }
+    }
+
+    /// Drops dye and pushes the fluid at (x, y) with velocity change (du, dv) inside `radius`
+    /// (a Gaussian brush); the next projection makes the push divergence-free.
+    pub fn inject(&mut self, x: f64, y: f64, du: f64, dv: f64, radius: f64) {
+        let weight = |px: f64, py: f64| {
+            let (dx, dy) = (px - x, py - y);
+            (-(dx * dx + dy * dy) / (radius * radius)).exp()
+        };
+        let h = self.dye_grid.h;
+        let nx = self.dye_grid.nx;
+        for (k, d) in self.dye.iter_mut().enumerate() {
+            let w = weight(((k % nx) as f64 + 0.5) * h, ((k / nx) as f64 + 0.5) * h);
+            if !self.dye_grid.solid()[k] {
+                *d = (*d + w).min(1.0);
+            }
+        }
+        match &mut self.engine {
+            Engine::Mac { grid, vel, .. } => {
+                let push = grid.sample(|px, py| du * weight(px, py), |px, py| dv * weight(px, py));
+                // Only free faces move: sample() has set the fixed ones to their values.
+                let rest = grid.rest();
+                for ((v, p), r) in vel.u.iter_mut().zip(&push.u).zip(&rest.u) {
+                    *v += p - r;
+                }
+                for ((v, p), r) in vel.v.iter_mut().zip(&push.v).zip(&rest.v) {
+                    *v += p - r;
+                }
+            }
+            Engine::Spectral {
+                equation,
+                omega,
+                stepper,
+            } => {
+                let n = equation.n();
+                let kick = scenario::vorticity_of(
+                    n,
+                    |px, py| du * periodic_weight(px, py, x, y, radius),
+                    |px, py| dv * periodic_weight(px, py, x, y, radius),
+                );
+                for (w, k) in omega.iter_mut().zip(&kick) {
+                    *w += k;
+                }
+                stepper.invalidate();
+            }
+        }
+    }
+
+    /// Paints (or erases) obstacle cells within `radius` of (x, y); MAC solvers only. The
+    /// painted mask becomes part of the parameters (and so of the link).
+    pub fn paint(&mut self, x: f64, y: f64, radius: f64, solid: bool) -> Result<(), String> {
+        let Engine::Mac { grid, vel, .. } = &mut self.engine else {
+            return Err("obstacles need a MAC scheme (the spectral solver has none)".into());
+        };
+        let (nx, ny) = (grid.nx, grid.ny);
+        let mut mask = self
+            .params
+            .mask
+            .as_ref()
+            .map(|m| m.resampled(nx, ny))
+            .unwrap_or_else(|| ObstacleMask::empty(nx, ny));
+        let h = grid.h;
+        for (k, cell) in mask.solid.iter_mut().enumerate() {
+            let (cx, cy) = (((k % nx) as f64 + 0.5) * h, ((k / nx) as f64 + 0.5) * h);
+            if (cx - x).hypot(cy - y) <= radius {
+                *cell = solid;
+            }
+        }
+        let mut params = self.params.clone();
+        params.mask = (!mask.is_empty()).then_some(mask);
+        params.validate()?;
+        let cells = scenario::obstacles(&params, nx, ny);
+        grid.set_solid(&cells)?;
+        grid.apply_boundaries(vel);
+        self.dye_grid = (**grid).clone();
+        for (d, s) in self.dye.iter_mut().zip(&cells) {
+            if *s {
+                *d = 0.0;
+            }
+        }
+        self.params = params;
+        Ok(())
+    }
+}
+
+/// A Gaussian bump around (x, y) on the 2π-periodic box (nearest image).
+fn periodic_weight(px: f64, py: f64, x: f64, y: f64, radius: f64) -> f64 {
+    let wrap = |d: f64| d - TAU * (d / TAU).round();
+    let (dx, dy) = (wrap(px - x), wrap(py - y));
+    (-(dx * dx + dy * dy) / (radius * radius)).exp()
+}
+
+/// The initial dye: bands across the flow (cavity, periodic boxes) or a streak at the inlet.
+fn initial_dye(params: &NsParams, grid: &MacGrid) -> Vec<f64> {
+    let (nx, ny) = (grid.nx, grid.ny);
+    let h = grid.h;
+    let (_, height) = scenario::domain(params.case);
+    (0..nx * ny)
+        .map(|k| {
+            let y = ((k / nx) as f64 + 0.5) * h;
+            if grid.solid()[k] {
+                return 0.0;
+            }
+            match params.case {
+                NsCase::Cylinder | NsCase::Channel => {
+                    // Horizontal streaks, so the wake and the profile show.
+                    if ((y / height) * 8.0).fract() < 0.5 {
+                        1.0
+                    } else {
+                        0.0
+                    }
+                }
+                _ => {
+                    if ((y / height) * 4.0).fract() < 0.5 {
+                        1.0
+                    } else {
+                        0.0
+                    }
+                }
+            }
+        })
+        .collect()
+}
