@@ -178,3 +178,30 @@ fn diffusion_sampler_kernel_matches_its_rust_mirror() {
     assert!(source.contains("input * 747796405u + 2891336453u"));
     assert!(source.contains("* 277803737u"));
 }
+
+#[test]
+fn navier_stokes_mirrors_have_the_wgsl_layouts() {
+    use stepscope::sims::navier_stokes::gpu;
+    let source = include_str!("../shaders/navier_stokes.wgsl");
+    let (grid, fields) = struct_layout(source, "Grid");
+    assert_eq!(grid as usize, gpu::GRID_BYTES);
+    let offset = |fields: &[(String, u32)], name: &str| {
+        fields.iter().find(|(n, _)| n == name).map(|(_, o)| *o)
+    };
+    assert_eq!(offset(&fields, "h"), Some(32));
+    assert_eq!(offset(&fields, "side_kind"), Some(48));
+    assert_eq!(offset(&fields, "force"), Some(96));
+    let (op, fields) = struct_layout(source, "Op");
+    assert_eq!(op as usize, gpu::OP_BYTES);
+    assert_eq!(offset(&fields, "wa"), Some(16));
+    assert_eq!(offset(&fields, "lnx"), Some(32));
+    assert_eq!(offset(&fields, "lattice"), Some(92));
+    assert!(source.contains(&format!(
+        "const STAT_HISTORY: u32 = {}u;",
+        gpu::STAT_HISTORY
+    )));
+    assert!(source.contains(&format!(
+        "const HISTORY_WIDTH: u32 = {}u;",
+        gpu::HISTORY_WIDTH
+    )));
+}

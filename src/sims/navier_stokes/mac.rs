@@ -156,6 +156,17 @@ pub enum Component {
     V,
 }
 
+/// What a face is, for the GPU path (without the fixed value, which the velocity holds).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FaceKind {
+    /// Advanced and projected.
+    Free,
+    /// Held at its value.
+    Fixed,
+    /// Between two solid cells (0, mirrored for a tangential neighbour).
+    Buried,
+}
+
 /// What a face is.
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Face {
@@ -355,6 +366,15 @@ impl MacGrid {
             }
             f
         });
+    }
+
+    /// The kinds of the u faces then the v faces.
+    pub fn face_kinds(&self) -> impl Iterator<Item = FaceKind> + '_ {
+        self.u_faces.iter().chain(&self.v_faces).map(|f| match f {
+            Face::Free => FaceKind::Free,
+            Face::Fixed(_) => FaceKind::Fixed,
+            Face::Buried => FaceKind::Buried,
+        })
     }
 
     /// The cell-centred Poisson grid of the projection.

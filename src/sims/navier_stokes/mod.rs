@@ -8,6 +8,7 @@
 //! - [`scenario`]: the scenarios' geometry and initial flows;
 //! - [`run`]: a live run with its diagnostics history.
 
+pub mod gpu;
 pub mod mac;
 pub mod poisson;
 pub mod reference;

@@ -1,0 +1,168 @@
+//! The GPU (lavapipe, f32) MAC solver against the f64 CPU reference on short runs: the same
+//! scenario, initial flow and Δt rule, every time scheme and pressure solver, walls, lid,
+//! inflow/outflow, obstacles and forcing.
+
+mod common;
+
+use stepscope::sims::navier_stokes::gpu::GpuNs;
+use stepscope::sims::navier_stokes::mac::TimeScheme;
+use stepscope::sims::navier_stokes::{
+    NsCase, NsParams, NsSolver, ObstacleMask, PressureKind, scenario,
+};
+
+fn cpu_run(
+    p: &NsParams,
+    steps: usize,
+) -> (stepscope::sims::navier_stokes::mac::Velocity, Vec<f64>, f64) {
+    let grid = scenario::mac_grid(p).expect("grid");
+    let mut vel = scenario::initial_velocity(p, &grid);
+    let mut phi = vec![0.0; grid.nx * grid.ny];
+    let NsSolver::Mac(scheme) = p.solver else {
+        panic!("MAC only")
+    };
+    let (mut t, mut energies) = (0.0, Vec::new());
+    for _ in 0..steps {
+        let dt = grid.step_limits(&vel, p.viscosity(), p.cfl, scheme).dt;
+        grid.step(
+            scheme,
+            &mut vel,
+            &mut phi,
+            dt,
+            p.viscosity(),
+            p.pressure.solver(p.omega),
+            1e-11,
+        )
+        .expect("steps");
+        t += dt;
+        energies.push(grid.kinetic_energy(&vel));
+    }
+    (vel, energies, t)
+}
+
+#[test]
+fn the_gpu_mac_solver_matches_the_f64_cpu_on_short_runs() {
+    let Some(ctx) = common::gpu_context() else {
+        return;
+    };
+    let mut cases: Vec<(&str, NsParams, usize)> = Vec::new();
+    for scheme in TimeScheme::ALL {
+        let mut p = NsCase::Cavity.defaults();
+        p.n = 32;
+        p.reynolds = 400.0;
+        p.solver = NsSolver::Mac(scheme);
+        p.tol = 1e-7;
+        cases.push(("cavity", p, 12));
+    }
+    let mut p = NsCase::Cylinder.defaults();
+    p.n = 32;
+    p.tol = 1e-7;
+    cases.push(("cylinder (MacCormack)", p, 8));
+    let mut p = NsCase::Channel.defaults();
+    p.n = 16;
+    p.solver = NsSolver::Mac(TimeScheme::SspRk3);
+    p.tol = 1e-7;
+    let (nx, ny) = p.cells();
+    let mut mask = ObstacleMask::empty(nx, ny);
+    for (k, cell) in mask.solid.iter_mut().enumerate() {
+        // A 4 × 8 block on even cells (it survives two coarsenings: multigrid converges at
+        // its usual rate; one-cell-thin walls vanish from the coarse levels and slow it).
+        *cell = (28..32).contains(&(k % nx)) && (k / nx) < 8;
+    }
+    p.mask = Some(mask);
+    cases.push(("channel + painted wall", p, 8));
+    let mut p = NsCase::Kolmogorov.defaults();
+    p.n = 32;
+    p.solver = NsSolver::Mac(TimeScheme::SspRk2);
+    p.pressure = PressureKind::Jacobi;
+    p.tol = 1e-4;
+    cases.push(("Kolmogorov forcing, Jacobi", p, 6));
+    let mut p = NsCase::TaylorGreen.defaults();
+    p.n = 32;
+    p.pressure = PressureKind::Multigrid;
+    p.solver = NsSolver::Mac(TimeScheme::Bfecc);
+    p.tol = 1e-7;
+    cases.push(("Taylor–Green, BFECC", p, 8));
+    let mut p = NsCase::KelvinHelmholtz.defaults();
+    p.n = 32;
+    p.pressure = PressureKind::Sor;
+    p.omega = 1.8;
+    p.solver = NsSolver::Mac(TimeScheme::SspRk3);
+    p.tol = 1e-6;
+    cases.push(("Kelvin–Helmholtz, red–black SOR", p, 8));
+
+    for (name, p, steps) in cases {
+        let grid = scenario::mac_grid(&p).expect("grid");
+        let vel0 = scenario::initial_velocity(&p, &grid);
+        let phi0 = vec![0.0; grid.nx * grid.ny];
+        let dye0 = vec![0.0; grid.nx * grid.ny];
+        let mut gpu = GpuNs::new(&ctx, &p, &grid, &vel0, &phi0, &dye0).expect("uploads");
+        let estimated = gpu.pressure_iterations();
+        let calibrated = gpu.calibrate_blocking(&ctx).expect("calibrates");
+        gpu.run_blocking(&ctx, steps).expect("runs");
+        let gpu_vel = gpu.velocity_blocking(&ctx, &grid).expect("reads");
+        let history = gpu.history_blocking(&ctx).expect("history");
+        let (cpu_vel, cpu_energy, cpu_t) = cpu_run(&p, steps);
+        let scale = cpu_vel
+            .u
+            .iter()
+            .chain(&cpu_vel.v)
+            .fold(0.0f64, |m, x| m.max(x.abs()))
+            .max(1e-12);
+        let worst = gpu_vel
+            .u
+            .iter()
+            .chain(&gpu_vel.v)
+            .zip(cpu_vel.u.iter().chain(&cpu_vel.v))
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0, f64::max)
+            / scale;
+        let last = history.last().expect("rows");
+        let energy_error = (last.energy / cpu_energy[steps - 1] - 1.0).abs();
+        println!(
+            "{name} {:?} {}² · {steps} steps: max |u_gpu − u_cpu|/max|u| = {worst:.2e}, energy rel. {energy_error:.1e}, t {:.6} vs {cpu_t:.6}, GPU residual {:.1e}, max |div u| {:.1e}, pressure iterations/projection {estimated} estimated → {calibrated} calibrated, {} dispatches/step",
+            p.solver,
+            p.n,
+            last.t,
+            last.pressure_residual,
+            last.max_divergence,
+            gpu.dispatches_per_step()
+        );
+        assert_eq!(history.len(), steps, "{name}");
+        assert_eq!(last.step, steps as u64);
+        assert!(
+            (last.t / cpu_t - 1.0).abs() < 1e-5,
+            "{name}: t {} vs {cpu_t}",
+            last.t
+        );
+        // The tolerance, or the f32 floor of the problem where calibration found one.
+        assert!(
+            last.pressure_residual <= 2.0 * gpu.pressure_tolerance()
+                || last.pressure_residual < 1e-5,
+            "{name}: residual {}",
+            last.pressure_residual
+        );
+        assert!(worst < 2e-4, "{name}: {worst:e}");
+        assert!(energy_error < 1e-4, "{name}: {energy_error:e}");
+    }
+}
+
+#[test]
+fn the_gpu_refuses_what_it_does_not_run() {
+    let Some(ctx) = common::gpu_context() else {
+        return;
+    };
+    let p = NsCase::TaylorGreen.defaults();
+    let grid = scenario::mac_grid(&p).expect("grid");
+    let vel = scenario::initial_velocity(&p, &grid);
+    let zeros = vec![0.0; grid.nx * grid.ny];
+    // The FFT pressure solver (the default here) and the spectral solver are CPU-only.
+    let err = GpuNs::new(&ctx, &p, &grid, &vel, &zeros, &zeros)
+        .err()
+        .expect("FFT refused");
+    assert!(err.contains("multigrid"), "{err}");
+    let spectral = NsCase::Turbulence.defaults();
+    let err = GpuNs::new(&ctx, &spectral, &grid, &vel, &zeros, &zeros)
+        .err()
+        .expect("spectral refused");
+    assert!(err.contains("spectral"), "{err}");
+}
