@@ -18,6 +18,51 @@ use stepscope::sims::navier_stokes::spectral::{
 fn main() {
     pressure_solvers();
     full_steps();
+    gpu_steps();
+}
+
+fn gpu_steps() {
+    use stepscope::sims::navier_stokes::gpu::GpuNs;
+    use stepscope::sims::navier_stokes::{NsCase, NsSolver, scenario};
+    let Ok(ctx) = pollster::block_on(stepscope::gpu::GpuContext::headless(true)) else {
+        println!("(no GPU adapter: GPU rows skipped)");
+        return;
+    };
+    println!();
+    println!(
+        "full time steps on the GPU, f32 ({}), lid-driven cavity, multigrid to 1e-6:",
+        ctx.describe()
+    );
+    println!(
+        "{:>6} {:<34} {:>8} {:>12} {:>14} {:>12}",
+        "grid", "scheme", "steps", "ms/step", "cells/s", "V-cycles"
+    );
+    for n in [128usize, 256] {
+        for scheme in TimeScheme::ALL {
+            let mut p = NsCase::Cavity.defaults();
+            p.n = n;
+            p.reynolds = 1000.0;
+            p.solver = NsSolver::Mac(scheme);
+            let grid = scenario::mac_grid(&p).expect("grid");
+            let vel = scenario::initial_velocity(&p, &grid);
+            let zeros = vec![0.0; grid.nx * grid.ny];
+            let mut gpu = GpuNs::new(&ctx, &p, &grid, &vel, &zeros, &zeros).expect("uploads");
+            gpu.run_blocking(&ctx, 3).expect("warm-up");
+            let steps = if n > 128 { 5 } else { 10 };
+            let start = Instant::now();
+            gpu.run_blocking(&ctx, steps).expect("runs");
+            let seconds = start.elapsed().as_secs_f64();
+            println!(
+                "{:>6} {:<34} {:>8} {:>12.2} {:>14.3e} {:>12}",
+                format!("{n}²"),
+                format!("MAC {scheme:?} + multigrid"),
+                steps,
+                1e3 * seconds / steps as f64,
+                (n * n * steps) as f64 / seconds,
+                gpu.pressure_iterations()
+            );
+        }
+    }
 }
 
 fn full_steps() {

@@ -689,3 +689,66 @@ fn navier_stokes_texts_have_glyphs_in_the_app_fonts() {
     });
     assert!(missing.is_empty(), "no glyph for {missing:?}");
 }
+
+#[test]
+fn navier_stokes_on_the_gpu_steps_over_frames_and_hands_back_to_the_cpu() {
+    let Some(ctx) = common::gpu_context() else {
+        return;
+    };
+    let mut h = harness(Some(
+        "?s=ns&case=cavity&n=32&re=100&solver=rk3&pressure=mg&tol=1e-6",
+    ));
+    h.state_mut().set_gpu(Some(ctx));
+    h.state_mut().set_compute(true).expect("GPU");
+    h.run_steps(1);
+    assert_eq!(diagnostics(&h)["compute"], "gpu-f32");
+    h.state_mut().run_until(0.1).expect("asked");
+    for _ in 0..400 {
+        h.run_steps(1);
+        let d = diagnostics(&h);
+        if d["t"].as_f64().unwrap_or(0.0) >= 0.1 && d["busy"] == false {
+            break;
+        }
+    }
+    let d = diagnostics(&h);
+    let t = d["t"].as_f64().expect("t");
+    assert!(t >= 0.1, "{d}");
+    assert!(d["steps"].as_u64().expect("steps") > 5, "{d}");
+    assert!(d["max_divergence"].as_f64().expect("div") < 1e-4, "{d}");
+    assert!(d["energy"].as_f64().expect("E") > 1e-3, "{d}");
+    // The same run on the CPU reaches the same energy at the same step (f32 vs f64).
+    let steps = d["steps"].as_u64().expect("steps");
+    let gpu_energy = d["energy"].as_f64().expect("E");
+    let mut cpu = stepscope::sims::navier_stokes::run::NsRun::new(
+        match stepscope::scenario::Scenario::from_link(
+            "?s=ns&case=cavity&n=32&re=100&solver=rk3&pressure=mg&tol=1e-6",
+        ) {
+            Ok(stepscope::scenario::Scenario::NavierStokes(p)) => p,
+            _ => panic!("link"),
+        },
+    )
+    .expect("cpu");
+    cpu.advance(steps as usize, f64::INFINITY);
+    let cpu_energy = cpu.history().last().expect("history").energy;
+    assert!(
+        (gpu_energy / cpu_energy - 1.0).abs() < 1e-4,
+        "GPU {gpu_energy} vs CPU {cpu_energy} after {steps} steps"
+    );
+    // Back to the CPU: it continues from the GPU's state.
+    h.state_mut().set_compute(false).expect("CPU");
+    h.state_mut().step(2);
+    h.run_steps(1);
+    let d = diagnostics(&h);
+    assert_eq!(d["compute"], "cpu-f64");
+    assert_eq!(d["steps"].as_u64(), Some(steps + 2), "{d}");
+    assert!(d["t"].as_f64().expect("t") > t);
+    // The spectral solver is refused on the GPU with the reason.
+    h.state_mut()
+        .load_link("?s=ns&case=turbulence&n=32")
+        .expect("loads");
+    let err = h
+        .state_mut()
+        .set_compute(true)
+        .expect_err("spectral on the GPU");
+    assert!(err.contains("spectral"), "{err}");
+}

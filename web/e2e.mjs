@@ -190,8 +190,8 @@ try {
   const diffusionBad = await page.evaluate(() => { try { window.stepscope.set("nfe", "0"); return null; } catch (e) { return String(e); } });
   check(diffusionBad && /NFE/.test(diffusionBad), `NFE 0 is refused with a message: ${diffusionBad}`);
 
-  // 4e. Navier–Stokes: the lid-driven cavity from a link (computed in the page, f64 on the CPU:
-  // the WebGPU path of this simulation is not written yet), a live solver switch, bad input.
+  // 4e. Navier–Stokes: the lid-driven cavity from a link, computed in the page (CPU f64), a
+  // live solver switch, the same flow continued on WebGPU (f32) and back, bad input.
   await page.evaluate(() => window.stepscope.load("?s=ns&case=cavity&n=64&re=100&solver=rk3&pressure=mg&tol=1e-6"));
   d = await page.evaluate(() => window.stepscope.diagnostics());
   check(d.sim === "ns" && d.case === "cavity" && d.steps === 0 && d.cells[0] === 64, `the Navier–Stokes link is loaded (${d.case}, ${d.cells})`);
@@ -208,6 +208,20 @@ try {
   await page.evaluate(() => window.stepscope.pause());
   const nsSwitched = await page.evaluate(() => window.stepscope.diagnostics());
   check(nsSwitched.solver === "maccormack" && nsSwitched.t > d.t, "a live switch to MacCormack continues the same flow");
+  // The same flow continues on WebGPU (f32), then back on the CPU.
+  await page.evaluate(() => window.stepscope.compute("gpu"));
+  const nsGpuFrom = await page.evaluate(() => window.stepscope.diagnostics());
+  await page.evaluate((t) => window.stepscope.runUntil(t), nsGpuFrom.t + 0.1);
+  await page.waitForFunction((t) => { const x = window.stepscope.diagnostics(); return x.t >= t && x.busy === false; }, nsGpuFrom.t + 0.1, { timeout: 300000 });
+  const nsGpu = await page.evaluate(() => window.stepscope.diagnostics());
+  console.log(`Navier–Stokes on WebGPU (${nsGpu.gpu_adapter}): ${nsGpu.solver}, t ${nsGpuFrom.t.toFixed(3)} → ${nsGpu.t.toFixed(3)} in ${nsGpu.steps - nsGpuFrom.steps} steps, E ${nsGpuFrom.energy.toExponential(4)} → ${nsGpu.energy.toExponential(4)}, max |div u| ${nsGpu.max_divergence.toExponential(2)}, pressure residual ${nsGpu.pressure_residual.toExponential(2)} with ${nsGpu.gpu_pressure_iterations} V-cycles per projection`);
+  check(nsGpu.compute === "gpu-f32" && /BrowserWebGpu/.test(nsGpu.gpu_adapter ?? ""), "the Navier–Stokes steps are computed by WebGPU");
+  check(nsGpu.steps > nsGpuFrom.steps && nsGpu.max_divergence < 1e-3 && nsGpu.pressure_residual < 1e-4, "the WebGPU flow advances and stays divergence-free");
+  check(Math.abs(nsGpu.energy / nsGpuFrom.energy - 1) < 0.2 && nsGpu.energy > nsGpuFrom.energy * 0.9, "and continues the CPU's flow (energy keeps growing with the lid)");
+  await page.evaluate(() => window.stepscope.compute("cpu"));
+  await page.evaluate(() => window.stepscope.step(2));
+  const nsBack = await page.evaluate(() => window.stepscope.diagnostics());
+  check(nsBack.compute === "cpu-f64" && nsBack.steps === nsGpu.steps + 2, "back on the CPU it continues from the GPU's state");
   const nsBad = await page.evaluate(() => { try { window.stepscope.set("re", "-1"); return null; } catch (e) { return String(e); } });
   check(nsBad && /Reynolds/.test(nsBad), `a negative Reynolds number is refused with a message: ${nsBad}`);
 

@@ -223,7 +223,8 @@ impl StepscopeApp {
     pub fn computes_on_gpu(&self) -> bool {
         match self.active {
             ActiveSim::Diffusion => self.diffusion.as_ref().is_some_and(|d| d.gpu.is_some()),
-            ActiveSim::ThreeBody | ActiveSim::NavierStokes => false,
+            ActiveSim::NavierStokes => self.navier_stokes.as_ref().is_some_and(|n| n.gpu.is_some()),
+            ActiveSim::ThreeBody => false,
             ActiveSim::Nlse => self.sim.is_gpu(),
         }
     }
@@ -243,15 +244,23 @@ impl StepscopeApp {
             self.notice = Some(Notice::Error(msg.clone()));
             return Err(msg);
         }
-        if self.active == ActiveSim::NavierStokes {
-            if !on_gpu {
-                return Ok(());
+        if let (ActiveSim::NavierStokes, Some(ns)) = (self.active, &mut self.navier_stokes) {
+            if on_gpu && self.gpu.is_none() {
+                let msg = format!("No GPU compute: {}.", self.gpu_unavailable);
+                self.notice = Some(Notice::Error(msg.clone()));
+                return Err(msg);
             }
-            let msg = "Navier–Stokes computes on the CPU in f64 in this build; its GPU path is \
-                       not written yet."
-                .to_owned();
-            self.notice = Some(Notice::Error(msg.clone()));
-            return Err(msg);
+            let result = ns.set_compute(self.gpu.as_ref(), on_gpu);
+            self.notice = Some(match &result {
+                Ok(()) if on_gpu => {
+                    Notice::Info("Computing on the GPU in f32 from the current flow.".to_owned())
+                }
+                Ok(()) => Notice::Info(
+                    "Computing on the CPU in f64 from the GPU's last state.".to_owned(),
+                ),
+                Err(e) => Notice::Error(format!("Still on the CPU: {e}.")),
+            });
+            return result;
         }
         if let (ActiveSim::Diffusion, Some(d)) = (self.active, &mut self.diffusion) {
             if on_gpu && self.gpu.is_none() {
@@ -393,7 +402,7 @@ impl StepscopeApp {
     /// Applies the Navier–Stokes panel's edits, reverting invalid ones with a message.
     fn apply_navier_stokes_draft(&mut self) {
         if let Some(ns) = &mut self.navier_stokes
-            && let Err(e) = ns.apply_draft()
+            && let Err(e) = ns.apply_draft(self.gpu.as_ref())
         {
             self.notice = Some(Notice::Error(format!("Not applied: {e}")));
         }
@@ -566,7 +575,10 @@ impl StepscopeApp {
     /// Takes `n` accepted steps (the JS API's `step(n)` and the → key).
     pub fn step(&mut self, n: u32) {
         if let (ActiveSim::NavierStokes, Some(ns)) = (self.active, &mut self.navier_stokes) {
-            ns.run.advance(n as usize, f64::INFINITY);
+            ns.step(n as usize);
+            if let Some(ctx) = &self.egui_ctx {
+                ctx.request_repaint();
+            }
             if let Some(e) = ns.run.failure() {
                 self.running = false;
                 self.notice = Some(Notice::Error(e.to_owned()));
@@ -599,7 +611,10 @@ impl StepscopeApp {
             return Err(format!("end time must be finite, got {t}"));
         }
         if let (ActiveSim::NavierStokes, Some(ns)) = (self.active, &mut self.navier_stokes) {
-            ns.run.advance(usize::MAX, t);
+            ns.run_until(t);
+            if let Some(ctx) = &self.egui_ctx {
+                ctx.request_repaint();
+            }
             return match ns.run.failure() {
                 Some(e) => {
                     let msg = e.to_owned();
@@ -689,7 +704,7 @@ impl StepscopeApp {
     /// Restarts the current scenario from t = 0.
     pub fn reset(&mut self) {
         if let (ActiveSim::NavierStokes, Some(ns)) = (self.active, &mut self.navier_stokes) {
-            if let Err(e) = ns.restart() {
+            if let Err(e) = ns.restart(self.gpu.as_ref()) {
                 self.notice = Some(Notice::Error(e));
             }
             return;
@@ -824,8 +839,11 @@ impl StepscopeApp {
             "failure": run.failure(),
             "running": self.running,
             "backend": self.backend,
-            "compute": "cpu-f64",
+            "compute": if ns.gpu.is_some() { "gpu-f32" } else { "cpu-f64" },
             "gpu_available": self.gpu.is_some(),
+            "gpu_adapter": self.gpu.as_ref().map(|g| g.describe()),
+            "gpu_pressure_iterations": ns.gpu.as_ref().map(|g| g.ns.pressure_iterations()),
+            "busy": ns.gpu_busy(),
             "notice": match &self.notice { Some(Notice::Error(e)) | Some(Notice::Info(e)) => Some(e.clone()), None => None },
             "link": self.scenario().to_query(),
         });
@@ -951,7 +969,12 @@ impl StepscopeApp {
             .min(0.1);
         self.last_frame = Some(now);
         if let (ActiveSim::NavierStokes, Some(ns)) = (self.active, &mut self.navier_stokes) {
-            if let Some(e) = ns.advance_frame(self.running, wall_dt, FRAME_COMPUTE_BUDGET_S) {
+            if let Some(e) = ns.advance_frame(
+                self.gpu.as_ref(),
+                self.running,
+                wall_dt,
+                FRAME_COMPUTE_BUDGET_S,
+            ) {
                 self.running = false;
                 self.notice = Some(Notice::Error(e));
             }
@@ -1075,7 +1098,8 @@ impl StepscopeApp {
             self.notice = Some(Notice::Error(format!("Chaos map: {e}")));
         }
         let map_busy = self.three_body.as_ref().is_some_and(|tb| tb.map.busy());
-        let sampling_busy = self.diffusion.as_ref().is_some_and(|d| d.gpu_busy());
+        let sampling_busy = self.diffusion.as_ref().is_some_and(|d| d.gpu_busy())
+            || self.navier_stokes.as_ref().is_some_and(|n| n.gpu_busy());
         if self.running || self.run_target.is_some() || self.sim.busy() || map_busy || sampling_busy
         {
             ctx.request_repaint();

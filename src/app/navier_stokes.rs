@@ -9,8 +9,10 @@ use egui_plot::{Legend, Line, Plot, PlotImage, PlotPoint, PlotPoints, Points};
 use web_time::Instant;
 
 use super::views::{BLUE, GREEN, ORANGE, RED, log_tick, sci};
+use crate::gpu::{GpuContext, wgpu};
+use crate::sims::navier_stokes::gpu::GpuNs;
 use crate::sims::navier_stokes::reference::{GHIA_X, GHIA_Y, ghia_table};
-use crate::sims::navier_stokes::run::{FieldKind, NsRun};
+use crate::sims::navier_stokes::run::{FieldKind, NsPoint, NsRun};
 use crate::sims::navier_stokes::scenario::strouhal_reference;
 use crate::sims::navier_stokes::{MAX_CELLS, NsCase, NsParams, NsSolver, PressureKind};
 
@@ -40,6 +42,27 @@ pub struct NsApp {
     texture: Option<(u64, egui::TextureHandle)>,
     /// Steps per wall second (smoothed), for the statistics.
     pub steps_per_second: f64,
+    /// The GPU computing the run (f32), when chosen; the CPU run then mirrors its readbacks.
+    pub gpu: Option<GpuLive>,
+    /// An end time asked for (JS API `run_until` on the GPU: frames advance towards it).
+    pub run_target: Option<f64>,
+    /// Single steps asked for on the GPU, recorded by the next frame.
+    pub pending_steps: usize,
+}
+
+/// A run on the GPU and where its clock started.
+pub struct GpuLive {
+    /// The solver.
+    pub ns: GpuNs,
+    /// Time and steps of the CPU run when the GPU took over (the GPU counts from 0).
+    t0: f64,
+    steps0: u64,
+    /// The last GPU step whose history row was taken.
+    seen: u64,
+    /// Time of the last row taken.
+    t_seen: f64,
+    /// Steps recorded per frame while running.
+    steps_per_frame: usize,
 }
 
 impl NsApp {
@@ -54,15 +77,148 @@ impl NsApp {
             brush_size: 0.04,
             texture: None,
             steps_per_second: 0.0,
+            gpu: None,
+            run_target: None,
+            pending_steps: 0,
         })
     }
 
+    /// Moves the run to the GPU (from the current flow) or back to the CPU (from the GPU's
+    /// last readback).
+    pub fn set_compute(&mut self, ctx: Option<&GpuContext>, on_gpu: bool) -> Result<(), String> {
+        if !on_gpu {
+            self.gpu = None;
+            return Ok(());
+        }
+        let ctx = ctx.ok_or("no GPU device")?;
+        let (grid, vel, phi, dye) = self
+            .run
+            .mac_state()
+            .ok_or("the spectral solver runs on the CPU; pick a MAC scheme for the GPU")?;
+        let ns = GpuNs::new(ctx, self.run.params(), grid, vel, phi, dye)?;
+        let software = ctx.adapter.device_type == wgpu::DeviceType::Cpu;
+        self.gpu = Some(GpuLive {
+            ns,
+            t0: self.run.time(),
+            steps0: self.run.steps(),
+            seen: 0,
+            t_seen: self.run.time(),
+            // Software adapters (lavapipe, SwiftShader) take a step per frame; GPUs more.
+            steps_per_frame: if software { 1 } else { 8 },
+        });
+        Ok(())
+    }
+
+    /// Whether GPU work is in flight or asked for (frames must keep coming).
+    pub fn gpu_busy(&self) -> bool {
+        self.gpu
+            .as_ref()
+            .is_some_and(|g| g.ns.reading_back() || g.ns.steps_encoded() > g.seen)
+            || (self.gpu.is_some() && (self.run_target.is_some() || self.pending_steps > 0))
+    }
+
+    /// Takes `n` steps: now on the CPU, over the next frames on the GPU.
+    pub fn step(&mut self, n: usize) {
+        if self.gpu.is_some() {
+            self.pending_steps += n;
+        } else {
+            self.run.advance(n, f64::INFINITY);
+        }
+    }
+
+    /// Runs to time `t`: now on the CPU, over the next frames on the GPU.
+    pub fn run_until(&mut self, t: f64) {
+        if self.gpu.is_some() {
+            self.run_target = Some(t);
+        } else {
+            self.run.advance(usize::MAX, t);
+        }
+    }
+
+    /// One frame of the GPU run: records steps while running, requests readbacks, takes the
+    /// ones that landed into the CPU run (history, flow, dye).
+    fn gpu_frame(&mut self, ctx: &GpuContext, running: bool) -> Result<usize, String> {
+        let Some(live) = &mut self.gpu else {
+            return Ok(0);
+        };
+        let mut encoder = ctx
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("navier stokes frame"),
+            });
+        let target_open = self
+            .run_target
+            .is_some_and(|t| live.t_seen < t && live.ns.steps_encoded() <= live.seen + 4);
+        let steps = if running || target_open {
+            live.steps_per_frame
+        } else {
+            std::mem::take(&mut self.pending_steps)
+        };
+        if steps > 0 {
+            live.ns.encode(&mut encoder, steps);
+        }
+        if steps > 0 || live.ns.steps_encoded() > live.seen {
+            live.ns.request_readbacks(&mut encoder);
+        }
+        ctx.queue.submit([encoder.finish()]);
+        live.ns.readbacks_submitted();
+        let (rows, fields) = live.ns.try_take(ctx)?;
+        let mut fresh: Vec<NsPoint> = Vec::new();
+        if let Some(rows) = rows {
+            let iterations = live.ns.pressure_iterations() * live.ns.projections_per_step();
+            fresh = rows
+                .iter()
+                .filter(|r| r.step > live.seen)
+                .map(|r| NsPoint {
+                    t: live.t0 + r.t,
+                    dt: r.dt,
+                    cfl: r.cfl,
+                    diffusive_limit: f64::NAN,
+                    energy: r.energy,
+                    enstrophy: r.enstrophy,
+                    max_divergence: r.max_divergence,
+                    pressure_iterations: iterations,
+                    pressure_residual: r.pressure_residual,
+                    error: f64::NAN,
+                    probe: f64::NAN,
+                })
+                .collect();
+            if let Some(last) = rows.last() {
+                live.seen = live.seen.max(last.step);
+                live.t_seen = live.t0 + last.t;
+                live.ns.adapt_pressure_iterations(last.pressure_residual);
+            }
+        }
+        if let Some((faces, pressure, dye)) = fields {
+            self.run
+                .load_mac_state(&faces, pressure, dye, live.t_seen, live.steps0 + live.seen)?;
+        }
+        if !fresh.is_empty() {
+            self.run.push_external_history(&fresh);
+        }
+        if self.run_target.is_some_and(|t| live.t_seen >= t) {
+            self.run_target = None;
+        }
+        Ok(steps)
+    }
+
     /// Applies the edited parameters: solver, pressure and tolerance switches keep the flow;
-    /// an invalid edit is reverted and the reason returned.
-    pub fn apply_draft(&mut self) -> Result<(), String> {
+    /// an invalid edit is reverted and the reason returned. On the GPU the run is rebuilt
+    /// there from the last readback (a choice the GPU lacks returns to the CPU, and says so).
+    pub fn apply_draft(&mut self, ctx: Option<&GpuContext>) -> Result<(), String> {
         if self.draft == *self.run.params() {
             return Ok(());
         }
+        let on_gpu = self.gpu.is_some();
+        self.apply_draft_cpu()?;
+        if on_gpu && let Err(e) = self.set_compute(ctx, true) {
+            self.gpu = None;
+            return Err(format!("{e}: continuing on the CPU (f64)"));
+        }
+        Ok(())
+    }
+
+    fn apply_draft_cpu(&mut self) -> Result<(), String> {
         let mut draft = self.draft.clone();
         if draft.case != self.run.params().case {
             // A new scenario starts from its own defaults.
@@ -81,14 +237,44 @@ impl NsApp {
         }
     }
 
-    /// Restarts the scenario from t = 0 (painted obstacles stay).
-    pub fn restart(&mut self) -> Result<(), String> {
+    /// Restarts the scenario from t = 0 (painted obstacles stay), on the same device.
+    pub fn restart(&mut self, ctx: Option<&GpuContext>) -> Result<(), String> {
         self.run = NsRun::new(self.run.params().clone())?;
+        if self.gpu.is_some() {
+            self.set_compute(ctx, true)?;
+        }
         Ok(())
     }
 
     /// Steps for up to `budget_s` of wall time while running; returns the failure, if any.
-    pub fn advance_frame(&mut self, running: bool, wall_dt: f64, budget_s: f64) -> Option<String> {
+    pub fn advance_frame(
+        &mut self,
+        ctx: Option<&GpuContext>,
+        running: bool,
+        wall_dt: f64,
+        budget_s: f64,
+    ) -> Option<String> {
+        if self.gpu.is_some() {
+            let result = match ctx {
+                Some(ctx) => self.gpu_frame(ctx, running),
+                None => Err("the GPU device is gone".to_owned()),
+            };
+            return match result {
+                Ok(taken) => {
+                    if wall_dt > 0.0 {
+                        self.steps_per_second =
+                            0.9 * self.steps_per_second + 0.1 * taken as f64 / wall_dt;
+                    }
+                    self.run.failure().map(str::to_owned)
+                }
+                Err(e) => {
+                    self.gpu = None;
+                    Some(format!(
+                        "The GPU stopped working ({e}); the CPU continues from the last state read back."
+                    ))
+                }
+            };
+        }
         if !running {
             return None;
         }
@@ -108,7 +294,7 @@ impl NsApp {
 
     /// The picture of the current field as a texture (re-uploaded when the run moved).
     fn picture(&mut self, ctx: &egui::Context) -> egui::TextureId {
-        let key = self.run.steps() * 8 + self.view as u64;
+        let key = (self.run.steps() * 8 + self.view as u64) * 2 + u64::from(self.gpu.is_some());
         if let Some((k, texture)) = &self.texture
             && *k == key
         {
@@ -307,6 +493,15 @@ pub(super) fn stats_rows(app: &NsApp) -> Vec<(&'static str, String, &'static str
             "grid",
             format!("{nx} × {ny}"),
             "Cells (spectral: grid points).",
+        ),
+        (
+            "compute",
+            if app.gpu.is_some() {
+                "GPU f32".to_owned()
+            } else {
+                "CPU f64".to_owned()
+            },
+            "Where the steps are computed. On the GPU the pressure iterations per projection adapt to reach the tolerance (or the f32 floor), and the picture and plots follow its readbacks.",
         ),
         (
             "Δt",

@@ -32,6 +32,7 @@ pub(super) fn controls(app: &mut StepscopeApp, ui: &mut egui::Ui) {
             app.apply_diffusion_draft();
         }
         ActiveSim::NavierStokes => {
+            compute_selector(app, ui);
             if let Some(ns) = &mut app.navier_stokes {
                 super::navier_stokes::controls(ns, ui);
             }

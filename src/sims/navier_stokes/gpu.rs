@@ -16,6 +16,7 @@ use std::collections::HashMap;
 use super::mac::{MacGrid, TimeScheme, Velocity};
 use super::poisson::AxisBoundary;
 use super::{NsParams, NsSolver, PressureKind, scenario};
+use crate::gpu::readback::Readback;
 use crate::gpu::{GpuContext, storage, wgpu};
 
 const SHADER: &str = include_str!("../../../shaders/navier_stokes.wgsl");
@@ -196,6 +197,15 @@ pub struct GpuNs {
     steps_encoded: u64,
     recipe: Recipe,
     tol: f64,
+    /// The last increase of the iteration count: (count before, residual before).
+    escalation: Option<(usize, f64)>,
+    /// Set once more iterations stopped lowering the residual (the f32 floor of the
+    /// problem): no further increases.
+    at_floor: bool,
+    stats_readback: Readback,
+    field_readback: Readback,
+    /// Copies recorded but not yet submitted: (history, fields).
+    requested: (bool, bool),
 }
 
 /// Workgroups for `count` invocations: x up to 65535, the rest in y.
@@ -476,6 +486,19 @@ impl GpuNs {
             steps_encoded: 0,
             recipe,
             tol: params.tol.max(F32_RESIDUAL_FLOOR),
+            escalation: None,
+            at_floor: false,
+            stats_readback: Readback::new(
+                ctx,
+                ((STAT_HISTORY + HISTORY_WIDTH * HISTORY_CAPACITY) * 4) as u64,
+                "ns stats readback",
+            ),
+            field_readback: Readback::new(
+                ctx,
+                ((faces + 2 * cells) * 4) as u64,
+                "ns field readback",
+            ),
+            requested: (false, false),
         })
     }
 
@@ -508,7 +531,17 @@ impl GpuNs {
         if !(reached.is_finite() && reached > 0.0) {
             return false;
         }
-        let too_loose = reached > self.tol;
+        // More iterations that no longer lowered the residual: f32 round-off, not the
+        // solver, sets the floor of this problem; go back and stop increasing.
+        if let Some((count, before)) = self.escalation.take()
+            && self.pressure_iterations > count
+            && reached > 0.5 * before
+        {
+            self.set_pressure_iterations(count);
+            self.at_floor = true;
+            return true;
+        }
+        let too_loose = reached > self.tol && !self.at_floor;
         let too_tight = reached < self.tol * self.tol.sqrt();
         if !(too_loose || too_tight) {
             return false;
@@ -522,6 +555,9 @@ impl GpuNs {
         }
         let wanted = (1.1 * self.tol.ln() / per_iteration).ceil() as usize;
         let before = self.pressure_iterations;
+        if wanted > before {
+            self.escalation = Some((before, reached));
+        }
         self.set_pressure_iterations(wanted);
         self.pressure_iterations != before
     }
@@ -536,7 +572,6 @@ impl GpuNs {
             read(&self.cells_buffer)?,
             read(&self.stats)?,
         );
-        let mut last: Option<(usize, f64)> = None;
         for _ in 0..8 {
             self.run_blocking(ctx, 1)?;
             let reached = self
@@ -547,21 +582,87 @@ impl GpuNs {
             ctx.queue.write_buffer(&self.cells_buffer, 0, &cells);
             ctx.queue.write_buffer(&self.stats, 0, &stats);
             self.steps_encoded -= 1;
-            // More iterations that no longer lower the residual: f32 round-off, not the
-            // solver, sets the floor here; keep the smaller count.
-            if let Some((count, before)) = last
-                && self.pressure_iterations > count
-                && reached > 0.5 * before
-            {
-                self.set_pressure_iterations(count);
-                break;
-            }
-            last = Some((self.pressure_iterations, reached));
-            if !self.adapt_pressure_iterations(reached) {
+            if !self.adapt_pressure_iterations(reached) || self.at_floor {
                 break;
             }
         }
         Ok(self.pressure_iterations)
+    }
+
+    /// Records copies of the history and of the fields (velocity, pressure, dye) for
+    /// asynchronous readback, unless copies are still in flight; call
+    /// [`Self::readbacks_submitted`] after submitting.
+    pub fn request_readbacks(&mut self, encoder: &mut wgpu::CommandEncoder) {
+        self.requested.0 |= self.stats_readback.request(encoder, &self.stats, 0);
+        let (faces, cells) = ((self.faces * 4) as u64, (self.cells * 4) as u64);
+        self.requested.1 |= self.field_readback.request_parts(
+            encoder,
+            &[
+                (&self.work, 0, faces),
+                (&self.cells_buffer, 0, cells),
+                (&self.work, (self.dye_offset * 4) as u64, cells),
+            ],
+        );
+    }
+
+    /// Starts the mappings of the copies just submitted (only those requested: a mapping
+    /// already landed must not be restarted).
+    pub fn readbacks_submitted(&mut self) {
+        let (stats, fields) = std::mem::take(&mut self.requested);
+        if stats {
+            self.stats_readback.submitted();
+        }
+        if fields {
+            self.field_readback.submitted();
+        }
+    }
+
+    /// Whether a readback is on its way.
+    pub fn reading_back(&self) -> bool {
+        self.stats_readback.in_flight() || self.field_readback.in_flight()
+    }
+
+    /// The history rows and the fields (face velocities u then v, pressure, dye; f64) once
+    /// their copies have landed; never blocks.
+    #[allow(clippy::type_complexity)]
+    pub fn try_take(
+        &self,
+        ctx: &GpuContext,
+    ) -> Result<
+        (
+            Option<Vec<GpuStepRow>>,
+            Option<(Vec<f64>, Vec<f64>, Vec<f64>)>,
+        ),
+        String,
+    > {
+        let rows = self
+            .stats_readback
+            .try_take(ctx)
+            .map_err(|e| e.to_string())?
+            .map(|b| parse_history(bytemuck::cast_slice(&b)));
+        let fields = self
+            .field_readback
+            .try_take(ctx)
+            .map_err(|e| e.to_string())?
+            .map(|b| {
+                let v: &[f32] = bytemuck::cast_slice(&b);
+                let widen = |s: &[f32]| s.iter().map(|x| f64::from(*x)).collect::<Vec<f64>>();
+                (
+                    widen(&v[..self.faces]),
+                    widen(&v[self.faces..self.faces + self.cells]),
+                    widen(&v[self.faces + self.cells..]),
+                )
+            });
+        Ok((rows, fields))
+    }
+
+    /// Projections per time step (for the iteration count of a step).
+    pub fn projections_per_step(&self) -> usize {
+        match self.recipe.scheme {
+            TimeScheme::SspRk2 => 2,
+            TimeScheme::SspRk3 => 3,
+            _ => 1,
+        }
     }
 
     /// Dispatches per time step.

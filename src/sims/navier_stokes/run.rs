@@ -232,6 +232,65 @@ impl NsRun {
         scenario::domain(self.params.case)
     }
 
+    /// The MAC state `(grid, velocity, pressure, dye)` (None for the spectral solver): what a
+    /// GPU run starts from.
+    pub fn mac_state(&self) -> Option<(&MacGrid, &Velocity, &[f64], &[f64])> {
+        match &self.engine {
+            Engine::Mac { grid, vel, phi } => Some((grid, vel, phi, &self.dye)),
+            Engine::Spectral { .. } => None,
+        }
+    }
+
+    /// Takes over a state computed elsewhere (the GPU): face velocities (u then v), pressure,
+    /// dye, time and step count. MAC runs only; the grid stays.
+    pub fn load_mac_state(
+        &mut self,
+        faces: &[f64],
+        pressure: Vec<f64>,
+        dye: Vec<f64>,
+        t: f64,
+        steps: u64,
+    ) -> Result<(), String> {
+        let Engine::Mac { vel, phi, .. } = &mut self.engine else {
+            return Err("only a MAC run takes a GPU state".into());
+        };
+        if faces.len() != vel.u.len() + vel.v.len()
+            || pressure.len() != phi.len()
+            || dye.len() != self.dye.len()
+        {
+            return Err("the GPU state does not fit this grid".into());
+        }
+        let (u, v) = faces.split_at(vel.u.len());
+        vel.u.copy_from_slice(u);
+        vel.v.copy_from_slice(v);
+        *phi = pressure;
+        self.dye = dye;
+        self.t = t;
+        self.steps = steps;
+        Ok(())
+    }
+
+    /// Appends history points computed elsewhere (the GPU), filling in the error and the
+    /// probe of the current state on the last one; a non-finite energy fails the run.
+    pub fn push_external_history(&mut self, points: &[NsPoint]) {
+        let (error, probe) = (self.error(), self.probe());
+        for (k, p) in points.iter().enumerate() {
+            let mut p = *p;
+            if k + 1 == points.len() {
+                p.error = error;
+                p.probe = probe;
+            }
+            if !p.energy.is_finite() && self.failure.is_none() {
+                self.failure = Some(
+                    "the flow diverged (the energy is no longer finite): lower the CFL number"
+                        .into(),
+                );
+            }
+            self.history.push(p);
+        }
+        self.thin_history();
+    }
+
     /// Advances up to `max_steps` steps or until `t_stop`; returns the steps taken. A failure
     /// stops the run and is kept in [`Self::failure`] (the flow before it stays).
     pub fn advance(&mut self, max_steps: usize, t_stop: f64) -> usize {
@@ -309,9 +368,15 @@ impl NsRun {
             );
         }
         self.history.push(point);
+        self.thin_history();
+        Ok(())
+    }
+
+    /// Keeps memory bounded on long runs: past [`MAX_HISTORY`] points the older half is
+    /// thinned to every other point (the recent half, which the Strouhal measurement reads,
+    /// stays whole).
+    fn thin_history(&mut self) {
         if self.history.len() > MAX_HISTORY {
-            // Keep memory bounded on long runs: thin the older half to every other point
-            // (the recent half, which the Strouhal measurement reads, stays whole).
             let half = self.history.len() / 2;
             let mut k = 0;
             self.history.retain(|_| {
@@ -319,7 +384,6 @@ impl NsRun {
                 k == 1 || k > half || k % 2 == 0
             });
         }
-        Ok(())
     }
 
     fn advect_dye(&mut self, dt: f64) {
@@ -450,7 +514,12 @@ impl NsRun {
             return None;
         }
         let start = self.history.len() / 3;
-        let series = &self.history[start..];
+        // Points with a probe value (a GPU run measures it at its readbacks only).
+        let series: Vec<NsPoint> = self.history[start..]
+            .iter()
+            .filter(|p| p.probe.is_finite())
+            .copied()
+            .collect();
         let mut crossings = Vec::new();
         for pair in series.windows(2) {
             let (a, b) = (pair[0], pair[1]);
