@@ -1,6 +1,7 @@
 //! The browser entry point and the JS API (`window.stepscope` in index.html wraps this):
 //! `load(link)`, `diagnostics()`, `set(key, value)`, `step(n)`, `run_until(t)`, `play()`,
-//! `pause()`, `view(name)`, `compute(name)`, `backend()`, `link()`.
+//! `pause()`, `view(name)`, `compute(name)`, `backend()`, `link()`, the chaos map's
+//! `chaosMap(…)`/`mapPixel(ix, iy)`, Navier–Stokes' `paint(x, y, r, solid)`/`push(x, y, du, dv, r)`.
 
 use wasm_bindgen::prelude::*;
 
@@ -145,6 +146,18 @@ impl WebHandle {
     /// Loads pixel (ix, iy) of the chaos map into the main view.
     pub fn map_pixel(&self, ix: u32, iy: u32) -> Result<(), JsValue> {
         self.with_app(|app| app.load_map_pixel(ix, iy))?
+            .map_err(|e| JsValue::from_str(&e))
+    }
+
+    /// Paints (`solid`) or erases Navier–Stokes obstacle cells within `radius` of (x, y).
+    pub fn paint(&self, x: f64, y: f64, radius: f64, solid: bool) -> Result<(), JsValue> {
+        self.with_app(|app| app.paint_obstacle(x, y, radius, solid))?
+            .map_err(|e| JsValue::from_str(&e))
+    }
+
+    /// Pushes the Navier–Stokes fluid at (x, y) by (du, dv) within `radius`, with dye.
+    pub fn push(&self, x: f64, y: f64, du: f64, dv: f64, radius: f64) -> Result<(), JsValue> {
+        self.with_app(|app| app.push_fluid(x, y, du, dv, radius))?
             .map_err(|e| JsValue::from_str(&e))
     }
 

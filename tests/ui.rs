@@ -734,6 +734,30 @@ fn navier_stokes_on_the_gpu_steps_over_frames_and_hands_back_to_the_cpu() {
         (gpu_energy / cpu_energy - 1.0).abs() < 1e-4,
         "GPU {gpu_energy} vs CPU {cpu_energy} after {steps} steps"
     );
+    // Painting an obstacle and pushing the fluid while the GPU computes: the GPU takes the
+    // edited flow over and keeps it divergence-free around the new obstacle.
+    h.state_mut()
+        .paint_obstacle(0.5, 0.5, 0.12, true)
+        .expect("paints");
+    h.state_mut()
+        .push_fluid(0.2, 0.8, 1.0, 0.0, 0.05)
+        .expect("pushes");
+    let before = diagnostics(&h)["steps"].as_u64().expect("steps");
+    h.state_mut().step(3);
+    for _ in 0..200 {
+        h.run_steps(1);
+        let d = diagnostics(&h);
+        if d["steps"].as_u64().unwrap_or(0) >= before + 3 && d["busy"] == false {
+            break;
+        }
+    }
+    let d = diagnostics(&h);
+    assert_eq!(d["compute"], "gpu-f32", "{d}");
+    assert!(d["obstacle_cells"].as_u64().expect("mask") > 20, "{d}");
+    assert_eq!(d["steps"].as_u64(), Some(before + 3), "{d}");
+    assert!(d["max_divergence"].as_f64().expect("div") < 1e-3, "{d}");
+    assert!(d["link"].as_str().expect("link").contains("mask="), "{d}");
+    let (t, steps) = (d["t"].as_f64().expect("t"), before + 3);
     // Back to the CPU: it continues from the GPU's state.
     h.state_mut().set_compute(false).expect("CPU");
     h.state_mut().step(2);

@@ -218,10 +218,18 @@ try {
   check(nsGpu.compute === "gpu-f32" && /BrowserWebGpu/.test(nsGpu.gpu_adapter ?? ""), "the Navier–Stokes steps are computed by WebGPU");
   check(nsGpu.steps > nsGpuFrom.steps && nsGpu.max_divergence < 1e-3 && nsGpu.pressure_residual < 1e-4, "the WebGPU flow advances and stays divergence-free");
   check(Math.abs(nsGpu.energy / nsGpuFrom.energy - 1) < 0.2 && nsGpu.energy > nsGpuFrom.energy * 0.9, "and continues the CPU's flow (energy keeps growing with the lid)");
+  // Painting an obstacle while WebGPU computes: the GPU continues around it.
+  await page.evaluate(() => window.stepscope.paint(0.5, 0.45, 0.1));
+  const painted = await page.evaluate(() => window.stepscope.diagnostics());
+  await page.evaluate(() => window.stepscope.step(3));
+  await page.waitForFunction((s) => { const x = window.stepscope.diagnostics(); return x.steps >= s + 3 && x.busy === false; }, painted.steps, { timeout: 300000 });
+  const nsPainted = await page.evaluate(() => window.stepscope.diagnostics());
+  check(nsPainted.compute === "gpu-f32" && nsPainted.obstacle_cells > 20 && /mask=/.test(nsPainted.link) && nsPainted.max_divergence < 1e-3,
+    `a painted obstacle (${nsPainted.obstacle_cells} cells) joins the link and the WebGPU flow goes around it`);
   await page.evaluate(() => window.stepscope.compute("cpu"));
   await page.evaluate(() => window.stepscope.step(2));
   const nsBack = await page.evaluate(() => window.stepscope.diagnostics());
-  check(nsBack.compute === "cpu-f64" && nsBack.steps === nsGpu.steps + 2, "back on the CPU it continues from the GPU's state");
+  check(nsBack.compute === "cpu-f64" && nsBack.steps === nsPainted.steps + 2, "back on the CPU it continues from the GPU's state");
   const nsBad = await page.evaluate(() => { try { window.stepscope.set("re", "-1"); return null; } catch (e) { return String(e); } });
   check(nsBad && /Reynolds/.test(nsBad), `a negative Reynolds number is refused with a message: ${nsBad}`);
 

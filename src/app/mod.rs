@@ -776,6 +776,53 @@ impl StepscopeApp {
         value.to_string()
     }
 
+    /// Paints (`solid`) or erases obstacle cells within `radius` of (x, y) in the
+    /// Navier–Stokes run (JS API, tests; the mouse does the same).
+    pub fn paint_obstacle(
+        &mut self,
+        x: f64,
+        y: f64,
+        radius: f64,
+        solid: bool,
+    ) -> Result<(), String> {
+        let Some(ns) = self
+            .navier_stokes
+            .as_mut()
+            .filter(|_| self.active == ActiveSim::NavierStokes)
+        else {
+            return Err(
+                "obstacles belong to the Navier–Stokes simulation: load one first".to_owned(),
+            );
+        };
+        let result = ns.paint(x, y, radius, solid);
+        if let Err(e) = &result {
+            self.notice = Some(Notice::Error(e.clone()));
+        }
+        self.request_repaint();
+        result
+    }
+
+    /// Pushes the Navier–Stokes fluid at (x, y) by (du, dv) and drops dye (JS API, tests).
+    pub fn push_fluid(
+        &mut self,
+        x: f64,
+        y: f64,
+        du: f64,
+        dv: f64,
+        radius: f64,
+    ) -> Result<(), String> {
+        let Some(ns) = self
+            .navier_stokes
+            .as_mut()
+            .filter(|_| self.active == ActiveSim::NavierStokes)
+        else {
+            return Err("pushing the fluid belongs to the Navier–Stokes simulation".to_owned());
+        };
+        ns.push_fluid(x, y, du, dv, radius);
+        self.request_repaint();
+        Ok(())
+    }
+
     /// Starts a chaos map of the three-body scenario with `params` (JS API, tests), on the
     /// GPU if `on_gpu`.
     pub fn start_chaos_map(

@@ -48,6 +48,9 @@ pub struct NsApp {
     pub run_target: Option<f64>,
     /// Single steps asked for on the GPU, recorded by the next frame.
     pub pending_steps: usize,
+    /// The flow or the obstacles were edited on the CPU mirror while on the GPU: the next
+    /// frame uploads the edited state.
+    gpu_dirty: bool,
 }
 
 /// A run on the GPU and where its clock started.
@@ -80,6 +83,7 @@ impl NsApp {
             gpu: None,
             run_target: None,
             pending_steps: 0,
+            gpu_dirty: false,
         })
     }
 
@@ -117,6 +121,20 @@ impl NsApp {
             || (self.gpu.is_some() && (self.run_target.is_some() || self.pending_steps > 0))
     }
 
+    /// Pushes the fluid at (x, y) by (du, dv) within `radius` and drops dye there.
+    pub fn push_fluid(&mut self, x: f64, y: f64, du: f64, dv: f64, radius: f64) {
+        self.run.inject(x, y, du, dv, radius);
+        self.gpu_dirty = self.gpu.is_some();
+    }
+
+    /// Paints (or erases) obstacle cells within `radius` of (x, y).
+    pub fn paint(&mut self, x: f64, y: f64, radius: f64, solid: bool) -> Result<(), String> {
+        self.run.paint(x, y, radius, solid)?;
+        self.draft = self.run.params().clone();
+        self.gpu_dirty = self.gpu.is_some();
+        Ok(())
+    }
+
     /// Takes `n` steps: now on the CPU, over the next frames on the GPU.
     pub fn step(&mut self, n: usize) {
         if self.gpu.is_some() {
@@ -138,6 +156,11 @@ impl NsApp {
     /// One frame of the GPU run: records steps while running, requests readbacks, takes the
     /// ones that landed into the CPU run (history, flow, dye).
     fn gpu_frame(&mut self, ctx: &GpuContext, running: bool) -> Result<usize, String> {
+        if std::mem::take(&mut self.gpu_dirty) {
+            // The user pushed the fluid or painted obstacles on the mirror: the GPU restarts
+            // from the edited state (its last readback plus the edit).
+            self.set_compute(Some(ctx), true)?;
+        }
         let Some(live) = &mut self.gpu else {
             return Ok(0);
         };
@@ -619,13 +642,12 @@ pub(super) fn central(app: &mut NsApp, ui: &mut egui::Ui) {
             Brush::Push => {
                 // The drag velocity, in domain units per frame, made a push of the same size.
                 let scale = 20.0;
-                app.run.inject(x, y, scale * dx, scale * dy, radius);
+                app.push_fluid(x, y, scale * dx, scale * dy, radius);
             }
             Brush::Paint | Brush::Erase => {
-                if let Err(e) = app.run.paint(x, y, radius, brush == Brush::Paint) {
+                if let Err(e) = app.paint(x, y, radius, brush == Brush::Paint) {
                     ui.colored_label(RED, e);
                 }
-                app.draft = app.run.params().clone();
             }
         }
     }

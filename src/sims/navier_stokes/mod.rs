@@ -539,15 +539,17 @@ impl NsParams {
 
     /// Checks the parameters; the message says what to change.
     pub fn validate(&self) -> Result<(), String> {
-        let max = if self.solver.is_spectral() {
-            MAX_CELLS
-        } else {
-            MAX_CELLS / 2
-        };
-        if self.n < 16 || self.n > max {
+        if self.n < 16 || self.n > MAX_CELLS {
             return Err(format!(
-                "the grid must have 16 to {max} cells across, got {}",
+                "the grid must have 16 to {MAX_CELLS} cells across, got {}",
                 self.n
+            ));
+        }
+        let (nx, ny) = self.cells();
+        if nx * ny > MAX_CELLS * MAX_CELLS {
+            return Err(format!(
+                "{nx} × {ny} cells is more than the {MAX_CELLS}² this build runs: lower n to {}",
+                (MAX_CELLS * MAX_CELLS / (nx / self.n)).isqrt()
             ));
         }
         if !(self.reynolds.is_finite() && self.reynolds > 0.0 && self.reynolds <= 1e7) {
@@ -655,6 +657,19 @@ mod tests {
         for case in NsCase::ALL {
             case.defaults().validate().expect("defaults are valid");
         }
+        // The largest grids: 1024² in the box and the cavity, 1448 × 724 around the cylinder.
+        let big = NsParams {
+            n: 1024,
+            ..NsCase::Cavity.defaults()
+        };
+        big.validate().expect("1024² is allowed");
+        let err = NsParams {
+            n: 1024,
+            ..NsCase::Cylinder.defaults()
+        }
+        .validate()
+        .expect_err("2048 × 1024 is too many");
+        assert!(err.contains("724"), "{err}");
         let p = NsCase::Cavity.defaults();
         for bad in [
             NsParams { n: 4, ..p.clone() },
@@ -683,6 +698,10 @@ mod tests {
                 ..p.clone()
             },
             NsParams { n: 66, ..p.clone() },
+            NsParams {
+                n: 1024,
+                ..NsCase::Cylinder.defaults()
+            },
         ] {
             assert!(bad.validate().is_err(), "{bad:?}");
         }
