@@ -263,7 +263,7 @@ impl DiffusionApp {
 }
 
 /// Combo box over `items`, with tooltips; returns whether the choice changed.
-fn choose<T: Copy + PartialEq>(
+pub(super) fn choose<T: Copy + PartialEq>(
     ui: &mut egui::Ui,
     label: &str,
     value: &mut T,

@@ -8,6 +8,7 @@
 use egui_plot::{Legend, Line, Plot, PlotImage, PlotPoint, PlotPoints, Points};
 use web_time::Instant;
 
+use super::diffusion::choose;
 use super::views::{BLUE, GREEN, ORANGE, RED, log_tick, sci};
 use crate::gpu::{GpuContext, wgpu};
 use crate::sims::navier_stokes::gpu::GpuNs;
@@ -376,26 +377,6 @@ fn diverging(v: f32) -> egui::Color32 {
             mix(245.0, 40.0, v),
         )
     }
-}
-
-fn choose<T: Copy + PartialEq>(
-    ui: &mut egui::Ui,
-    label: &str,
-    value: &mut T,
-    items: &[T],
-    name: impl Fn(T) -> &'static str,
-    doc: impl Fn(T) -> &'static str,
-) {
-    egui::ComboBox::from_label(label)
-        .selected_text(name(*value))
-        .show_ui(ui, |ui| {
-            for item in items {
-                ui.selectable_value(value, *item, name(*item))
-                    .on_hover_text(doc(*item));
-            }
-        })
-        .response
-        .on_hover_text(doc(*value));
 }
 
 /// The left-panel controls.
