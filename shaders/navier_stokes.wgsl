@@ -84,6 +84,11 @@ struct Op {
 @group(0) @binding(3) var<storage, read_write> cells: array<f32>;
 @group(0) @binding(4) var<storage, read> flags: array<u32>;
 @group(0) @binding(5) var<storage, read_write> stats: array<f32>;
+// The FFT pressure solver's complex grid and spectrum (nx × ny each; 1-element stand-ins
+// for the other solvers), transformed between `fft_pack` and `fft_unpack` by the shared
+// GPU FFT (src/gpu/fft.rs, GpuFft2).
+@group(0) @binding(6) var<storage, read_write> fft_grid: array<vec2<f32>>;
+@group(0) @binding(7) var<storage, read_write> fft_spectrum: array<vec2<f32>>;
 
 var<workgroup> shared_a: array<f32, WG>;
 var<workgroup> shared_b: array<f32, WG>;
@@ -477,6 +482,47 @@ fn subtract_mean(@builtin(global_invocation_id) gid: vec3<u32>) {
         return;
     }
     cells[op.f_off + k] -= stats[STAT_MEAN];
+}
+
+// The FFT solver (periodic, no obstacles; poisson.rs `solve_fft`): f → the complex grid.
+@compute @workgroup_size(256)
+fn fft_pack(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let k = index(gid);
+    if (k >= op.lnx * op.lny) {
+        return;
+    }
+    fft_grid[k] = vec2<f32>(cells[op.f_off + k], 0.0);
+}
+
+// Divides mode (k, l) by the 5-point Laplacian's eigenvalue −4(sin²(πk/nx) + sin²(πl/ny))/h²
+// (the same as (2cos + 2cos − 4)/h², written without the cancellation of 2cos θ − 2 that
+// costs f32 three digits at small θ), with the 1/(nx·ny) of the inverse; the mean mode is 0.
+@compute @workgroup_size(256)
+fn fft_divide(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let k = index(gid);
+    let n = op.lnx * op.lny;
+    if (k >= n) {
+        return;
+    }
+    let pi = 3.14159265358979;
+    let sx = sin(pi * f32(k % op.lnx) / f32(op.lnx));
+    let sy = sin(pi * f32(k / op.lnx) / f32(op.lny));
+    let eigenvalue = -4.0 * (sx * sx + sy * sy) / (op.lh * op.lh);
+    if (k == 0u) {
+        fft_spectrum[k] = vec2<f32>(0.0);
+    } else {
+        fft_spectrum[k] = fft_spectrum[k] / (eigenvalue * f32(n));
+    }
+}
+
+// The inverse transform's real part → p.
+@compute @workgroup_size(256)
+fn fft_unpack(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let k = index(gid);
+    if (k >= op.lnx * op.lny) {
+        return;
+    }
+    cells[op.p_off + k] = fft_grid[k].x;
 }
 
 fn pressure_at(i: i32, j: i32) -> f32 {

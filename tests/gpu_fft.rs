@@ -6,7 +6,8 @@ mod common;
 use rustfft::FftPlanner;
 use rustfft::num_complex::{Complex32, Complex64};
 use stepscope::gpu::GpuContext;
-use stepscope::gpu::fft::{Direction, GpuFft};
+use stepscope::gpu::fft::{Direction, GpuFft, GpuFft2};
+use stepscope::gpu::wgpu;
 
 /// Deterministic test signal with energy at every frequency.
 fn signal(len: usize, seed: u64) -> Vec<Complex32> {
@@ -139,5 +140,77 @@ fn unsupported_sizes_are_refused_with_a_message() {
     for n in [0, 1, 3, 3000, (1 << 22) * 2] {
         let err = GpuFft::new(&ctx, n).err().expect("must be refused");
         assert!(err.contains("power of two"), "{err}");
+    }
+}
+
+/// The 2D transform (rows, then columns by the strided kernel) of rectangular grids against
+/// rustfft in f64 applied along x then y, both directions, then the round trip.
+#[test]
+fn two_dimensional_fft_matches_rustfft_rows_then_columns() {
+    let Some(ctx) = common::gpu_context() else {
+        return;
+    };
+    let mut planner = FftPlanner::<f64>::new();
+    for (nx, ny) in [(16usize, 8usize), (64, 64), (32, 128)] {
+        let fft = GpuFft2::new(&ctx, nx, ny).expect("valid sides");
+        let input = signal(nx * ny, (nx + ny) as u64);
+        let flat: Vec<[f32; 2]> = input.iter().map(|z| [z.re, z.im]).collect();
+        let usage = wgpu::BufferUsages::STORAGE
+            | wgpu::BufferUsages::COPY_SRC
+            | wgpu::BufferUsages::COPY_DST;
+        let grid = ctx.buffer_with("grid", &flat, usage);
+        let spectrum = ctx.buffer("spectrum", (flat.len() * 8) as u64, usage);
+        let read = |b: &wgpu::Buffer| -> Vec<Complex32> {
+            let bytes = ctx.read_blocking(b, 0, b.size()).expect("reads");
+            bytemuck::cast_slice::<u8, [f32; 2]>(&bytes)
+                .iter()
+                .map(|v| Complex32::new(v[0], v[1]))
+                .collect()
+        };
+        let mut encoder = ctx.device.create_command_encoder(&Default::default());
+        fft.bind_forward(&ctx, &grid, &spectrum)
+            .encode(&mut encoder);
+        ctx.queue.submit([encoder.finish()]);
+        let gpu_spectrum = read(&spectrum);
+
+        // The reference: f64 rows, then columns.
+        let mut reference: Vec<Complex64> = input
+            .iter()
+            .map(|z| Complex64::new(f64::from(z.re), f64::from(z.im)))
+            .collect();
+        let (row_plan, column_plan) = (planner.plan_fft_forward(nx), planner.plan_fft_forward(ny));
+        for row in reference.chunks_exact_mut(nx) {
+            row_plan.process(row);
+        }
+        let mut column = vec![Complex64::default(); ny];
+        for i in 0..nx {
+            for j in 0..ny {
+                column[j] = reference[i + nx * j];
+            }
+            column_plan.process(&mut column);
+            for j in 0..ny {
+                reference[i + nx * j] = column[j];
+            }
+        }
+        let error = relative_error(&gpu_spectrum, &reference);
+        let bound = 1e-7 * f64::from((nx * ny).trailing_zeros());
+        println!("2D FFT {nx} × {ny}: max relative error {error:.2e} (bound {bound:.1e})");
+        assert!(error < bound, "{nx} × {ny}: {error:e}");
+
+        let mut encoder = ctx.device.create_command_encoder(&Default::default());
+        fft.bind_inverse(&ctx, &spectrum, &grid)
+            .encode(&mut encoder);
+        ctx.queue.submit([encoder.finish()]);
+        let scale = (nx * ny) as f32;
+        let worst = read(&grid)
+            .iter()
+            .zip(&input)
+            .map(|(d, x)| (d / scale - x).norm())
+            .fold(0.0f32, f32::max);
+        assert!(worst < 2e-6, "{nx} × {ny} round trip {worst:e}");
+    }
+    for (nx, ny) in [(12, 8), (8, 4096), (0, 4)] {
+        let err = GpuFft2::new(&ctx, nx, ny).err().expect("refused");
+        assert!(err.contains("powers of two"), "{err}");
     }
 }

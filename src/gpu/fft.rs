@@ -124,6 +124,7 @@ impl BoundFft {
 pub struct GpuFft {
     n: usize,
     rows_pipeline: wgpu::ComputePipeline,
+    strided_pipeline: wgpu::ComputePipeline,
     twiddles: Option<wgpu::Buffer>,
     four_step: Option<FourStep>,
 }
@@ -145,6 +146,7 @@ impl GpuFft {
             return Ok(Self {
                 n,
                 rows_pipeline,
+                strided_pipeline,
                 twiddles: Some(exp_table(ctx, n, n / 2, "fft twiddles")),
                 four_step: None,
             });
@@ -156,6 +158,7 @@ impl GpuFft {
         Ok(Self {
             n,
             rows_pipeline,
+            strided_pipeline: strided_pipeline.clone(),
             twiddles: None,
             four_step: Some(FourStep {
                 n1,
@@ -342,5 +345,120 @@ impl GpuFft {
             *z = Complex32::new(v[0], v[1]);
         }
         Ok(())
+    }
+}
+
+/// The 2D transform of an `nx × ny` grid of complex f32 (row-major, x fastest; nx, ny powers
+/// of two up to [`MAX_WORKGROUP_N`]): the rows by [`GpuFft`] in place, the columns by the
+/// strided kernel, gathering down a column and scattering back in the same layout. The
+/// forward transform reads the grid and leaves the spectrum in a second buffer; the inverse
+/// goes back. Two dispatches each way; the grid buffer is overwritten by the forward one.
+pub struct GpuFft2 {
+    rows: GpuFft,
+    columns: GpuFft,
+}
+
+impl GpuFft2 {
+    /// Compiles the transforms of an `nx × ny` grid.
+    pub fn new(ctx: &GpuContext, nx: usize, ny: usize) -> Result<Self, String> {
+        for n in [nx, ny] {
+            if !n.is_power_of_two() || !(2..=MAX_WORKGROUP_N).contains(&n) {
+                return Err(format!(
+                    "the GPU's 2D FFT needs sides that are powers of two from 2 to {MAX_WORKGROUP_N}, not {nx} × {ny}"
+                ));
+            }
+        }
+        Ok(Self {
+            rows: GpuFft::new(ctx, nx)?,
+            columns: GpuFft::new(ctx, ny)?,
+        })
+    }
+
+    /// The grid's sides (nx, ny).
+    pub fn shape(&self) -> (usize, usize) {
+        (self.rows.n, self.columns.n)
+    }
+
+    /// The column transforms of `src` into `dst` (same layout).
+    fn columns(
+        &self,
+        ctx: &GpuContext,
+        src: &wgpu::Buffer,
+        dst: &wgpu::Buffer,
+        direction: Direction,
+    ) -> BoundDispatch {
+        let (nx, ny) = self.shape();
+        let (nx, ny) = (nx as u32, ny as u32);
+        let params = FftParams {
+            n: ny,
+            log2n: ny.trailing_zeros(),
+            batch: nx,
+            inverse: u32::from(direction == Direction::Inverse),
+            in_row_stride: 1,
+            in_elem_stride: nx,
+            out_row_stride: 1,
+            out_elem_stride: nx,
+            twist_len: 0,
+            in_batch_stride: nx * ny,
+            out_batch_stride: nx * ny,
+            pad0: 0,
+        };
+        let params_buffer = ctx.buffer_with(
+            "fft2 column params",
+            std::slice::from_ref(&params),
+            wgpu::BufferUsages::UNIFORM,
+        );
+        let twiddles = self
+            .columns
+            .twiddles
+            .as_ref()
+            .expect("single-pass plans have twiddles");
+        let bind_group = ctx.device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some("fft2 columns"),
+            layout: &self.columns.strided_pipeline.get_bind_group_layout(0),
+            entries: &[
+                entry(0, &params_buffer),
+                entry(2, twiddles),
+                entry(3, src),
+                entry(4, dst),
+                // No twist (twist_len 0): any buffer fills the slot.
+                entry(5, twiddles),
+            ],
+        });
+        BoundDispatch {
+            pipeline: self.columns.strided_pipeline.clone(),
+            bind_group,
+            workgroups: [nx, 1, 1],
+        }
+    }
+
+    /// Prepares the forward transform: `grid` (overwritten) → `spectrum`. Both hold nx·ny
+    /// complex values.
+    pub fn bind_forward(
+        &self,
+        ctx: &GpuContext,
+        grid: &wgpu::Buffer,
+        spectrum: &wgpu::Buffer,
+    ) -> BoundFft {
+        let ny = self.columns.n as u32;
+        let mut rows = self.rows.bind(ctx, grid, spectrum, ny, Direction::Forward);
+        rows.dispatches
+            .push(self.columns(ctx, grid, spectrum, Direction::Forward));
+        rows
+    }
+
+    /// Prepares the inverse transform (unnormalised, like rustfft): `spectrum` (kept) →
+    /// `grid`.
+    pub fn bind_inverse(
+        &self,
+        ctx: &GpuContext,
+        spectrum: &wgpu::Buffer,
+        grid: &wgpu::Buffer,
+    ) -> BoundFft {
+        let ny = self.columns.n as u32;
+        let rows = self.rows.bind(ctx, grid, spectrum, ny, Direction::Inverse);
+        let mut dispatches = vec![self.columns(ctx, spectrum, grid, Direction::Inverse)];
+        dispatches.extend(rows.dispatches);
+        BoundFft { dispatches }
     }
 }

@@ -16,6 +16,7 @@ use std::collections::HashMap;
 use super::mac::{MacGrid, TimeScheme, Velocity};
 use super::poisson::AxisBoundary;
 use super::{NsParams, NsSolver, PressureKind, scenario};
+use crate::gpu::fft::{BoundFft, GpuFft2};
 use crate::gpu::readback::Readback;
 use crate::gpu::{GpuContext, storage, wgpu};
 
@@ -119,9 +120,15 @@ enum Kernel {
     CopyWork,
     CflDt,
     FinishStep,
+    FftPack,
+    FftDivide,
+    FftUnpack,
+    /// The shared 2D FFT (its own pipelines and bind groups), forward and inverse.
+    FftForward,
+    FftInverse,
 }
 
-const KERNELS: [(Kernel, &str); 17] = [
+const KERNELS: [(Kernel, &str); 20] = [
     (Kernel::Momentum, "momentum_stage"),
     (Kernel::Divergence, "divergence"),
     (Kernel::Smooth, "relax"),
@@ -139,6 +146,9 @@ const KERNELS: [(Kernel, &str); 17] = [
     (Kernel::CopyWork, "copy_work"),
     (Kernel::CflDt, "cfl_dt"),
     (Kernel::FinishStep, "finish_step"),
+    (Kernel::FftPack, "fft_pack"),
+    (Kernel::FftDivide, "fft_divide"),
+    (Kernel::FftUnpack, "fft_unpack"),
 ];
 
 #[derive(Clone, Copy, Debug)]
@@ -204,6 +214,8 @@ pub struct GpuNs {
     at_floor: bool,
     stats_readback: Readback,
     field_readback: Readback,
+    /// The FFT pressure solver's transforms (forward, inverse), bound to its buffers.
+    fft: Option<(BoundFft, BoundFft)>,
     /// Copies recorded but not yet submitted: (history, fields).
     requested: (bool, bool),
 }
@@ -259,12 +271,15 @@ impl GpuNs {
                     .into(),
             );
         };
-        if params.pressure == PressureKind::Fft {
-            return Err(
-                "the FFT pressure solver runs on the CPU only: pick multigrid for the GPU".into(),
-            );
-        }
         let (nx, ny) = (grid.nx, grid.ny);
+        let fft = if params.pressure == PressureKind::Fft {
+            Some(
+                GpuFft2::new(ctx, nx, ny)
+                    .map_err(|e| format!("{e}: pick multigrid for this grid on the GPU"))?,
+            )
+        } else {
+            None
+        };
         let nfaces_u = grid.u_columns() * ny;
         let faces = nfaces_u + nx * grid.v_rows();
         let cells = nx * ny;
@@ -413,6 +428,16 @@ impl GpuNs {
             bytes[at..at + std::mem::size_of::<OpUniform>()].copy_from_slice(bytemuck::bytes_of(s));
         }
         let ops = ctx.buffer_with("ns ops", &bytes, wgpu::BufferUsages::UNIFORM);
+        // The FFT solver's complex grid and spectrum (8-byte stand-ins for the others).
+        let complex_len = if fft.is_some() { 8 * cells as u64 } else { 8 };
+        let fft_grid = ctx.buffer("ns fft grid", complex_len, wgpu::BufferUsages::STORAGE);
+        let fft_spectrum = ctx.buffer("ns fft spectrum", complex_len, wgpu::BufferUsages::STORAGE);
+        let fft = fft.map(|plan| {
+            (
+                plan.bind_forward(ctx, &fft_grid, &fft_spectrum),
+                plan.bind_inverse(ctx, &fft_spectrum, &fft_grid),
+            )
+        });
 
         let uniform_entry = |binding: u32, dynamic: bool, size: usize| wgpu::BindGroupLayoutEntry {
             binding,
@@ -435,6 +460,8 @@ impl GpuNs {
                     crate::gpu::buffer_layout_entry(3, storage(false)),
                     crate::gpu::buffer_layout_entry(4, storage(true)),
                     crate::gpu::buffer_layout_entry(5, storage(false)),
+                    crate::gpu::buffer_layout_entry(6, storage(false)),
+                    crate::gpu::buffer_layout_entry(7, storage(false)),
                 ],
             });
         let pipeline_layout = ctx
@@ -469,6 +496,8 @@ impl GpuNs {
                 crate::gpu::entry(3, &cells_buffer),
                 crate::gpu::entry(4, &meta_buffer),
                 crate::gpu::entry(5, &stats_buffer),
+                crate::gpu::entry(6, &fft_grid),
+                crate::gpu::entry(7, &fft_spectrum),
             ],
         });
         Ok(GpuNs {
@@ -499,6 +528,7 @@ impl GpuNs {
                 "ns field readback",
             ),
             requested: (false, false),
+            fft,
         })
     }
 
@@ -528,7 +558,8 @@ impl GpuNs {
     /// to reach the tolerance with 10% to spare; a count that overshoots by far is lowered.
     /// Returns whether it changed.
     pub fn adapt_pressure_iterations(&mut self, reached: f64) -> bool {
-        if !(reached.is_finite() && reached > 0.0) {
+        // The FFT is a direct solve: one is all it takes.
+        if self.fft.is_some() || !(reached.is_finite() && reached > 0.0) {
             return false;
         }
         // More iterations that no longer lowered the residual: f32 round-off, not the
@@ -683,6 +714,17 @@ impl GpuNs {
         });
         for _ in 0..steps {
             for d in &self.step {
+                if let (Some((forward, inverse)), Kernel::FftForward | Kernel::FftInverse) =
+                    (&self.fft, d.kernel)
+                {
+                    let transform = if d.kernel == Kernel::FftForward {
+                        forward
+                    } else {
+                        inverse
+                    };
+                    transform.record(&mut pass);
+                    continue;
+                }
                 pass.set_pipeline(&self.pipelines[&d.kernel]);
                 pass.set_bind_group(0, &self.bind_group, &[d.slot * SLOT as u32]);
                 pass.dispatch_workgroups(d.groups.0, d.groups.1, 1);
@@ -1023,8 +1065,21 @@ fn record_step(r: &Recipe, iterations: usize) -> (Vec<Dispatch>, Vec<OpUniform>)
             push(Kernel::ReduceCells, OpUniform { flag: 0, ..base }, cells);
             push(Kernel::SubtractMean, base, cells);
         }
+        if r.pressure == PressureKind::Fft {
+            // A direct solve: f → FFT → ÷ eigenvalues → inverse FFT → p.
+            for kernel in [
+                Kernel::FftPack,
+                Kernel::FftForward,
+                Kernel::FftDivide,
+                Kernel::FftInverse,
+                Kernel::FftUnpack,
+            ] {
+                push(kernel, base, cells);
+            }
+        }
         for _ in 0..iterations {
             match r.pressure {
+                PressureKind::Fft => {}
                 PressureKind::Jacobi => {
                     push(Kernel::Jacobi, base, cells);
                     push(Kernel::CopyCells, base, cells);
