@@ -1,3 +1,4 @@
+// requires: colour.wgsl
 // 2D incompressible Navier–Stokes on the MAC grid, in f32: the GPU path of
 // src/sims/navier_stokes/mac.rs and poisson.rs (same discretisation, same ghost rules).
 //
@@ -24,6 +25,8 @@ const STAT_MEAN: u32 = 2u;
 const STAT_STEP: u32 = 3u;
 const STAT_RES: u32 = 4u;      // relative residual of the last solve
 const STAT_CFL: u32 = 5u;      // Courant number of the last step
+const STAT_VIEW_LO: u32 = 6u;  // the view's range over the fluid cells
+const STAT_VIEW_HI: u32 = 7u;
 const STAT_HISTORY: u32 = 16u; // history ring: HISTORY_WIDTH floats per step
 const HISTORY_WIDTH: u32 = 8u;
 
@@ -89,6 +92,8 @@ struct Op {
 // GPU FFT (src/gpu/fft.rs, GpuFft2).
 @group(0) @binding(6) var<storage, read_write> fft_grid: array<vec2<f32>>;
 @group(0) @binding(7) var<storage, read_write> fft_spectrum: array<vec2<f32>>;
+// The picture of the flow (nx × ny, row 0 at the top), drawn by egui as a native texture.
+@group(0) @binding(8) var view_texture: texture_storage_2d<rgba8unorm, write>;
 
 var<workgroup> shared_a: array<f32, WG>;
 var<workgroup> shared_b: array<f32, WG>;
@@ -761,6 +766,94 @@ fn cfl_dt(@builtin(local_invocation_id) lid: vec3<u32>) {
     }
 }
 
+// ω = ∂v/∂x − ∂u/∂y at node (i, j) of the field at `o` (mac.rs `vorticity_at_nodes`).
+fn node_vorticity(o: u32, i: i32, j: i32) -> f32 {
+    return (fetch_v(o, i, j, 0.0, false) - fetch_v(o, i - 1, j, 0.0, false)
+        - fetch_u(o, i, j, 0.0, false) + fetch_u(o, i, j - 1, 0.0, false)) / grid.h;
+}
+
+// The views (run.rs `NsRun::field`, app/navier_stokes.rs `picture`): op.flag picks the field
+// (0 vorticity, 1 speed, 2 pressure, 3 dye) of the velocity at op.from_off, the pressure at
+// op.p_off and the dye at op.aux_off; the values go to cells[op.out_off ..].
+@compute @workgroup_size(256)
+fn view_field(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let k = index(gid);
+    if (k >= grid.nx * grid.ny) {
+        return;
+    }
+    let i = k % grid.nx;
+    let j = k / grid.nx;
+    var value = 0.0;
+    if (op.flag == 0u) {
+        // The mean of the cell's four corner nodes (wrapping on periodic axes).
+        let a = i32((i + 1u) % grid.ucols);
+        let b = i32((j + 1u) % grid.vrows);
+        value = 0.25 * (node_vorticity(op.from_off, i32(i), i32(j)) + node_vorticity(op.from_off, a, i32(j))
+            + node_vorticity(op.from_off, i32(i), b) + node_vorticity(op.from_off, a, b));
+    } else if (op.flag == 1u) {
+        value = length(velocity_at(op.from_off, (f32(i) + 0.5) * grid.h, (f32(j) + 0.5) * grid.h));
+    } else if (op.flag == 2u) {
+        value = cells[op.p_off + k];
+    } else {
+        value = work[op.aux_off + k];
+    }
+    cells[op.out_off + k] = value;
+}
+
+// The view's range over the fluid cells → STAT_VIEW_LO, STAT_VIEW_HI (one workgroup).
+@compute @workgroup_size(256)
+fn view_range(@builtin(local_invocation_id) lid: vec3<u32>) {
+    let t = lid.x;
+    var lo = 3.0e38;
+    var hi = -3.0e38;
+    for (var k = t; k < grid.nx * grid.ny; k += WG) {
+        if (flags[op.solid_off + k] == 1u) {
+            continue;
+        }
+        lo = min(lo, cells[op.out_off + k]);
+        hi = max(hi, cells[op.out_off + k]);
+    }
+    shared_a[t] = lo;
+    shared_b[t] = hi;
+    workgroupBarrier();
+    for (var s = WG / 2u; s > 0u; s /= 2u) {
+        if (t < s) {
+            shared_a[t] = min(shared_a[t], shared_a[t + s]);
+            shared_b[t] = max(shared_b[t], shared_b[t + s]);
+        }
+        workgroupBarrier();
+    }
+    if (t == 0u) {
+        stats[STAT_VIEW_LO] = shared_a[0];
+        stats[STAT_VIEW_HI] = shared_b[0];
+    }
+}
+
+// Paints texel (i, row): row 0 is the top of the domain. Signed fields (vorticity, pressure)
+// blue–white–red over ±max|value|, the others viridis over [min, max]; obstacles grey.
+@compute @workgroup_size(256)
+fn view_paint(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let k = index(gid);
+    if (k >= grid.nx * grid.ny) {
+        return;
+    }
+    let i = k % grid.nx;
+    let row = k / grid.nx;
+    let cell = i + grid.nx * (grid.ny - 1u - row);
+    let lo = stats[STAT_VIEW_LO];
+    let hi = stats[STAT_VIEW_HI];
+    let v = cells[op.out_off + cell];
+    var srgb: vec3<f32>;
+    if (flags[op.solid_off + cell] == 1u) {
+        srgb = vec3<f32>(60.0 / 255.0);
+    } else if (op.flag == 0u || op.flag == 2u) {
+        srgb = blue_white_red(v / max(max(abs(lo), abs(hi)), 1e-12));
+    } else {
+        srgb = viridis((v - lo) / max(hi - lo, 1e-12));
+    }
+    textureStore(view_texture, vec2<u32>(i, row), srgb_texel(srgb));
+}
+
 // End of a step: t += Δt, and one history row (t, Δt, CFL, energy, enstrophy, max|∇·u|,
 // last relative residual, step) from single-workgroup reductions over the field at from_off.
 @compute @workgroup_size(256)
@@ -787,8 +880,7 @@ fn finish_step(@builtin(local_invocation_id) lid: vec3<u32>) {
     for (var k = t; k < grid.ucols * grid.vrows; k += WG) {
         let i = i32(k % grid.ucols);
         let j = i32(k / grid.ucols);
-        let omega = (fetch_v(o, i, j, 0.0, false) - fetch_v(o, i - 1, j, 0.0, false)
-            - fetch_u(o, i, j, 0.0, false) + fetch_u(o, i, j - 1, 0.0, false)) / grid.h;
+        let omega = node_vorticity(o, i, j);
         var w = 1.0;
         if (bx && (i == 0 || u32(i) + 1u == grid.ucols)) { w *= 0.5; }
         if (by && (j == 0 || u32(j) + 1u == grid.vrows)) { w *= 0.5; }

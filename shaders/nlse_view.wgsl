@@ -1,3 +1,4 @@
+// requires: colour.wgsl
 // Space–time pictures of an NLSE run drawn on the GPU from GPU data (src/sims/nlse/gpu.rs,
 // NlseViews): the waterfall of |ψ(x)|² and the spectrogram of |ψ̂(k)|², each a ring of raw
 // rows in a storage buffer painted into an rgba8 texture that egui draws directly (no copy
@@ -71,29 +72,6 @@ fn maximum(@builtin(local_invocation_id) local_id: vec3<u32>) {
     }
 }
 
-// The viridis key colours of src/app/views.rs `colormap`, linearly interpolated.
-fn colormap(v: f32) -> vec4<f32> {
-    var stops = array<vec3<f32>, 6>(
-        vec3<f32>(68.0, 1.0, 84.0),
-        vec3<f32>(65.0, 68.0, 135.0),
-        vec3<f32>(42.0, 120.0, 142.0),
-        vec3<f32>(34.0, 168.0, 132.0),
-        vec3<f32>(122.0, 209.0, 81.0),
-        vec3<f32>(253.0, 231.0, 37.0),
-    );
-    let x = clamp(v, 0.0, 1.0) * 5.0;
-    let i = min(u32(floor(x)), 4u);
-    let f = x - f32(i);
-    let srgb = mix(stops[i], stops[i + 1u], f) / 255.0;
-    // egui samples native textures as linear colour: decode sRGB (IEC 61966-2-1).
-    let linear = select(
-        pow((srgb + 0.055) / 1.055, vec3<f32>(2.4)),
-        srgb / 12.92,
-        srgb <= vec3<f32>(0.04045),
-    );
-    return vec4<f32>(linear, 1.0);
-}
-
 @compute @workgroup_size(16, 16)
 fn paint(@builtin(global_invocation_id) id: vec3<u32>) {
     let c = id.x;
@@ -111,7 +89,7 @@ fn paint(@builtin(global_invocation_id) id: vec3<u32>) {
         if (params.log_scale == 1u) {
             level = 1.0 + log(max(v / top, 1e-12)) / (12.0 * log(10.0));
         }
-        color = colormap(level);
+        color = srgb_texel(viridis(level));
     }
     textureStore(picture, vec2<u32>(c, display_row), color);
 }

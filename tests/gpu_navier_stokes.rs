@@ -190,3 +190,76 @@ fn the_gpu_refuses_what_it_does_not_run() {
         .expect("spectral refused");
     assert!(err.contains("spectral"), "{err}");
 }
+
+/// The picture the GPU paints from its own buffers (the native texture the app draws) against
+/// the CPU's picture of the same state (the GPU's f32 fields read back, the view computed in
+/// f64 and coloured by the app's colour maps): every texel of every view, on a periodic flow,
+/// the cavity (walls, lid) and the channel with a painted block (obstacle cells grey).
+#[test]
+fn the_gpu_paints_the_views_the_cpu_would() {
+    use stepscope::app::colour;
+    use stepscope::sims::navier_stokes::run::{FieldKind, NsRun};
+    let Some(ctx) = common::gpu_context() else {
+        return;
+    };
+    let mut cavity = NsCase::Cavity.defaults();
+    cavity.n = 32;
+    let mut channel = NsCase::Channel.defaults();
+    channel.n = 16;
+    let (nx, ny) = channel.cells();
+    let mut mask = ObstacleMask::empty(nx, ny);
+    for (k, cell) in mask.solid.iter_mut().enumerate() {
+        *cell = (20..26).contains(&(k % nx)) && (k / nx) < 10;
+    }
+    channel.mask = Some(mask);
+    let mut kh = NsCase::KelvinHelmholtz.defaults();
+    kh.n = 32;
+    kh.pressure = PressureKind::Multigrid;
+    for (name, p) in [
+        ("cavity", cavity),
+        ("channel + block", channel),
+        ("Kelvin–Helmholtz", kh),
+    ] {
+        let grid = scenario::mac_grid(&p).expect("grid");
+        let vel = scenario::initial_velocity(&p, &grid);
+        let zeros = vec![0.0; grid.nx * grid.ny];
+        // Dye in a band, so the dye view has a range.
+        let dye: Vec<f64> = (0..grid.nx * grid.ny)
+            .map(|k| if (k / grid.nx) % 8 < 3 { 1.0 } else { 0.0 })
+            .collect();
+        let mut gpu = GpuNs::new(&ctx, &p, &grid, &vel, &zeros, &dye).expect("uploads");
+        gpu.run_blocking(&ctx, 5).expect("runs");
+        let faces = gpu.velocity_blocking(&ctx, &grid).expect("reads");
+        let (pressure, dye) = gpu.pressure_and_dye_blocking(&ctx).expect("reads");
+        let faces: Vec<f64> = faces.u.iter().chain(&faces.v).copied().collect();
+        let mut run = NsRun::new(p.clone()).expect("run");
+        run.load_mac_state(&faces, pressure, dye, 0.0, 5)
+            .expect("loads");
+        for kind in [
+            FieldKind::Vorticity,
+            FieldKind::Speed,
+            FieldKind::Pressure,
+            FieldKind::Dye,
+        ] {
+            let mut encoder = ctx.device.create_command_encoder(&Default::default());
+            gpu.encode_view(&mut encoder, kind);
+            ctx.queue.submit([encoder.finish()]);
+            let texels = gpu.view_pixels_blocking(&ctx).expect("texels");
+            let expected = colour::field_pixels(&run.field(kind), kind.is_signed());
+            assert_eq!(texels.len(), expected.len());
+            let mut worst = 0.0f64;
+            for (t, e) in texels.iter().zip(&expected) {
+                for c in 0..3 {
+                    worst = worst.max((f64::from(t[c]) - f64::from(e[c])).abs());
+                }
+                assert_eq!(t[3], 255);
+            }
+            println!(
+                "{name} {kind:?}: {} texels, max |GPU − CPU| {worst} (8-bit sRGB levels)",
+                texels.len()
+            );
+            // The texture rounds, the CPU truncates: one level apart at most.
+            assert!(worst <= 1.0, "{name} {kind:?}: {worst}");
+        }
+    }
+}

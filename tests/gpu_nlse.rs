@@ -450,6 +450,13 @@ fn gpu_drawn_waterfall_and_spectrogram_show_the_soliton_where_it_is() {
         views.rows()
     );
     assert!(got.abs_diff(expected) <= 1);
+    // The peak (constant in time for a soliton) is at the top of the colour map, and the
+    // texel holds the sRGB colour itself (egui filters native textures in gamma space).
+    let top = stepscope::app::colour::colormap(1.0);
+    let peak = row[got].map(|c| (c * 255.0).round());
+    for (c, want) in peak.iter().zip([top.r(), top.g(), top.b()]) {
+        assert!((c - f32::from(want)).abs() <= 6.0, "{peak:?} vs {top:?}");
+    }
     // The rows below the filled ones are black; the oldest filled row is not.
     let below = texture_row(&ctx, views.waterfall(), width, views.rows());
     assert!(views.rows() == 256 || below.iter().all(|c| c[0] + c[1] + c[2] == 0.0));

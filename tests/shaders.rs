@@ -3,8 +3,23 @@
 
 use std::path::Path;
 
+/// Validates a WGSL file, prefixed by the files its first line names
+/// (`// requires: a.wgsl, b.wgsl`), as the Rust side concatenates them.
 fn validate(path: &Path) -> Result<(), String> {
-    let source = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
+    let own = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
+    let mut source = String::new();
+    if let Some(list) = own
+        .lines()
+        .next()
+        .and_then(|l| l.strip_prefix("// requires:"))
+    {
+        for name in list.split(',').map(str::trim) {
+            let dir = path.parent().ok_or("no directory")?;
+            source +=
+                &std::fs::read_to_string(dir.join(name)).map_err(|e| format!("{name}: {e}"))?;
+        }
+    }
+    source += &own;
     let module = naga::front::wgsl::parse_str(&source).map_err(|e| e.emit_to_string(&source))?;
     naga::valid::Validator::new(
         naga::valid::ValidationFlags::all(),
@@ -182,7 +197,7 @@ fn diffusion_sampler_kernel_matches_its_rust_mirror() {
 #[test]
 fn navier_stokes_mirrors_have_the_wgsl_layouts() {
     use stepscope::sims::navier_stokes::gpu;
-    let source = include_str!("../shaders/navier_stokes.wgsl");
+    let source = gpu::SHADER;
     let (grid, fields) = struct_layout(source, "Grid");
     assert_eq!(grid as usize, gpu::GRID_BYTES);
     let offset = |fields: &[(String, u32)], name: &str| {

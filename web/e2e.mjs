@@ -218,6 +218,7 @@ try {
   check(nsGpu.compute === "gpu-f32" && /BrowserWebGpu/.test(nsGpu.gpu_adapter ?? ""), "the Navier–Stokes steps are computed by WebGPU");
   check(nsGpu.steps > nsGpuFrom.steps && nsGpu.max_divergence < 1e-3 && nsGpu.pressure_residual < 1e-4, "the WebGPU flow advances and stays divergence-free");
   check(Math.abs(nsGpu.energy / nsGpuFrom.energy - 1) < 0.2 && nsGpu.energy > nsGpuFrom.energy * 0.9, "and continues the CPU's flow (energy keeps growing with the lid)");
+  check(nsGpu.picture === "gpu-texture", `the WebGPU flow is drawn from GPU buffers as a native texture (picture: ${nsGpu.picture})`);
   // Painting an obstacle while WebGPU computes: the GPU continues around it.
   await page.evaluate(() => window.stepscope.paint(0.5, 0.45, 0.1));
   const painted = await page.evaluate(() => window.stepscope.diagnostics());
@@ -232,6 +233,23 @@ try {
   check(nsBack.compute === "cpu-f64" && nsBack.steps === nsPainted.steps + 2, "back on the CPU it continues from the GPU's state");
   const nsBad = await page.evaluate(() => { try { window.stepscope.set("re", "-1"); return null; } catch (e) { return String(e); } });
   check(nsBad && /Reynolds/.test(nsBad), `a negative Reynolds number is refused with a message: ${nsBad}`);
+  // The FFT pressure solver on WebGPU (the shared WGSL FFT in 2D): decaying turbulence on a
+  // periodic 64² grid, 20 steps on the GPU against the same 20 steps on the CPU (f64).
+  const fftLink = "?s=ns&case=turbulence&n=64&re=2000&solver=rk3&pressure=fft&seed=3";
+  await page.evaluate((l) => window.stepscope.load(l), fftLink);
+  await page.evaluate(() => window.stepscope.compute("gpu"));
+  await page.evaluate(() => window.stepscope.step(20));
+  await page.waitForFunction(() => { const x = window.stepscope.diagnostics(); return x.steps >= 20 && x.busy === false; }, null, { timeout: 300000 });
+  const fftGpu = await page.evaluate(() => window.stepscope.diagnostics());
+  await page.evaluate((l) => window.stepscope.load(l), fftLink);
+  await page.evaluate(() => window.stepscope.compute("cpu"));
+  await page.evaluate(() => window.stepscope.step(20));
+  const fftCpu = await page.evaluate(() => window.stepscope.diagnostics());
+  console.log(`Navier–Stokes FFT pressure, turbulence 64², 20 SSP-RK3 steps: WebGPU E ${fftGpu.energy.toExponential(6)}, t ${fftGpu.t.toFixed(6)}, max |div u| ${fftGpu.max_divergence.toExponential(2)}, residual ${fftGpu.pressure_residual.toExponential(2)}; CPU E ${fftCpu.energy.toExponential(6)}, t ${fftCpu.t.toFixed(6)}`);
+  check(fftGpu.compute === "gpu-f32" && fftGpu.pressure_solver === "fft" && fftGpu.steps === 20 && fftGpu.max_divergence < 1e-3,
+    "the FFT pressure solver runs on WebGPU and keeps the flow divergence-free");
+  check(Math.abs(fftGpu.energy / fftCpu.energy - 1) < 1e-4 && Math.abs(fftGpu.t / fftCpu.t - 1) < 1e-5,
+    "WebGPU (f32) and CPU (f64) agree on the energy to 1e-4 and the time to 1e-5");
 
   const shot = await page.screenshot();
   check(shot.length > 30000, `the canvas is rendered (screenshot ${shot.length} bytes)`);

@@ -2,6 +2,7 @@
 //! edits [`crate::scenario::Scenario`] parameters and reads diagnostics.
 
 mod chaos_map;
+pub mod colour;
 mod compute;
 mod diffusion;
 mod navier_stokes;
@@ -73,6 +74,8 @@ pub struct StepscopeApp {
     render_state: Option<eframe::egui_wgpu::RenderState>,
     /// The registered pictures: (views id, waterfall, spectrogram).
     gpu_textures: Option<(u64, egui::TextureId, egui::TextureId)>,
+    /// The Navier–Stokes GPU picture registered with the renderer: (GpuNs id, texture).
+    ns_texture: Option<(u64, egui::TextureId)>,
     /// Parameters as edited in the panel (applied when they change).
     draft: NlseParams,
     running: bool,
@@ -142,6 +145,7 @@ impl StepscopeApp {
             run_target: None,
             render_state: None,
             gpu_textures: None,
+            ns_texture: None,
             running: false,
             speed: 1.0,
             last_frame: None,
@@ -212,6 +216,32 @@ impl StepscopeApp {
             self.gpu_textures = Some((views.id, waterfall, spectrogram));
         }
         self.gpu_textures.map(|(_, a, b)| (a, b))
+    }
+
+    /// The Navier–Stokes GPU run's picture as an egui texture, registered with eframe's
+    /// renderer once per GPU run (None on the CPU or without a renderer).
+    fn ns_gpu_picture(&mut self) -> Option<egui::TextureId> {
+        let render_state = self.render_state.as_ref()?;
+        let Some(live) = self.navier_stokes.as_ref().and_then(|ns| ns.gpu.as_ref()) else {
+            // Back on the CPU: release the last GPU run's picture.
+            if let Some((_, old)) = self.ns_texture.take() {
+                render_state.renderer.write().free_texture(&old);
+            }
+            return None;
+        };
+        if self.ns_texture.is_none_or(|(id, _)| id != live.ns.id) {
+            let mut renderer = render_state.renderer.write();
+            if let Some((_, old)) = self.ns_texture.take() {
+                renderer.free_texture(&old);
+            }
+            let texture = renderer.register_native_texture(
+                &render_state.device,
+                live.ns.view_texture(),
+                eframe::wgpu::FilterMode::Linear,
+            );
+            self.ns_texture = Some((live.ns.id, texture));
+        }
+        self.ns_texture.map(|(_, id)| id)
     }
 
     /// Gives the app a device to compute on (the kittest harness and the desktop's tests).
@@ -890,6 +920,7 @@ impl StepscopeApp {
             "gpu_available": self.gpu.is_some(),
             "gpu_adapter": self.gpu.as_ref().map(|g| g.describe()),
             "gpu_pressure_iterations": ns.gpu.as_ref().map(|g| g.ns.pressure_iterations()),
+            "picture": if ns.drew_gpu_texture { "gpu-texture" } else { "cpu" },
             "busy": ns.gpu_busy(),
             "notice": match &self.notice { Some(Notice::Error(e)) | Some(Notice::Info(e)) => Some(e.clone()), None => None },
             "link": self.scenario().to_query(),
@@ -1130,6 +1161,14 @@ impl StepscopeApp {
             .show(ui, |ui| {
                 egui::ScrollArea::vertical().show(ui, |ui| panels::controls(self, ui));
             });
+        let ns_texture = if self.active == ActiveSim::NavierStokes {
+            self.ns_gpu_picture()
+        } else {
+            None
+        };
+        if let Some(ns) = &mut self.navier_stokes {
+            ns.gpu_texture = ns_texture;
+        }
         let mut map_error = None;
         egui::CentralPanel::default().show(ui, |ui| match (self.active, &mut self.three_body) {
             (ActiveSim::ThreeBody, Some(tb)) => {

@@ -5,6 +5,7 @@
 //! energy spectrum against k⁻³, the cylinder's wake). No numerics here: everything is read
 //! from [`NsRun`].
 
+use super::colour;
 use egui_plot::{Legend, Line, Plot, PlotImage, PlotPoint, PlotPoints, Points};
 use web_time::Instant;
 
@@ -52,6 +53,11 @@ pub struct NsApp {
     /// The flow or the obstacles were edited on the CPU mirror while on the GPU: the next
     /// frame uploads the edited state.
     gpu_dirty: bool,
+    /// The GPU's picture registered with the renderer (set by the app each frame while the
+    /// GPU computes and a renderer exists): drawn instead of the CPU-coloured readback.
+    pub gpu_texture: Option<egui::TextureId>,
+    /// Whether the last frame drew the GPU's picture.
+    pub drew_gpu_texture: bool,
 }
 
 /// A run on the GPU and where its clock started.
@@ -67,6 +73,8 @@ pub struct GpuLive {
     t_seen: f64,
     /// Steps recorded per frame while running.
     steps_per_frame: usize,
+    /// The view last painted into the GPU's picture.
+    painted: Option<FieldKind>,
 }
 
 impl NsApp {
@@ -85,6 +93,8 @@ impl NsApp {
             run_target: None,
             pending_steps: 0,
             gpu_dirty: false,
+            gpu_texture: None,
+            drew_gpu_texture: false,
         })
     }
 
@@ -110,6 +120,7 @@ impl NsApp {
             t_seen: self.run.time(),
             // Software adapters (lavapipe, SwiftShader) take a step per frame; GPUs more.
             steps_per_frame: if software { 1 } else { 8 },
+            painted: None,
         });
         Ok(())
     }
@@ -180,6 +191,10 @@ impl NsApp {
         };
         if steps > 0 {
             live.ns.encode(&mut encoder, steps);
+        }
+        if steps > 0 || live.painted != Some(self.view) {
+            live.ns.encode_view(&mut encoder, self.view);
+            live.painted = Some(self.view);
         }
         if steps > 0 || live.ns.steps_encoded() > live.seen {
             live.ns.request_readbacks(&mut encoder);
@@ -325,29 +340,7 @@ impl NsApp {
             return texture.id();
         }
         let image = self.run.field(self.view);
-        let finite = image.values.iter().filter(|v| v.is_finite());
-        let (lo, hi) = finite.fold((f32::INFINITY, f32::NEG_INFINITY), |(a, b), v| {
-            (a.min(*v), b.max(*v))
-        });
-        let symmetric = matches!(self.view, FieldKind::Vorticity | FieldKind::Pressure);
-        let scale = if symmetric {
-            lo.abs().max(hi.abs()).max(1e-12)
-        } else {
-            (hi - lo).max(1e-12)
-        };
-        // Row 0 is the bottom of the domain; images start at the top.
-        let mut pixels = Vec::with_capacity(image.values.len());
-        for row in (0..image.height).rev() {
-            for v in &image.values[row * image.width..(row + 1) * image.width] {
-                pixels.push(if !v.is_finite() {
-                    egui::Color32::from_gray(60)
-                } else if symmetric {
-                    diverging(v / scale)
-                } else {
-                    super::views::colormap((v - lo) / scale)
-                });
-            }
-        }
+        let pixels = colour::field_pixels(&image, self.view.is_signed());
         let texture = ctx.load_texture(
             "navier-stokes-field",
             egui::ColorImage::new([image.width, image.height], pixels),
@@ -356,26 +349,6 @@ impl NsApp {
         let id = texture.id();
         self.texture = Some((key, texture));
         id
-    }
-}
-
-/// Blue–white–red for signed fields, `v` in [−1, 1].
-fn diverging(v: f32) -> egui::Color32 {
-    let v = v.clamp(-1.0, 1.0);
-    let mix = |a: f32, b: f32, f: f32| (a + (b - a) * f) as u8;
-    if v < 0.0 {
-        let f = -v;
-        egui::Color32::from_rgb(
-            mix(245.0, 40.0, f),
-            mix(245.0, 90.0, f),
-            mix(245.0, 200.0, f),
-        )
-    } else {
-        egui::Color32::from_rgb(
-            mix(245.0, 200.0, v),
-            mix(245.0, 40.0, v),
-            mix(245.0, 40.0, v),
-        )
     }
 }
 
@@ -577,7 +550,13 @@ pub(super) fn stats_rows(app: &NsApp) -> Vec<(&'static str, String, &'static str
 
 /// The central view: the flow above, diagnostics below.
 pub(super) fn central(app: &mut NsApp, ui: &mut egui::Ui) {
-    let texture = app.picture(ui.ctx());
+    // On the GPU the picture is painted there from the GPU's buffers; the CPU colours the
+    // mirror's fields only where no renderer shares the device (headless tests).
+    let texture = match app.gpu_texture.filter(|_| app.gpu.is_some()) {
+        Some(id) => id,
+        None => app.picture(ui.ctx()),
+    };
+    app.drew_gpu_texture = app.gpu.is_some() && app.gpu_texture.is_some();
     let (width, height) = app.run.domain();
     let p = app.run.params().clone();
     ui.label(format!(

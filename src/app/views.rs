@@ -106,23 +106,7 @@ fn state_view(app: &mut StepscopeApp, ui: &mut egui::Ui, height: f32) {
         });
 }
 
-/// Perceptually ordered colour map (viridis key colours, linearly interpolated).
-pub(super) fn colormap(v: f32) -> egui::Color32 {
-    const STOPS: [[u8; 3]; 6] = [
-        [68, 1, 84],
-        [65, 68, 135],
-        [42, 120, 142],
-        [34, 168, 132],
-        [122, 209, 81],
-        [253, 231, 37],
-    ];
-    let x = v.clamp(0.0, 1.0) * (STOPS.len() - 1) as f32;
-    let i = (x.floor() as usize).min(STOPS.len() - 2);
-    let f = x - i as f32;
-    let mix = |a: u8, b: u8| (f32::from(a) + (f32::from(b) - f32::from(a)) * f) as u8;
-    let (a, b) = (STOPS[i], STOPS[i + 1]);
-    egui::Color32::from_rgb(mix(a[0], b[0]), mix(a[1], b[1]), mix(a[2], b[2]))
-}
+pub(super) use super::colour::colormap;
 
 fn waterfall_view(app: &mut StepscopeApp, ui: &mut egui::Ui, height: f32) {
     if let Some((waterfall, _)) = app.gpu_pictures() {

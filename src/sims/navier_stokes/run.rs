@@ -69,6 +69,14 @@ pub enum FieldKind {
     Dye,
 }
 
+impl FieldKind {
+    /// Whether the field is signed (drawn blue–white–red around 0) rather than drawn over its
+    /// range.
+    pub fn is_signed(self) -> bool {
+        matches!(self, FieldKind::Vorticity | FieldKind::Pressure)
+    }
+}
+
 enum Engine {
     Mac {
         grid: Box<MacGrid>,
