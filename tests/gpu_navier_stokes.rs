@@ -263,3 +263,65 @@ fn the_gpu_paints_the_views_the_cpu_would() {
         }
     }
 }
+
+/// The spectral vorticity solver on the GPU (f32, the shared 2D FFT) against the f64 CPU
+/// solver on short runs: decaying turbulence and forced Kolmogorov flow under RK4 and
+/// integrating-factor RK4, the same Δt rule.
+#[test]
+fn the_gpu_spectral_solver_matches_the_f64_cpu_on_short_runs() {
+    use stepscope::sims::navier_stokes::gpu_spectral::GpuSpectral;
+    use stepscope::sims::navier_stokes::spectral::{
+        SpectralScheme, SpectralStepper, VorticityEquation, spectral_step_limit,
+    };
+    let Some(ctx) = common::gpu_context() else {
+        return;
+    };
+    for case in [NsCase::Turbulence, NsCase::Kolmogorov] {
+        for scheme in [SpectralScheme::Rk4, SpectralScheme::IntegratingFactorRk4] {
+            let mut p = case.defaults();
+            p.n = 64;
+            p.solver = NsSolver::Spectral(scheme);
+            let steps = 12;
+            let omega0 = scenario::initial_vorticity(&p, p.n);
+            let params = scenario::vorticity_params(&p);
+            let mut gpu =
+                GpuSpectral::new(&ctx, p.n, params, scheme, p.cfl, &omega0).expect("uploads");
+            gpu.run_blocking(&ctx, steps).expect("runs");
+            let gpu_omega = gpu.omega_blocking(&ctx).expect("reads");
+            let history = gpu.history_blocking(&ctx).expect("history");
+
+            let mut equation = VorticityEquation::new(p.n, params).expect("equation");
+            let mut stepper = SpectralStepper::new(scheme, p.n);
+            let mut omega = omega0.clone();
+            let mut t = 0.0;
+            for _ in 0..steps {
+                let (dt, _) = spectral_step_limit(&mut equation, &omega, p.cfl, scheme);
+                stepper
+                    .step(&mut equation, t, dt, &mut omega)
+                    .expect("steps");
+                t += dt;
+            }
+            let scale = omega.iter().map(|c| c.norm()).fold(0.0, f64::max);
+            let worst = gpu_omega
+                .iter()
+                .zip(&omega)
+                .map(|(a, b)| (a - b).norm())
+                .fold(0.0, f64::max)
+                / scale;
+            let last = history.last().expect("rows");
+            let energy = equation.energy(&omega);
+            let energy_error = (last.energy / energy - 1.0).abs();
+            let enstrophy_error = (last.enstrophy / equation.enstrophy(&omega) - 1.0).abs();
+            println!(
+                "spectral {case:?} {scheme:?} {}² · {steps} steps: max |ω̂_gpu − ω̂_cpu|/max|ω̂| = {worst:.2e}, energy rel. {energy_error:.1e}, enstrophy rel. {enstrophy_error:.1e}, t {:.6} vs {t:.6}, {} dispatches/step",
+                p.n,
+                last.t,
+                gpu.dispatches_per_step()
+            );
+            assert_eq!(history.len(), steps);
+            assert!((last.t / t - 1.0).abs() < 1e-5, "t {} vs {t}", last.t);
+            assert!(worst < 1e-5, "{case:?} {scheme:?}: {worst:e}");
+            assert!(energy_error < 1e-5 && enstrophy_error < 1e-5);
+        }
+    }
+}

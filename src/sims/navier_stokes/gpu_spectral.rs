@@ -1,0 +1,362 @@
+//! The GPU path of the pseudo-spectral vorticity solver (`shaders/navier_stokes_spectral.wgsl`):
+//! the equation, 2/3 dealiasing, step-size rule and schemes of [`super::spectral`] in f32, with
+//! the shared 2D FFT ([`GpuFft2`]). A whole RK4 or integrating-factor RK4 step (four stages,
+//! each two inverse and one forward 2D transform) is recorded once and replayed; Δt is chosen
+//! on the GPU from the velocity of the step's start, and each step appends a row to the same
+//! history ring as the MAC path (read with [`super::gpu::parse_history`]).
+
+use bytemuck::{Pod, Zeroable};
+use rustfft::num_complex::Complex64;
+
+use super::gpu::{GpuStepRow, HISTORY_CAPACITY, HISTORY_WIDTH, STAT_HISTORY, parse_history};
+use super::spectral::{BOX, SpectralScheme, VorticityParams};
+use crate::gpu::fft::{BoundFft, GpuFft2};
+use crate::gpu::{GpuContext, buffer_layout_entry, entry, storage, wgpu};
+
+/// Invocations per workgroup (the WGSL `WG`).
+const WORKGROUP: u32 = 256;
+/// Bytes per op slot (dynamic uniform offsets are 256-byte aligned).
+const SLOT: u64 = 256;
+
+/// Mirror of the WGSL `Params`. Keep in sync with `navier_stokes_spectral.wgsl`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, Pod, Zeroable)]
+struct SpectralUniform {
+    n: u32,
+    integrating_factor: u32,
+    forcing_wavenumber: u32,
+    history_capacity: u32,
+    nu: f32,
+    drag: f32,
+    forcing_hat: f32,
+    cfl: f32,
+    h: f32,
+    force_speed: f32,
+    stiff_limit: f32,
+    inv_nn: f32,
+}
+const _: () = assert!(std::mem::size_of::<SpectralUniform>() == 48);
+
+/// Mirror of the WGSL `Op`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, Pod, Zeroable)]
+struct StageOp {
+    stage: u32,
+    pad0: u32,
+    c: f32,
+    pad1: f32,
+    a: [f32; 4],
+}
+const _: () = assert!(std::mem::size_of::<StageOp>() == 32);
+
+/// One recorded piece of a step.
+enum Piece {
+    /// A kernel of the shader: pipeline index, op slot, workgroups.
+    Kernel(usize, u32, (u32, u32)),
+    /// A 2D transform: index into the bound transforms.
+    Transform(usize),
+}
+
+/// Entry points, in pipeline order.
+const KERNELS: [&str; 6] = [
+    "stage_fields",
+    "step_size",
+    "product",
+    "nonlinear",
+    "combine",
+    "finish_step",
+];
+
+/// The classical RK4 tableau (Kutta 1901): nodes, stage coefficients, weights.
+const C: [f64; 4] = [0.0, 0.5, 0.5, 1.0];
+const A: [[f64; 4]; 4] = [
+    [0.0; 4],
+    [0.5, 0.0, 0.0, 0.0],
+    [0.0, 0.5, 0.0, 0.0],
+    [0.0, 0.0, 1.0, 0.0],
+];
+const B: [f64; 4] = [1.0 / 6.0, 1.0 / 3.0, 1.0 / 3.0, 1.0 / 6.0];
+
+/// A spectral run on the GPU.
+pub struct GpuSpectral {
+    n: usize,
+    omega: wgpu::Buffer,
+    stats: wgpu::Buffer,
+    bind_group: wgpu::BindGroup,
+    pipelines: Vec<wgpu::ComputePipeline>,
+    transforms: Vec<BoundFft>,
+    step: Vec<Piece>,
+    steps_encoded: u64,
+}
+
+/// Workgroups for `count` invocations: x up to 65535, the rest in y.
+fn groups(count: usize) -> (u32, u32) {
+    let g = (count as u32).div_ceil(WORKGROUP).max(1);
+    if g <= 65_535 {
+        (g, 1)
+    } else {
+        (65_535, g.div_ceil(65_535))
+    }
+}
+
+impl GpuSpectral {
+    /// Uploads the spectral run on n × n modes with vorticity `omega_hat` (the CPU's
+    /// unnormalised transform).
+    pub fn new(
+        ctx: &GpuContext,
+        n: usize,
+        equation: VorticityParams,
+        scheme: SpectralScheme,
+        cfl: f64,
+        omega_hat: &[Complex64],
+    ) -> Result<GpuSpectral, String> {
+        if omega_hat.len() != n * n {
+            return Err(format!(
+                "the vorticity has {} modes, not {n} × {n}",
+                omega_hat.len()
+            ));
+        }
+        let fft = GpuFft2::new(ctx, n, n)
+            .map_err(|e| format!("{e}: the spectral solver runs on the CPU for this n"))?;
+        let modes = n * n;
+        let h = BOX / n as f64;
+        let k_max = n as f64 / 3.0;
+        let stiff = 2.0 * equation.nu * k_max * k_max + equation.drag;
+        let kf = equation.forcing_wavenumber;
+        let uniform = SpectralUniform {
+            n: n as u32,
+            integrating_factor: u32::from(scheme == SpectralScheme::IntegratingFactorRk4),
+            forcing_wavenumber: if equation.forcing != 0.0 { kf } else { 0 },
+            history_capacity: HISTORY_CAPACITY as u32,
+            nu: equation.nu as f32,
+            drag: equation.drag as f32,
+            forcing_hat: (-equation.forcing * f64::from(kf) * modes as f64 / 2.0) as f32,
+            cfl: cfl as f32,
+            h: h as f32,
+            force_speed: (5.0 * h * equation.forcing.abs()).sqrt() as f32,
+            stiff_limit: if stiff > 0.0 {
+                (2.78 / stiff) as f32
+            } else {
+                0.0
+            },
+            inv_nn: 1.0 / modes as f32,
+        };
+
+        let usage = wgpu::BufferUsages::STORAGE
+            | wgpu::BufferUsages::COPY_SRC
+            | wgpu::BufferUsages::COPY_DST;
+        let complex = |label: &str, count: usize| ctx.buffer(label, (8 * count) as u64, usage);
+        let flat: Vec<[f32; 2]> = omega_hat
+            .iter()
+            .map(|c| [c.re as f32, c.im as f32])
+            .collect();
+        let omega = ctx.buffer_with("spectral omega", &flat, usage);
+        let stages = complex("spectral stages", 4 * modes);
+        let [spec_a, grid_a, spec_b, grid_b] =
+            ["spec a", "grid a", "spec b", "grid b"].map(|l| complex(l, modes));
+        let stats = ctx.buffer_with(
+            "spectral stats",
+            &vec![0f32; STAT_HISTORY + HISTORY_WIDTH * HISTORY_CAPACITY],
+            usage,
+        );
+        let params = ctx.buffer_with("spectral params", &[uniform], wgpu::BufferUsages::UNIFORM);
+
+        // The op slots: four stages, then the weights.
+        let mut ops: Vec<StageOp> = (0..4)
+            .map(|i| StageOp {
+                stage: i as u32,
+                c: C[i] as f32,
+                a: A[i].map(|x| x as f32),
+                ..StageOp::default()
+            })
+            .collect();
+        ops.push(StageOp {
+            a: B.map(|x| x as f32),
+            ..StageOp::default()
+        });
+        let mut bytes = vec![0u8; ops.len() * SLOT as usize];
+        for (k, op) in ops.iter().enumerate() {
+            let at = k * SLOT as usize;
+            bytes[at..at + std::mem::size_of::<StageOp>()].copy_from_slice(bytemuck::bytes_of(op));
+        }
+        let ops_buffer = ctx.buffer_with("spectral ops", &bytes, wgpu::BufferUsages::UNIFORM);
+
+        let uniform_entry = |binding: u32, dynamic: bool, size: usize| wgpu::BindGroupLayoutEntry {
+            binding,
+            visibility: wgpu::ShaderStages::COMPUTE,
+            ty: wgpu::BindingType::Buffer {
+                ty: wgpu::BufferBindingType::Uniform,
+                has_dynamic_offset: dynamic,
+                min_binding_size: wgpu::BufferSize::new(size as u64),
+            },
+            count: None,
+        };
+        let mut entries = vec![
+            uniform_entry(0, false, std::mem::size_of::<SpectralUniform>()),
+            uniform_entry(1, true, std::mem::size_of::<StageOp>()),
+        ];
+        entries.extend((2..=8).map(|b| buffer_layout_entry(b, storage(false))));
+        let layout = ctx
+            .device
+            .create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+                label: Some("navier stokes spectral"),
+                entries: &entries,
+            });
+        let pipeline_layout = ctx
+            .device
+            .create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+                label: Some("navier stokes spectral"),
+                bind_group_layouts: &[Some(&layout)],
+                immediate_size: 0,
+            });
+        let pipelines = ctx
+            .compute_pipelines_with_layout(
+                "navier_stokes_spectral.wgsl",
+                include_str!("../../../shaders/navier_stokes_spectral.wgsl"),
+                Some(&pipeline_layout),
+                KERNELS,
+            )
+            .to_vec();
+        let bind_group = ctx.device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some("navier stokes spectral"),
+            layout: &layout,
+            entries: &[
+                entry(0, &params),
+                wgpu::BindGroupEntry {
+                    binding: 1,
+                    resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+                        buffer: &ops_buffer,
+                        offset: 0,
+                        size: wgpu::BufferSize::new(std::mem::size_of::<StageOp>() as u64),
+                    }),
+                },
+                entry(2, &omega),
+                entry(3, &stages),
+                entry(4, &spec_a),
+                entry(5, &grid_a),
+                entry(6, &spec_b),
+                entry(7, &grid_b),
+                entry(8, &stats),
+            ],
+        });
+        // Transforms: 0 u+iv to the grid, 1 ∇ω to the grid, 2 the product back.
+        let transforms = vec![
+            fft.bind_inverse(ctx, &spec_a, &grid_a),
+            fft.bind_inverse(ctx, &spec_b, &grid_b),
+            fft.bind_forward(ctx, &grid_a, &spec_a),
+        ];
+        let kernel = |name: &str, slot: u32, count: usize| {
+            let index = KERNELS
+                .iter()
+                .position(|k| *k == name)
+                .expect("known kernel");
+            let g = if name == "step_size" || name == "finish_step" {
+                (1, 1)
+            } else {
+                groups(count)
+            };
+            Piece::Kernel(index, slot, g)
+        };
+        let mut step = Vec::new();
+        for stage in 0..4u32 {
+            step.push(kernel("stage_fields", stage, modes));
+            step.push(Piece::Transform(0));
+            step.push(Piece::Transform(1));
+            if stage == 0 {
+                step.push(kernel("step_size", 0, 1));
+            }
+            step.push(kernel("product", 0, modes));
+            step.push(Piece::Transform(2));
+            step.push(kernel("nonlinear", stage, modes));
+        }
+        step.push(kernel("combine", 4, modes));
+        step.push(kernel("finish_step", 0, 1));
+        Ok(GpuSpectral {
+            n,
+            omega,
+            stats,
+            bind_group,
+            pipelines,
+            transforms,
+            step,
+            steps_encoded: 0,
+        })
+    }
+
+    /// Dispatches per time step.
+    pub fn dispatches_per_step(&self) -> usize {
+        self.step
+            .iter()
+            .map(|p| match p {
+                Piece::Kernel(..) => 1,
+                Piece::Transform(t) => self.transforms[*t].dispatches(),
+            })
+            .sum()
+    }
+
+    /// Steps recorded so far.
+    pub fn steps_encoded(&self) -> u64 {
+        self.steps_encoded
+    }
+
+    /// Records `steps` time steps into `encoder`.
+    pub fn encode(&mut self, encoder: &mut wgpu::CommandEncoder, steps: usize) {
+        let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+            label: Some("navier stokes spectral steps"),
+            timestamp_writes: None,
+        });
+        for _ in 0..steps {
+            for piece in &self.step {
+                match piece {
+                    Piece::Kernel(index, slot, (x, y)) => {
+                        pass.set_pipeline(&self.pipelines[*index]);
+                        pass.set_bind_group(0, &self.bind_group, &[*slot * SLOT as u32]);
+                        pass.dispatch_workgroups(*x, *y, 1);
+                    }
+                    Piece::Transform(t) => self.transforms[*t].record(&mut pass),
+                }
+            }
+        }
+        self.steps_encoded += steps as u64;
+    }
+
+    /// Runs `steps` steps and waits (tests, benchmarks, the CLI).
+    pub fn run_blocking(&mut self, ctx: &GpuContext, steps: usize) -> Result<(), String> {
+        let mut left = steps;
+        while left > 0 {
+            let batch = left.min(16);
+            let mut encoder = ctx
+                .device
+                .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                    label: Some("navier stokes spectral"),
+                });
+            self.encode(&mut encoder, batch);
+            ctx.queue.submit([encoder.finish()]);
+            left -= batch;
+        }
+        ctx.device
+            .poll(wgpu::PollType::wait_indefinitely())
+            .map_err(|e| e.to_string())?;
+        Ok(())
+    }
+
+    /// The vorticity spectrum ω̂ (f64 copy of the f32 state, the CPU's normalisation),
+    /// blocking.
+    pub fn omega_blocking(&self, ctx: &GpuContext) -> Result<Vec<Complex64>, String> {
+        let bytes = ctx
+            .read_blocking(&self.omega, 0, (8 * self.n * self.n) as u64)
+            .map_err(|e| e.to_string())?;
+        Ok(bytemuck::cast_slice::<u8, [f32; 2]>(&bytes)
+            .iter()
+            .map(|c| Complex64::new(f64::from(c[0]), f64::from(c[1])))
+            .collect())
+    }
+
+    /// The history rows (at most the ring's capacity back), blocking.
+    pub fn history_blocking(&self, ctx: &GpuContext) -> Result<Vec<GpuStepRow>, String> {
+        let bytes = ctx
+            .read_blocking(&self.stats, 0, self.stats.size())
+            .map_err(|e| e.to_string())?;
+        Ok(parse_history(bytemuck::cast_slice(&bytes)))
+    }
+}
