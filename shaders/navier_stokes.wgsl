@@ -1,4 +1,3 @@
-// requires: colour.wgsl
 // 2D incompressible Navier–Stokes on the MAC grid, in f32: the GPU path of
 // src/sims/navier_stokes/mac.rs and poisson.rs (same discretisation, same ghost rules).
 //
@@ -25,8 +24,6 @@ const STAT_MEAN: u32 = 2u;
 const STAT_STEP: u32 = 3u;
 const STAT_RES: u32 = 4u;      // relative residual of the last solve
 const STAT_CFL: u32 = 5u;      // Courant number of the last step
-const STAT_VIEW_LO: u32 = 6u;  // the view's range over the fluid cells
-const STAT_VIEW_HI: u32 = 7u;
 const STAT_HISTORY: u32 = 16u; // history ring: HISTORY_WIDTH floats per step
 const HISTORY_WIDTH: u32 = 8u;
 
@@ -92,8 +89,6 @@ struct Op {
 // GPU FFT (src/gpu/fft.rs, GpuFft2).
 @group(0) @binding(6) var<storage, read_write> fft_grid: array<vec2<f32>>;
 @group(0) @binding(7) var<storage, read_write> fft_spectrum: array<vec2<f32>>;
-// The picture of the flow (nx × ny, row 0 at the top), drawn by egui as a native texture.
-@group(0) @binding(8) var view_texture: texture_storage_2d<rgba8unorm, write>;
 
 var<workgroup> shared_a: array<f32, WG>;
 var<workgroup> shared_b: array<f32, WG>;
@@ -774,7 +769,8 @@ fn node_vorticity(o: u32, i: i32, j: i32) -> f32 {
 
 // The views (run.rs `NsRun::field`, app/navier_stokes.rs `picture`): op.flag picks the field
 // (0 vorticity, 1 speed, 2 pressure, 3 dye) of the velocity at op.from_off, the pressure at
-// op.p_off and the dye at op.aux_off; the values go to cells[op.out_off ..].
+// op.p_off and the dye at op.aux_off; the values go to cells[op.out_off ..], where the
+// shared painter (shaders/field_view.wgsl) colours them.
 @compute @workgroup_size(256)
 fn view_field(@builtin(global_invocation_id) gid: vec3<u32>) {
     let k = index(gid);
@@ -798,60 +794,6 @@ fn view_field(@builtin(global_invocation_id) gid: vec3<u32>) {
         value = work[op.aux_off + k];
     }
     cells[op.out_off + k] = value;
-}
-
-// The view's range over the fluid cells → STAT_VIEW_LO, STAT_VIEW_HI (one workgroup).
-@compute @workgroup_size(256)
-fn view_range(@builtin(local_invocation_id) lid: vec3<u32>) {
-    let t = lid.x;
-    var lo = 3.0e38;
-    var hi = -3.0e38;
-    for (var k = t; k < grid.nx * grid.ny; k += WG) {
-        if (flags[op.solid_off + k] == 1u) {
-            continue;
-        }
-        lo = min(lo, cells[op.out_off + k]);
-        hi = max(hi, cells[op.out_off + k]);
-    }
-    shared_a[t] = lo;
-    shared_b[t] = hi;
-    workgroupBarrier();
-    for (var s = WG / 2u; s > 0u; s /= 2u) {
-        if (t < s) {
-            shared_a[t] = min(shared_a[t], shared_a[t + s]);
-            shared_b[t] = max(shared_b[t], shared_b[t + s]);
-        }
-        workgroupBarrier();
-    }
-    if (t == 0u) {
-        stats[STAT_VIEW_LO] = shared_a[0];
-        stats[STAT_VIEW_HI] = shared_b[0];
-    }
-}
-
-// Paints texel (i, row): row 0 is the top of the domain. Signed fields (vorticity, pressure)
-// blue–white–red over ±max|value|, the others viridis over [min, max]; obstacles grey.
-@compute @workgroup_size(256)
-fn view_paint(@builtin(global_invocation_id) gid: vec3<u32>) {
-    let k = index(gid);
-    if (k >= grid.nx * grid.ny) {
-        return;
-    }
-    let i = k % grid.nx;
-    let row = k / grid.nx;
-    let cell = i + grid.nx * (grid.ny - 1u - row);
-    let lo = stats[STAT_VIEW_LO];
-    let hi = stats[STAT_VIEW_HI];
-    let v = cells[op.out_off + cell];
-    var srgb: vec3<f32>;
-    if (flags[op.solid_off + cell] == 1u) {
-        srgb = vec3<f32>(60.0 / 255.0);
-    } else if (op.flag == 0u || op.flag == 2u) {
-        srgb = blue_white_red(v / max(max(abs(lo), abs(hi)), 1e-12));
-    } else {
-        srgb = viridis((v - lo) / max(hi - lo, 1e-12));
-    }
-    textureStore(view_texture, vec2<u32>(i, row), srgb_texel(srgb));
 }
 
 // End of a step: t += Δt, and one history row (t, Δt, CFL, energy, enstrophy, max|∇·u|,

@@ -9,9 +9,12 @@
 // - `omega`: ω̂, the unnormalised transform (as the CPU holds it).
 // - `stages`: k_1 … k_4 of the step, n² each.
 // - `spec_a`, `grid_a`, `spec_b`, `grid_b`: the FFT pairs (spectrum, grid).
-// - `stats`: STAT_* scalars and the history ring, laid out as in navier_stokes.wgsl.
+// - `stats`: the f32 scalars: STAT_* and the history ring, laid out as in navier_stokes.wgsl,
+//   then the dye (three n² fields at params.dye_off: the dye on the cells, its forward and
+//   backward advections) and the view's values (n² at params.view_off).
 // - `params`: the equation and the step rule; `op` (dynamic offset, 256-byte slots): the
-//   stage's index, node c_i and coefficients a_ij (or b_j for `combine`).
+//   stage's index, node c_i and coefficients a_ij (or b_j for `combine`); for the fields and
+//   the dye the field kind, offsets and the advection direction.
 
 const WG: u32 = 256u;
 const STAT_DT: u32 = 0u;
@@ -35,12 +38,20 @@ struct Params {
     force_speed: f32,       // √(5 h |F|): Bridson's bound on the speed a force adds in a step
     stiff_limit: f32,       // RK4's 2.78/(2νk²_max + α), 0 if none
     inv_nn: f32,            // 1/n²
+    dye_off: u32,
+    view_off: u32,
+    pad0: u32,
+    pad1: u32,
 }
 
 struct Op {
     stage: u32,
-    pad0: u32,
+    field: u32,     // 0 ω, 1 u + iv, 2 ψ, 3 the dye
+    from_off: u32,
+    to_off: u32,
     c: f32,
+    direction: f32, // +1 forward, −1 backward advection
+    pad0: f32,
     pad1: f32,
     a: vec4<f32>,
 }
@@ -244,5 +255,133 @@ fn finish_step(@builtin(local_invocation_id) lid: vec3<u32>) {
         stats[row + 5u] = 0.0;
         stats[row + 6u] = 0.0;
         stats[row + 7u] = f32(step + 1u);
+    }
+}
+
+// ω̂, u + iv or ψ̂ = ω̂/k² (op.field 0, 1, 2) of the state into spec_a, for the inverse
+// transform to the grid (the views, and the velocity carrying the dye).
+@compute @workgroup_size(256)
+fn spectral_field(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let m = index(gid);
+    if (m >= params.n * params.n) {
+        return;
+    }
+    let k = wavevector(m);
+    let k2 = dot(k, k);
+    let w = omega[m];
+    let psi = w * select(0.0, 1.0 / k2, k2 > 0.0);
+    if (op.field == 0u) {
+        spec_a[m] = w;
+    } else if (op.field == 1u) {
+        spec_a[m] = complex_mul(psi, k);
+    } else {
+        spec_a[m] = psi;
+    }
+}
+
+// The view's values on the n × n points (spectral.rs and run.rs `NsRun::field`): ω, |u|,
+// ψ from grid_a after the inverse transform, or the dye.
+@compute @workgroup_size(256)
+fn view_values(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let m = index(gid);
+    if (m >= params.n * params.n) {
+        return;
+    }
+    var value: f32;
+    if (op.field == 1u) {
+        value = length(grid_a[m]) * params.inv_nn;
+    } else if (op.field == 3u) {
+        value = stats[params.dye_off + m];
+    } else {
+        value = grid_a[m].x * params.inv_nn;
+    }
+    stats[params.view_off + m] = value;
+}
+
+fn wrap(i: i32) -> u32 {
+    let n = i32(params.n);
+    return u32(((i % n) + n) % n);
+}
+
+// The velocity at (x, y), bilinear between the grid points (i h, j h) of grid_a (which holds
+// n²(u + iv) after `spectral_field` with op.field = 1 and the inverse transform).
+fn velocity_at(x: f32, y: f32) -> vec2<f32> {
+    let fx = x / params.h;
+    let fy = y / params.h;
+    let i0 = i32(floor(fx));
+    let j0 = i32(floor(fy));
+    let tx = fx - f32(i0);
+    let ty = fy - f32(j0);
+    let n = params.n;
+    let a = grid_a[wrap(i0) + n * wrap(j0)];
+    let b = grid_a[wrap(i0 + 1) + n * wrap(j0)];
+    let c = grid_a[wrap(i0) + n * wrap(j0 + 1)];
+    let d = grid_a[wrap(i0 + 1) + n * wrap(j0 + 1)];
+    return ((1.0 - ty) * ((1.0 - tx) * a + tx * b) + ty * ((1.0 - tx) * c + tx * d)) * params.inv_nn;
+}
+
+// The dye field at `o` at (x, y), bilinear between the cell centres ((i + ½)h, (j + ½)h):
+// (value, min, max) of the four cells.
+fn dye_at(o: u32, x: f32, y: f32) -> vec3<f32> {
+    let fx = x / params.h - 0.5;
+    let fy = y / params.h - 0.5;
+    let i0 = i32(floor(fx));
+    let j0 = i32(floor(fy));
+    let tx = fx - f32(i0);
+    let ty = fy - f32(j0);
+    let n = params.n;
+    let a = stats[o + wrap(i0) + n * wrap(j0)];
+    let b = stats[o + wrap(i0 + 1) + n * wrap(j0)];
+    let c = stats[o + wrap(i0) + n * wrap(j0 + 1)];
+    let d = stats[o + wrap(i0 + 1) + n * wrap(j0 + 1)];
+    let v = (1.0 - ty) * ((1.0 - tx) * a + tx * b) + ty * ((1.0 - tx) * c + tx * d);
+    return vec3<f32>(v, min(min(a, b), min(c, d)), max(max(a, b), max(c, d)));
+}
+
+// The foot of the characteristic through (x, y) over `step` (midpoint rule, as the MAC path).
+fn foot(p: vec2<f32>, step: f32) -> vec2<f32> {
+    let v0 = velocity_at(p.x, p.y);
+    let vm = velocity_at(p.x - 0.5 * step * v0.x, p.y - 0.5 * step * v0.y);
+    return p - step * vm;
+}
+
+fn cell_centre(k: u32) -> vec2<f32> {
+    return (vec2<f32>(f32(k % params.n), f32(k / params.n)) + 0.5) * params.h;
+}
+
+// One semi-Lagrangian pass of the dye: to ← from at the foot over Δt·op.direction.
+@compute @workgroup_size(256)
+fn dye_advect(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let k = index(gid);
+    if (k >= params.n * params.n) {
+        return;
+    }
+    let f = foot(cell_centre(k), stats[STAT_DT] * op.direction);
+    stats[op.to_off + k] = dye_at(op.from_off, f.x, f.y).x;
+}
+
+// MacCormack (Selle et al. 2008): φ̂ + ½(φ − φ̃), clamped to the four cells around the foot,
+// into the backward field's place (the dye itself is still read by neighbours).
+@compute @workgroup_size(256)
+fn dye_correct(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let k = index(gid);
+    let nn = params.n * params.n;
+    if (k >= nn) {
+        return;
+    }
+    let o = params.dye_off;
+    let f = foot(cell_centre(k), stats[STAT_DT]);
+    let bounds = dye_at(o, f.x, f.y);
+    let corrected = stats[o + nn + k] + 0.5 * (stats[o + k] - stats[o + 2u * nn + k]);
+    stats[o + 2u * nn + k] = clamp(corrected, bounds.y, bounds.z);
+}
+
+// The corrected dye back in place.
+@compute @workgroup_size(256)
+fn dye_copy(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let k = index(gid);
+    let nn = params.n * params.n;
+    if (k < nn) {
+        stats[params.dye_off + k] = stats[params.dye_off + 2u * nn + k];
     }
 }

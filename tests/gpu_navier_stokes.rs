@@ -244,7 +244,7 @@ fn the_gpu_paints_the_views_the_cpu_would() {
             let mut encoder = ctx.device.create_command_encoder(&Default::default());
             gpu.encode_view(&mut encoder, kind);
             ctx.queue.submit([encoder.finish()]);
-            let texels = gpu.view_pixels_blocking(&ctx).expect("texels");
+            let texels = gpu.painter().pixels_blocking(&ctx).expect("texels");
             let expected = colour::field_pixels(&run.field(kind), kind.is_signed());
             assert_eq!(texels.len(), expected.len());
             let mut worst = 0.0f64;
@@ -284,8 +284,9 @@ fn the_gpu_spectral_solver_matches_the_f64_cpu_on_short_runs() {
             let steps = 12;
             let omega0 = scenario::initial_vorticity(&p, p.n);
             let params = scenario::vorticity_params(&p);
-            let mut gpu =
-                GpuSpectral::new(&ctx, p.n, params, scheme, p.cfl, &omega0).expect("uploads");
+            let zeros = vec![0.0; p.n * p.n];
+            let mut gpu = GpuSpectral::new(&ctx, p.n, params, scheme, p.cfl, &omega0, &zeros)
+                .expect("uploads");
             gpu.run_blocking(&ctx, steps).expect("runs");
             let gpu_omega = gpu.omega_blocking(&ctx).expect("reads");
             let history = gpu.history_blocking(&ctx).expect("history");
@@ -323,5 +324,96 @@ fn the_gpu_spectral_solver_matches_the_f64_cpu_on_short_runs() {
             assert!(worst < 1e-5, "{case:?} {scheme:?}: {worst:e}");
             assert!(energy_error < 1e-5 && enstrophy_error < 1e-5);
         }
+    }
+}
+
+/// The spectral GPU run's pictures (painted from its buffers) against the CPU's pictures of
+/// the same state, and its dye (MacCormack with the spectral velocity at the grid points)
+/// against the CPU run's (MacCormack with face velocities from the streamfunction): the same
+/// transport to second order in h.
+#[test]
+fn the_gpu_spectral_run_paints_and_carries_dye_like_the_cpu() {
+    use stepscope::app::colour;
+    use stepscope::sims::navier_stokes::gpu_spectral::GpuSpectral;
+    use stepscope::sims::navier_stokes::run::{FieldKind, NsRun};
+    use stepscope::sims::navier_stokes::spectral::SpectralScheme;
+    let Some(ctx) = common::gpu_context() else {
+        return;
+    };
+    let mut p = NsCase::Turbulence.defaults();
+    p.n = 64;
+    p.solver = NsSolver::Spectral(SpectralScheme::IntegratingFactorRk4);
+    let n = p.n;
+    let omega0 = scenario::initial_vorticity(&p, n);
+    // A smooth dye: the two transports then agree to O(h²).
+    let h = std::f64::consts::TAU / n as f64;
+    let dye0: Vec<f64> = (0..n * n)
+        .map(|k| {
+            let (x, y) = (((k % n) as f64 + 0.5) * h, ((k / n) as f64 + 0.5) * h);
+            0.5 + 0.5 * x.sin() * y.cos()
+        })
+        .collect();
+    let steps = 10;
+    let mut gpu = GpuSpectral::new(
+        &ctx,
+        n,
+        scenario::vorticity_params(&p),
+        SpectralScheme::IntegratingFactorRk4,
+        p.cfl,
+        &omega0,
+        &dye0,
+    )
+    .expect("uploads");
+    gpu.run_blocking(&ctx, steps).expect("runs");
+    let mut cpu = NsRun::new(p.clone()).expect("run");
+    cpu.load_spectral_state(omega0.clone(), dye0.clone(), 0.0, 0)
+        .expect("loads");
+    cpu.advance(steps, f64::INFINITY);
+    let gpu_dye = gpu.dye_blocking(&ctx).expect("reads");
+    let cpu_dye = cpu.field(FieldKind::Dye).values;
+    let dye_difference = gpu_dye
+        .iter()
+        .zip(&cpu_dye)
+        .map(|(a, b)| (a - f64::from(*b)).abs())
+        .fold(0.0, f64::max);
+    let moved = gpu_dye
+        .iter()
+        .zip(&dye0)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0, f64::max);
+    println!(
+        "spectral dye after {steps} steps (t = {:.3}): moved by up to {moved:.3}; GPU vs CPU max |Δ| {dye_difference:.2e}",
+        cpu.time()
+    );
+    assert!(moved > 0.05, "the dye moved: {moved}");
+    assert!(dye_difference < 0.1 * moved, "{dye_difference} vs {moved}");
+
+    // The pictures of the GPU's own state.
+    let omega = gpu.omega_blocking(&ctx).expect("reads");
+    let mut run = NsRun::new(p).expect("run");
+    run.load_spectral_state(omega, gpu_dye, 0.0, steps as u64)
+        .expect("loads");
+    for kind in [
+        FieldKind::Vorticity,
+        FieldKind::Speed,
+        FieldKind::Pressure,
+        FieldKind::Dye,
+    ] {
+        let mut encoder = ctx.device.create_command_encoder(&Default::default());
+        gpu.encode_view(&mut encoder, kind);
+        ctx.queue.submit([encoder.finish()]);
+        let texels = gpu.painter().pixels_blocking(&ctx).expect("texels");
+        let expected = colour::field_pixels(&run.field(kind), kind.is_signed());
+        let worst = texels
+            .iter()
+            .zip(&expected)
+            .flat_map(|(t, e)| (0..3).map(move |c| (i16::from(t[c]) - i16::from(e[c])).abs()))
+            .max()
+            .unwrap_or(0);
+        println!(
+            "spectral {kind:?}: {} texels, max |GPU − CPU| {worst} (8-bit sRGB levels)",
+            texels.len()
+        );
+        assert!(worst <= 1, "{kind:?}: {worst}");
     }
 }

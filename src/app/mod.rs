@@ -229,17 +229,20 @@ impl StepscopeApp {
             }
             return None;
         };
-        if self.ns_texture.is_none_or(|(id, _)| id != live.ns.id) {
+        if self
+            .ns_texture
+            .is_none_or(|(id, _)| id != live.ns.painter().id)
+        {
             let mut renderer = render_state.renderer.write();
             if let Some((_, old)) = self.ns_texture.take() {
                 renderer.free_texture(&old);
             }
             let texture = renderer.register_native_texture(
                 &render_state.device,
-                live.ns.view_texture(),
+                live.ns.painter().texture(),
                 eframe::wgpu::FilterMode::Linear,
             );
-            self.ns_texture = Some((live.ns.id, texture));
+            self.ns_texture = Some((live.ns.painter().id, texture));
         }
         self.ns_texture.map(|(_, id)| id)
     }

@@ -4,6 +4,7 @@
 //! takes it from eframe's render state, tests and the CLI from [`GpuContext::headless`].
 
 pub mod fft;
+pub mod field_view;
 pub mod pool;
 pub mod readback;
 pub mod reduce;

@@ -18,14 +18,12 @@ use super::poisson::AxisBoundary;
 use super::run::FieldKind;
 use super::{NsParams, NsSolver, PressureKind, scenario};
 use crate::gpu::fft::{BoundFft, GpuFft2};
+use crate::gpu::field_view::FieldPainter;
 use crate::gpu::readback::Readback;
 use crate::gpu::{GpuContext, storage, wgpu};
 
-/// The WGSL source: the shared colour maps, then the solver.
-pub const SHADER: &str = concat!(
-    include_str!("../../../shaders/colour.wgsl"),
-    include_str!("../../../shaders/navier_stokes.wgsl")
-);
+/// The WGSL source.
+pub const SHADER: &str = include_str!("../../../shaders/navier_stokes.wgsl");
 /// Invocations per workgroup (the WGSL `WG`).
 const WORKGROUP: u32 = 256;
 /// Bytes per op slot.
@@ -129,14 +127,12 @@ enum Kernel {
     FftDivide,
     FftUnpack,
     ViewField,
-    ViewRange,
-    ViewPaint,
     /// The shared 2D FFT (its own pipelines and bind groups), forward and inverse.
     FftForward,
     FftInverse,
 }
 
-const KERNELS: [(Kernel, &str); 23] = [
+const KERNELS: [(Kernel, &str); 21] = [
     (Kernel::Momentum, "momentum_stage"),
     (Kernel::Divergence, "divergence"),
     (Kernel::Smooth, "relax"),
@@ -158,8 +154,6 @@ const KERNELS: [(Kernel, &str); 23] = [
     (Kernel::FftDivide, "fft_divide"),
     (Kernel::FftUnpack, "fft_unpack"),
     (Kernel::ViewField, "view_field"),
-    (Kernel::ViewRange, "view_range"),
-    (Kernel::ViewPaint, "view_paint"),
 ];
 
 #[derive(Clone, Copy, Debug)]
@@ -228,12 +222,9 @@ pub struct GpuNs {
     /// The FFT pressure solver's transforms (forward, inverse), bound to its buffers.
     fft: Option<(BoundFft, BoundFft)>,
     /// The picture of the flow, painted from the GPU buffers (see [`Self::encode_view`]).
-    view_texture: wgpu::Texture,
-    view_texture_view: wgpu::TextureView,
+    painter: FieldPainter,
     /// The op slot of the first view (one slot per [`FieldKind`], in [`FIELD_KINDS`] order).
     view_slot: u32,
-    /// Unique per instance, so the UI knows when to register a new texture.
-    pub id: u64,
     /// Copies recorded but not yet submitted: (history, fields).
     requested: (bool, bool),
 }
@@ -454,23 +445,6 @@ impl GpuNs {
             usage,
         );
         let grid_buffer = ctx.buffer_with("ns grid", &[uniform], wgpu::BufferUsages::UNIFORM);
-        let view_texture = ctx.device.create_texture(&wgpu::TextureDescriptor {
-            label: Some("ns view"),
-            size: wgpu::Extent3d {
-                width: nx as u32,
-                height: ny as u32,
-                depth_or_array_layers: 1,
-            },
-            mip_level_count: 1,
-            sample_count: 1,
-            dimension: wgpu::TextureDimension::D2,
-            format: wgpu::TextureFormat::Rgba8Unorm,
-            usage: wgpu::TextureUsages::STORAGE_BINDING
-                | wgpu::TextureUsages::TEXTURE_BINDING
-                | wgpu::TextureUsages::COPY_SRC,
-            view_formats: &[],
-        });
-        let view_texture_view = view_texture.create_view(&wgpu::TextureViewDescriptor::default());
         let mut bytes = vec![0u8; slots.len().max(1) * SLOT as usize];
         for (k, s) in slots.iter().enumerate() {
             let at = k * SLOT as usize;
@@ -511,16 +485,6 @@ impl GpuNs {
                     crate::gpu::buffer_layout_entry(5, storage(false)),
                     crate::gpu::buffer_layout_entry(6, storage(false)),
                     crate::gpu::buffer_layout_entry(7, storage(false)),
-                    wgpu::BindGroupLayoutEntry {
-                        binding: 8,
-                        visibility: wgpu::ShaderStages::COMPUTE,
-                        ty: wgpu::BindingType::StorageTexture {
-                            access: wgpu::StorageTextureAccess::WriteOnly,
-                            format: wgpu::TextureFormat::Rgba8Unorm,
-                            view_dimension: wgpu::TextureViewDimension::D2,
-                        },
-                        count: None,
-                    },
                 ],
             });
         let pipeline_layout = ctx
@@ -557,12 +521,15 @@ impl GpuNs {
                 crate::gpu::entry(5, &stats_buffer),
                 crate::gpu::entry(6, &fft_grid),
                 crate::gpu::entry(7, &fft_spectrum),
-                wgpu::BindGroupEntry {
-                    binding: 8,
-                    resource: wgpu::BindingResource::TextureView(&view_texture_view),
-                },
             ],
         });
+        let painter = FieldPainter::new(
+            ctx,
+            (nx, ny),
+            &cells_buffer,
+            view_off,
+            Some((&meta_buffer, recipe.levels[0].solid)),
+        );
         Ok(GpuNs {
             faces,
             cells,
@@ -592,10 +559,8 @@ impl GpuNs {
             ),
             requested: (false, false),
             fft,
-            view_texture,
-            view_texture_view,
+            painter,
             view_slot,
-            id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         })
     }
 
@@ -800,74 +765,28 @@ impl GpuNs {
         self.steps_encoded += steps as u64;
     }
 
-    /// Paints the picture of `kind` from the current GPU state into [`Self::view_texture`]
-    /// (three dispatches: the field, its range, the colours).
+    /// Paints the picture of `kind` from the current GPU state into [`Self::view_texture`]:
+    /// the field's values, then the shared painter's range and colours.
     pub fn encode_view(&self, encoder: &mut wgpu::CommandEncoder, kind: FieldKind) {
         let flag = FIELD_KINDS.iter().position(|k| *k == kind).unwrap_or(0) as u32;
         let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
             label: Some("navier stokes view"),
             timestamp_writes: None,
         });
-        let offset = (self.view_slot + flag) * SLOT as u32;
-        pass.set_bind_group(0, &self.bind_group, &[offset]);
-        for kernel in [Kernel::ViewField, Kernel::ViewRange, Kernel::ViewPaint] {
-            pass.set_pipeline(&self.pipelines[&kernel]);
-            let (x, y) = if kernel == Kernel::ViewRange {
-                (1, 1)
-            } else {
-                groups(self.cells)
-            };
-            pass.dispatch_workgroups(x, y, 1);
-        }
+        pass.set_pipeline(&self.pipelines[&Kernel::ViewField]);
+        pass.set_bind_group(
+            0,
+            &self.bind_group,
+            &[(self.view_slot + flag) * SLOT as u32],
+        );
+        let (x, y) = groups(self.cells);
+        pass.dispatch_workgroups(x, y, 1);
+        self.painter.record(&mut pass, kind.is_signed());
     }
 
-    /// The picture painted by [`Self::encode_view`] (nx × ny texels, rgba8 holding linear
-    /// colour, the top row of the domain first), for egui to draw as a native texture.
-    pub fn view_texture(&self) -> &wgpu::TextureView {
-        &self.view_texture_view
-    }
-
-    /// The picture's texels (rgba8, rows top first), blocking (tests).
-    pub fn view_pixels_blocking(&self, ctx: &GpuContext) -> Result<Vec<[u8; 4]>, String> {
-        let size = self.view_texture.size();
-        let (width, height) = (size.width, size.height);
-        // Rows of a texture copy are padded to 256 bytes.
-        let row_bytes = (width * 4).next_multiple_of(wgpu::COPY_BYTES_PER_ROW_ALIGNMENT);
-        let buffer = ctx.buffer(
-            "ns view copy",
-            u64::from(row_bytes * height),
-            wgpu::BufferUsages::COPY_DST | wgpu::BufferUsages::COPY_SRC,
-        );
-        let mut encoder = ctx
-            .device
-            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
-                label: Some("ns view copy"),
-            });
-        encoder.copy_texture_to_buffer(
-            self.view_texture.as_image_copy(),
-            wgpu::TexelCopyBufferInfo {
-                buffer: &buffer,
-                layout: wgpu::TexelCopyBufferLayout {
-                    offset: 0,
-                    bytes_per_row: Some(row_bytes),
-                    rows_per_image: Some(height),
-                },
-            },
-            size,
-        );
-        ctx.queue.submit([encoder.finish()]);
-        let bytes = ctx
-            .read_blocking(&buffer, 0, buffer.size())
-            .map_err(|e| e.to_string())?;
-        Ok(bytes
-            .chunks_exact(row_bytes as usize)
-            .flat_map(|row| {
-                row[..(width * 4) as usize]
-                    .chunks_exact(4)
-                    .map(|p| [p[0], p[1], p[2], p[3]])
-                    .collect::<Vec<_>>()
-            })
-            .collect())
+    /// The painter of the flow's picture (its texture, its id).
+    pub fn painter(&self) -> &FieldPainter {
+        &self.painter
     }
 
     /// Runs `steps` steps and waits (tests, benchmarks, the CLI).
@@ -951,8 +870,6 @@ const FIELD_KINDS: [FieldKind; 4] = [
     FieldKind::Pressure,
     FieldKind::Dye,
 ];
-
-static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 /// The rows of a stats buffer, oldest first.
 pub fn parse_history(stats: &[f32]) -> Vec<GpuStepRow> {

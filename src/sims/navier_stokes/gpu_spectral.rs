@@ -9,8 +9,11 @@ use bytemuck::{Pod, Zeroable};
 use rustfft::num_complex::Complex64;
 
 use super::gpu::{GpuStepRow, HISTORY_CAPACITY, HISTORY_WIDTH, STAT_HISTORY, parse_history};
+use super::run::FieldKind;
 use super::spectral::{BOX, SpectralScheme, VorticityParams};
 use crate::gpu::fft::{BoundFft, GpuFft2};
+use crate::gpu::field_view::FieldPainter;
+use crate::gpu::readback::Readback;
 use crate::gpu::{GpuContext, buffer_layout_entry, entry, storage, wgpu};
 
 /// Invocations per workgroup (the WGSL `WG`).
@@ -34,20 +37,26 @@ struct SpectralUniform {
     force_speed: f32,
     stiff_limit: f32,
     inv_nn: f32,
+    dye_off: u32,
+    view_off: u32,
+    pad: [u32; 2],
 }
-const _: () = assert!(std::mem::size_of::<SpectralUniform>() == 48);
+const _: () = assert!(std::mem::size_of::<SpectralUniform>() == 64);
 
 /// Mirror of the WGSL `Op`.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, Pod, Zeroable)]
 struct StageOp {
     stage: u32,
-    pad0: u32,
+    field: u32,
+    from_off: u32,
+    to_off: u32,
     c: f32,
-    pad1: f32,
+    direction: f32,
+    pad: [f32; 2],
     a: [f32; 4],
 }
-const _: () = assert!(std::mem::size_of::<StageOp>() == 32);
+const _: () = assert!(std::mem::size_of::<StageOp>() == 48);
 
 /// One recorded piece of a step.
 enum Piece {
@@ -58,14 +67,35 @@ enum Piece {
 }
 
 /// Entry points, in pipeline order.
-const KERNELS: [&str; 6] = [
+const KERNELS: [&str; 11] = [
     "stage_fields",
     "step_size",
     "product",
     "nonlinear",
     "combine",
     "finish_step",
+    "spectral_field",
+    "view_values",
+    "dye_advect",
+    "dye_correct",
+    "dye_copy",
 ];
+
+/// Op slots after the four stages and the weights: the field kinds (in the WGSL `field`
+/// numbering: ω, u + iv, ψ, dye), then the dye's forward and backward passes.
+const FIELD_SLOT: u32 = 5;
+const DYE_FORWARD_SLOT: u32 = 9;
+const DYE_BACKWARD_SLOT: u32 = 10;
+
+/// The WGSL `field` of a view.
+fn field_of(kind: FieldKind) -> u32 {
+    match kind {
+        FieldKind::Vorticity => 0,
+        FieldKind::Speed => 1,
+        FieldKind::Pressure => 2,
+        FieldKind::Dye => 3,
+    }
+}
 
 /// The classical RK4 tableau (Kutta 1901): nodes, stage coefficients, weights.
 const C: [f64; 4] = [0.0, 0.5, 0.5, 1.0];
@@ -82,6 +112,12 @@ pub struct GpuSpectral {
     n: usize,
     omega: wgpu::Buffer,
     stats: wgpu::Buffer,
+    dye_off: usize,
+    painter: FieldPainter,
+    stats_readback: Readback,
+    field_readback: Readback,
+    /// Copies recorded but not yet submitted: (history, fields).
+    requested: (bool, bool),
     bind_group: wgpu::BindGroup,
     pipelines: Vec<wgpu::ComputePipeline>,
     transforms: Vec<BoundFft>,
@@ -101,7 +137,7 @@ fn groups(count: usize) -> (u32, u32) {
 
 impl GpuSpectral {
     /// Uploads the spectral run on n × n modes with vorticity `omega_hat` (the CPU's
-    /// unnormalised transform).
+    /// unnormalised transform) and `dye` on the cells.
     pub fn new(
         ctx: &GpuContext,
         n: usize,
@@ -109,16 +145,20 @@ impl GpuSpectral {
         scheme: SpectralScheme,
         cfl: f64,
         omega_hat: &[Complex64],
+        dye: &[f64],
     ) -> Result<GpuSpectral, String> {
-        if omega_hat.len() != n * n {
+        if omega_hat.len() != n * n || dye.len() != n * n {
             return Err(format!(
-                "the vorticity has {} modes, not {n} × {n}",
-                omega_hat.len()
+                "the vorticity has {} modes and the dye {} cells, not {n} × {n}",
+                omega_hat.len(),
+                dye.len()
             ));
         }
         let fft = GpuFft2::new(ctx, n, n)
             .map_err(|e| format!("{e}: the spectral solver runs on the CPU for this n"))?;
         let modes = n * n;
+        let ring_end = STAT_HISTORY + HISTORY_WIDTH * HISTORY_CAPACITY;
+        let (dye_off, view_off) = (ring_end, ring_end + 3 * modes);
         let h = BOX / n as f64;
         let k_max = n as f64 / 3.0;
         let stiff = 2.0 * equation.nu * k_max * k_max + equation.drag;
@@ -140,6 +180,9 @@ impl GpuSpectral {
                 0.0
             },
             inv_nn: 1.0 / modes as f32,
+            dye_off: dye_off as u32,
+            view_off: view_off as u32,
+            pad: [0; 2],
         };
 
         let usage = wgpu::BufferUsages::STORAGE
@@ -154,11 +197,11 @@ impl GpuSpectral {
         let stages = complex("spectral stages", 4 * modes);
         let [spec_a, grid_a, spec_b, grid_b] =
             ["spec a", "grid a", "spec b", "grid b"].map(|l| complex(l, modes));
-        let stats = ctx.buffer_with(
-            "spectral stats",
-            &vec![0f32; STAT_HISTORY + HISTORY_WIDTH * HISTORY_CAPACITY],
-            usage,
-        );
+        let mut scalars = vec![0f32; view_off + modes];
+        for (s, d) in scalars[dye_off..].iter_mut().zip(dye) {
+            *s = *d as f32;
+        }
+        let stats = ctx.buffer_with("spectral stats", &scalars, usage);
         let params = ctx.buffer_with("spectral params", &[uniform], wgpu::BufferUsages::UNIFORM);
 
         // The op slots: four stages, then the weights.
@@ -174,6 +217,19 @@ impl GpuSpectral {
             a: B.map(|x| x as f32),
             ..StageOp::default()
         });
+        ops.extend((0..4).map(|field| StageOp {
+            field,
+            ..StageOp::default()
+        }));
+        let dye_pass = |from: usize, to: usize, direction: f32| StageOp {
+            from_off: from as u32,
+            to_off: to as u32,
+            direction,
+            ..StageOp::default()
+        };
+        ops.push(dye_pass(dye_off, dye_off + modes, 1.0));
+        ops.push(dye_pass(dye_off + modes, dye_off + 2 * modes, -1.0));
+        debug_assert_eq!(ops.len(), DYE_BACKWARD_SLOT as usize + 1);
         let mut bytes = vec![0u8; ops.len() * SLOT as usize];
         for (k, op) in ops.iter().enumerate() {
             let at = k * SLOT as usize;
@@ -270,17 +326,130 @@ impl GpuSpectral {
             step.push(kernel("nonlinear", stage, modes));
         }
         step.push(kernel("combine", 4, modes));
+        // The dye, carried by the new velocity (as the CPU run does): MacCormack.
+        step.push(kernel("spectral_field", FIELD_SLOT + 1, modes));
+        step.push(Piece::Transform(0));
+        step.push(kernel("dye_advect", DYE_FORWARD_SLOT, modes));
+        step.push(kernel("dye_advect", DYE_BACKWARD_SLOT, modes));
+        step.push(kernel("dye_correct", 0, modes));
+        step.push(kernel("dye_copy", 0, modes));
         step.push(kernel("finish_step", 0, 1));
+        let painter = FieldPainter::new(ctx, (n, n), &stats, view_off, None);
+        let history_bytes = (ring_end * 4) as u64;
         Ok(GpuSpectral {
             n,
+            stats_readback: Readback::new(ctx, history_bytes, "spectral stats readback"),
+            field_readback: Readback::new(ctx, (12 * modes) as u64, "spectral field readback"),
+            requested: (false, false),
             omega,
             stats,
+            dye_off,
+            painter,
             bind_group,
             pipelines,
             transforms,
             step,
             steps_encoded: 0,
         })
+    }
+
+    /// Paints the picture of `kind` from the current GPU state into the painter's texture.
+    pub fn encode_view(&self, encoder: &mut wgpu::CommandEncoder, kind: FieldKind) {
+        let slot = FIELD_SLOT + field_of(kind);
+        let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+            label: Some("navier stokes spectral view"),
+            timestamp_writes: None,
+        });
+        let modes = self.n * self.n;
+        let mut pieces = Vec::new();
+        if kind != FieldKind::Dye {
+            pieces.push(self.kernel("spectral_field", slot, modes));
+            pieces.push(Piece::Transform(0));
+        }
+        pieces.push(self.kernel("view_values", slot, modes));
+        for piece in &pieces {
+            self.record(&mut pass, piece);
+        }
+        self.painter.record(&mut pass, kind.is_signed());
+    }
+
+    /// The painter of the flow's picture (its texture, its id).
+    pub fn painter(&self) -> &FieldPainter {
+        &self.painter
+    }
+
+    fn kernel(&self, name: &str, slot: u32, count: usize) -> Piece {
+        let index = KERNELS
+            .iter()
+            .position(|k| *k == name)
+            .expect("known kernel");
+        Piece::Kernel(index, slot, groups(count))
+    }
+
+    fn record(&self, pass: &mut wgpu::ComputePass<'_>, piece: &Piece) {
+        match piece {
+            Piece::Kernel(index, slot, (x, y)) => {
+                pass.set_pipeline(&self.pipelines[*index]);
+                pass.set_bind_group(0, &self.bind_group, &[*slot * SLOT as u32]);
+                pass.dispatch_workgroups(*x, *y, 1);
+            }
+            Piece::Transform(t) => self.transforms[*t].record(pass),
+        }
+    }
+
+    /// Records copies of the history and of the fields (ω̂, dye) for asynchronous readback,
+    /// unless copies are still in flight; call [`Self::readbacks_submitted`] after submitting.
+    pub fn request_readbacks(&mut self, encoder: &mut wgpu::CommandEncoder) {
+        let modes = (self.n * self.n) as u64;
+        self.requested.0 |= self.stats_readback.request(encoder, &self.stats, 0);
+        self.requested.1 |= self.field_readback.request_parts(
+            encoder,
+            &[
+                (&self.omega, 0, 8 * modes),
+                (&self.stats, (self.dye_off * 4) as u64, 4 * modes),
+            ],
+        );
+    }
+
+    /// Starts the mappings of the copies just submitted (only those requested).
+    pub fn readbacks_submitted(&mut self) {
+        let (stats, fields) = std::mem::take(&mut self.requested);
+        if stats {
+            self.stats_readback.submitted();
+        }
+        if fields {
+            self.field_readback.submitted();
+        }
+    }
+
+    /// The history rows and the fields (ω̂ and the dye, f64) once their copies have landed;
+    /// never blocks.
+    #[allow(clippy::type_complexity)]
+    pub fn try_take(
+        &self,
+        ctx: &GpuContext,
+    ) -> Result<(Option<Vec<GpuStepRow>>, Option<(Vec<Complex64>, Vec<f64>)>), String> {
+        let rows = self
+            .stats_readback
+            .try_take(ctx)
+            .map_err(|e| e.to_string())?
+            .map(|b| parse_history(bytemuck::cast_slice(&b)));
+        let modes = self.n * self.n;
+        let fields = self
+            .field_readback
+            .try_take(ctx)
+            .map_err(|e| e.to_string())?
+            .map(|b| {
+                let v: &[f32] = bytemuck::cast_slice(&b);
+                (
+                    v[..2 * modes]
+                        .chunks_exact(2)
+                        .map(|c| Complex64::new(f64::from(c[0]), f64::from(c[1])))
+                        .collect(),
+                    v[2 * modes..].iter().map(|x| f64::from(*x)).collect(),
+                )
+            });
+        Ok((rows, fields))
     }
 
     /// Dispatches per time step.
@@ -307,14 +476,7 @@ impl GpuSpectral {
         });
         for _ in 0..steps {
             for piece in &self.step {
-                match piece {
-                    Piece::Kernel(index, slot, (x, y)) => {
-                        pass.set_pipeline(&self.pipelines[*index]);
-                        pass.set_bind_group(0, &self.bind_group, &[*slot * SLOT as u32]);
-                        pass.dispatch_workgroups(*x, *y, 1);
-                    }
-                    Piece::Transform(t) => self.transforms[*t].record(&mut pass),
-                }
+                self.record(&mut pass, piece);
             }
         }
         self.steps_encoded += steps as u64;
@@ -352,10 +514,26 @@ impl GpuSpectral {
             .collect())
     }
 
+    /// The dye on the cells (f64 copy), blocking.
+    pub fn dye_blocking(&self, ctx: &GpuContext) -> Result<Vec<f64>, String> {
+        let bytes = ctx
+            .read_blocking(
+                &self.stats,
+                (self.dye_off * 4) as u64,
+                (4 * self.n * self.n) as u64,
+            )
+            .map_err(|e| e.to_string())?;
+        Ok(bytemuck::cast_slice::<u8, f32>(&bytes)
+            .iter()
+            .map(|x| f64::from(*x))
+            .collect())
+    }
+
     /// The history rows (at most the ring's capacity back), blocking.
     pub fn history_blocking(&self, ctx: &GpuContext) -> Result<Vec<GpuStepRow>, String> {
+        let ring = STAT_HISTORY + HISTORY_WIDTH * HISTORY_CAPACITY;
         let bytes = ctx
-            .read_blocking(&self.stats, 0, self.stats.size())
+            .read_blocking(&self.stats, 0, (ring * 4) as u64)
             .map_err(|e| e.to_string())?;
         Ok(parse_history(bytemuck::cast_slice(&bytes)))
     }

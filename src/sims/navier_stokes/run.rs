@@ -278,6 +278,28 @@ impl NsRun {
         Ok(())
     }
 
+    /// Takes over a spectral state computed elsewhere (the GPU): ω̂, the dye, time and steps.
+    pub fn load_spectral_state(
+        &mut self,
+        omega_hat: Vec<Complex64>,
+        dye: Vec<f64>,
+        t: f64,
+        steps: u64,
+    ) -> Result<(), String> {
+        let Engine::Spectral { omega, stepper, .. } = &mut self.engine else {
+            return Err("only a spectral run takes a spectral GPU state".into());
+        };
+        if omega_hat.len() != omega.len() || dye.len() != self.dye.len() {
+            return Err("the GPU state does not fit this grid".into());
+        }
+        *omega = omega_hat;
+        stepper.invalidate();
+        self.dye = dye;
+        self.t = t;
+        self.steps = steps;
+        Ok(())
+    }
+
     /// Appends history points computed elsewhere (the GPU), filling in the error and the
     /// probe of the current state on the last one; a non-finite energy fails the run.
     pub fn push_external_history(&mut self, points: &[NsPoint]) {
@@ -569,9 +591,35 @@ impl NsRun {
     pub fn field(&self, kind: FieldKind) -> FieldImage {
         let (nx, ny) = self.cells();
         let solid = self.dye_grid.solid().to_vec();
-        let mut values: Vec<f32> = match kind {
-            FieldKind::Dye => self.dye.iter().map(|v| *v as f32).collect(),
-            FieldKind::Speed => {
+        let narrow = |v: Vec<f64>| v.iter().map(|x| *x as f32).collect::<Vec<f32>>();
+        let mut values: Vec<f32> = match (kind, &self.engine) {
+            (FieldKind::Dye, _) => self.dye.iter().map(|v| *v as f32).collect(),
+            // The spectral state's own values at its n × n points (what its GPU path paints),
+            // not differences of the streamfunction.
+            (
+                FieldKind::Vorticity,
+                Engine::Spectral {
+                    omega, equation, ..
+                },
+            ) => narrow(
+                scenario::nodes_of(omega, equation.n(), |_, _| Complex64::new(1.0, 0.0))
+                    .iter()
+                    .map(|c| c.re)
+                    .collect(),
+            ),
+            (
+                FieldKind::Speed,
+                Engine::Spectral {
+                    omega, equation, ..
+                },
+            ) => narrow(scenario::speed_at_nodes(omega, equation.n())),
+            (
+                FieldKind::Pressure,
+                Engine::Spectral {
+                    omega, equation, ..
+                },
+            ) => narrow(scenario::streamfunction_at_nodes(omega, equation.n())),
+            (FieldKind::Speed, Engine::Mac { .. }) => {
                 let vel = self.face_velocity();
                 let h = self.dye_grid.h;
                 (0..nx * ny)
@@ -583,7 +631,7 @@ impl NsRun {
                     })
                     .collect()
             }
-            FieldKind::Vorticity => {
+            (FieldKind::Vorticity, Engine::Mac { .. }) => {
                 let vel = self.face_velocity();
                 let (columns, _, nodes) = self.dye_grid.vorticity_at_nodes(&vel);
                 // The mean of the cell's four corners.
@@ -598,15 +646,9 @@ impl NsRun {
                     })
                     .collect()
             }
-            FieldKind::Pressure => match &self.engine {
-                Engine::Mac { phi, .. } => phi.iter().map(|v| *v as f32).collect(),
-                Engine::Spectral {
-                    equation, omega, ..
-                } => scenario::streamfunction_at_nodes(omega, equation.n())
-                    .iter()
-                    .map(|v| *v as f32)
-                    .collect(),
-            },
+            (FieldKind::Pressure, Engine::Mac { phi, .. }) => {
+                phi.iter().map(|v| *v as f32).collect()
+            }
         };
         for (v, s) in values.iter_mut().zip(&solid) {
             if *s {

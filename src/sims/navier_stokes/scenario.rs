@@ -222,22 +222,41 @@ fn scenario_vorticity(p: &NsParams, n: usize) -> Option<Vec<Complex64>> {
     }
 }
 
-/// The streamfunction on the n × n nodes (i h, j h) of a vorticity spectrum: ψ̂ = ω̂/k².
-pub fn streamfunction_at_nodes(hat: &[Complex64], n: usize) -> Vec<f64> {
-    let mut psi: Vec<Complex64> = hat
+/// The field on the n × n nodes (i h, j h) whose spectrum is `multiplier(k_x, k_y)·ω̂`.
+pub fn nodes_of(
+    hat: &[Complex64],
+    n: usize,
+    multiplier: impl Fn(f64, f64) -> Complex64,
+) -> Vec<Complex64> {
+    let mut field: Vec<Complex64> = hat
         .iter()
         .enumerate()
-        .map(|(k, c)| {
-            let k2 = wavenumber(k % n, n).powi(2) + wavenumber(k / n, n).powi(2);
-            if k2 > 0.0 {
-                c / k2
-            } else {
-                Complex64::default()
-            }
-        })
+        .map(|(k, c)| c * multiplier(wavenumber(k % n, n), wavenumber(k / n, n)))
         .collect();
-    Fft2::new(n).inverse(&mut psi);
-    psi.iter().map(|c| c.re).collect()
+    Fft2::new(n).inverse(&mut field);
+    field
+}
+
+/// `1/k²` (0 for the mean mode): ψ̂ = ω̂/k².
+fn inverse_k2(kx: f64, ky: f64) -> f64 {
+    let k2 = kx * kx + ky * ky;
+    if k2 > 0.0 { 1.0 / k2 } else { 0.0 }
+}
+
+/// The streamfunction on the n × n nodes (i h, j h) of a vorticity spectrum: ψ̂ = ω̂/k².
+pub fn streamfunction_at_nodes(hat: &[Complex64], n: usize) -> Vec<f64> {
+    nodes_of(hat, n, |kx, ky| Complex64::new(inverse_k2(kx, ky), 0.0))
+        .iter()
+        .map(|c| c.re)
+        .collect()
+}
+
+/// The speed |u| on the n × n nodes of a vorticity spectrum: u + iv = ψ̂ (k_x + i k_y).
+pub fn speed_at_nodes(hat: &[Complex64], n: usize) -> Vec<f64> {
+    nodes_of(hat, n, |kx, ky| Complex64::new(kx, ky) * inverse_k2(kx, ky))
+        .iter()
+        .map(|c| c.norm())
+        .collect()
 }
 
 /// The face velocities `u = ∂ψ/∂y`, `v = −∂ψ/∂x` of a streamfunction given at the nodes of
