@@ -766,13 +766,47 @@ fn navier_stokes_on_the_gpu_steps_over_frames_and_hands_back_to_the_cpu() {
     assert_eq!(d["compute"], "cpu-f64");
     assert_eq!(d["steps"].as_u64(), Some(steps + 2), "{d}");
     assert!(d["t"].as_f64().expect("t") > t);
-    // The spectral solver is refused on the GPU with the reason.
+    // The spectral solver on the GPU: the same energy as the CPU after the same steps.
+    let link = "?s=ns&case=turbulence&n=32&solver=spectral-if";
+    h.state_mut().load_link(link).expect("loads");
     h.state_mut()
-        .load_link("?s=ns&case=turbulence&n=32")
+        .set_compute(true)
+        .expect("spectral on the GPU");
+    h.state_mut().step(5);
+    for _ in 0..200 {
+        h.run_steps(1);
+        let d = diagnostics(&h);
+        if d["steps"].as_u64().unwrap_or(0) >= 5 && d["busy"] == false {
+            break;
+        }
+    }
+    let d = diagnostics(&h);
+    assert_eq!(d["compute"], "gpu-f32", "{d}");
+    assert_eq!(d["steps"].as_u64(), Some(5), "{d}");
+    let mut cpu = stepscope::sims::navier_stokes::run::NsRun::new(
+        match stepscope::scenario::Scenario::from_link(link) {
+            Ok(stepscope::scenario::Scenario::NavierStokes(p)) => p,
+            _ => panic!("link"),
+        },
+    )
+    .expect("cpu");
+    cpu.advance(5, f64::INFINITY);
+    let (gpu_energy, cpu_energy) = (
+        d["energy"].as_f64().expect("E"),
+        cpu.history().last().expect("history").energy,
+    );
+    assert!(
+        (gpu_energy / cpu_energy - 1.0).abs() < 1e-5,
+        "spectral GPU {gpu_energy} vs CPU {cpu_energy}"
+    );
+    // A grid the GPU FFT cannot take is refused with the reason, and the run stays.
+    h.state_mut()
+        .load_link("?s=ns&case=turbulence&n=48")
         .expect("loads");
     let err = h
         .state_mut()
         .set_compute(true)
-        .expect_err("spectral on the GPU");
-    assert!(err.contains("spectral"), "{err}");
+        .expect_err("48 points on the GPU");
+    assert!(err.contains("powers of two"), "{err}");
+    assert_eq!(diagnostics(&h)["compute"], "cpu-f64");
 }

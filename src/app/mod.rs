@@ -922,7 +922,7 @@ impl StepscopeApp {
             "compute": if ns.gpu.is_some() { "gpu-f32" } else { "cpu-f64" },
             "gpu_available": self.gpu.is_some(),
             "gpu_adapter": self.gpu.as_ref().map(|g| g.describe()),
-            "gpu_pressure_iterations": ns.gpu.as_ref().map(|g| g.ns.pressure_iterations()),
+            "gpu_pressure_iterations": ns.gpu.as_ref().and_then(|g| g.ns.pressure_iterations()),
             "picture": if ns.drew_gpu_texture { "gpu-texture" } else { "cpu" },
             "busy": ns.gpu_busy(),
             "notice": match &self.notice { Some(Notice::Error(e)) | Some(Notice::Info(e)) => Some(e.clone()), None => None },

@@ -12,7 +12,7 @@ use web_time::Instant;
 use super::diffusion::choose;
 use super::views::{BLUE, GREEN, ORANGE, RED, log_tick, sci};
 use crate::gpu::{GpuContext, wgpu};
-use crate::sims::navier_stokes::gpu::GpuNs;
+use crate::sims::navier_stokes::gpu_run::GpuFlow;
 use crate::sims::navier_stokes::reference::{GHIA_X, GHIA_Y, ghia_table};
 use crate::sims::navier_stokes::run::{FieldKind, NsPoint, NsRun};
 use crate::sims::navier_stokes::scenario::strouhal_reference;
@@ -63,7 +63,7 @@ pub struct NsApp {
 /// A run on the GPU and where its clock started.
 pub struct GpuLive {
     /// The solver.
-    pub ns: GpuNs,
+    pub ns: GpuFlow,
     /// Time and steps of the CPU run when the GPU took over (the GPU counts from 0).
     t0: f64,
     steps0: u64,
@@ -106,11 +106,7 @@ impl NsApp {
             return Ok(());
         }
         let ctx = ctx.ok_or("no GPU device")?;
-        let (grid, vel, phi, dye) = self
-            .run
-            .mac_state()
-            .ok_or("the spectral solver runs on the CPU; pick a MAC scheme for the GPU")?;
-        let ns = GpuNs::new(ctx, self.run.params(), grid, vel, phi, dye)?;
+        let ns = GpuFlow::from_run(ctx, &self.run)?;
         let software = ctx.adapter.device_type == wgpu::DeviceType::Cpu;
         self.gpu = Some(GpuLive {
             ns,
@@ -204,7 +200,7 @@ impl NsApp {
         let (rows, fields) = live.ns.try_take(ctx)?;
         let mut fresh: Vec<NsPoint> = Vec::new();
         if let Some(rows) = rows {
-            let iterations = live.ns.pressure_iterations() * live.ns.projections_per_step();
+            let iterations = live.ns.pressure_iterations_per_step();
             fresh = rows
                 .iter()
                 .filter(|r| r.step > live.seen)
@@ -228,9 +224,8 @@ impl NsApp {
                 live.ns.adapt_pressure_iterations(last.pressure_residual);
             }
         }
-        if let Some((faces, pressure, dye)) = fields {
-            self.run
-                .load_mac_state(&faces, pressure, dye, live.t_seen, live.steps0 + live.seen)?;
+        if let Some(fields) = fields {
+            fields.load_into(&mut self.run, live.t_seen, live.steps0 + live.seen)?;
         }
         if !fresh.is_empty() {
             self.run.push_external_history(&fresh);

@@ -452,6 +452,11 @@ impl GpuSpectral {
         Ok((rows, fields))
     }
 
+    /// Whether a readback is on its way.
+    pub fn reading_back(&self) -> bool {
+        self.stats_readback.in_flight() || self.field_readback.in_flight()
+    }
+
     /// Dispatches per time step.
     pub fn dispatches_per_step(&self) -> usize {
         self.step

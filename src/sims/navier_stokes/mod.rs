@@ -9,6 +9,7 @@
 //! - [`run`]: a live run with its diagnostics history.
 
 pub mod gpu;
+pub mod gpu_run;
 pub mod gpu_spectral;
 pub mod mac;
 pub mod poisson;

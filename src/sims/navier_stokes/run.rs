@@ -249,6 +249,14 @@ impl NsRun {
         }
     }
 
+    /// The spectral state `(ω̂, dye)` (None for the MAC solvers): what a GPU run starts from.
+    pub fn spectral_state(&self) -> Option<(&[Complex64], &[f64])> {
+        match &self.engine {
+            Engine::Spectral { omega, .. } => Some((omega, &self.dye)),
+            Engine::Mac { .. } => None,
+        }
+    }
+
     /// Takes over a state computed elsewhere (the GPU): face velocities (u then v), pressure,
     /// dye, time and step count. MAC runs only; the grid stays.
     pub fn load_mac_state(
