@@ -21,46 +21,75 @@ fn main() {
     gpu_steps();
 }
 
+/// Prints one row of a full-step table: grid, what ran, steps, ms/step, cells/s and a note.
+fn step_row(n: usize, what: &str, steps: usize, seconds: f64, note: &str) {
+    println!(
+        "{:>6} {:<34} {:>8} {:>12.2} {:>14.3e} {note}",
+        format!("{n}²"),
+        what,
+        steps,
+        1e3 * seconds / steps as f64,
+        (n * n * steps) as f64 / seconds
+    );
+}
+
 fn gpu_steps() {
-    use stepscope::sims::navier_stokes::gpu::GpuNs;
-    use stepscope::sims::navier_stokes::{NsCase, NsSolver, scenario};
+    use stepscope::sims::navier_stokes::gpu_run::GpuFlow;
+    use stepscope::sims::navier_stokes::run::NsRun;
+    use stepscope::sims::navier_stokes::{NsCase, NsParams, NsSolver, PressureKind};
     let Ok(ctx) = pollster::block_on(stepscope::gpu::GpuContext::headless(true)) else {
         println!("(no GPU adapter: GPU rows skipped)");
         return;
     };
     println!();
     println!(
-        "full time steps on the GPU, f32 ({}), lid-driven cavity, multigrid to 1e-6:",
+        "full time steps on the GPU, f32 ({}): cavity Re 1000 with multigrid to 1e-6, \
+         decaying turbulence (periodic) with the FFT pressure solve and spectrally:",
         ctx.describe()
     );
     println!(
-        "{:>6} {:<34} {:>8} {:>12} {:>14} {:>12}",
-        "grid", "scheme", "steps", "ms/step", "cells/s", "V-cycles"
+        "{:>6} {:<34} {:>8} {:>12} {:>14} pressure iterations",
+        "grid", "scheme", "steps", "ms/step", "cells/s"
     );
+    let time = |p: NsParams, what: &str, steps: usize| {
+        let run = NsRun::new(p).expect("run");
+        let mut gpu = GpuFlow::from_run(&ctx, &run).expect("uploads");
+        let mut go = |steps: usize| {
+            let mut encoder = ctx.device.create_command_encoder(&Default::default());
+            gpu.encode(&mut encoder, steps);
+            ctx.queue.submit([encoder.finish()]);
+            ctx.device
+                .poll(stepscope::gpu::wgpu::PollType::wait_indefinitely())
+                .expect("runs");
+        };
+        go(3);
+        let start = Instant::now();
+        go(steps);
+        let seconds = start.elapsed().as_secs_f64();
+        let note = gpu
+            .pressure_iterations()
+            .map_or("— (no pressure solve)".to_owned(), |i| {
+                format!("{i} per projection")
+            });
+        step_row(run.params().n, what, steps, seconds, &note);
+    };
     for n in [128usize, 256] {
+        let steps = if n > 128 { 5 } else { 10 };
         for scheme in TimeScheme::ALL {
             let mut p = NsCase::Cavity.defaults();
             p.n = n;
             p.reynolds = 1000.0;
             p.solver = NsSolver::Mac(scheme);
-            let grid = scenario::mac_grid(&p).expect("grid");
-            let vel = scenario::initial_velocity(&p, &grid);
-            let zeros = vec![0.0; grid.nx * grid.ny];
-            let mut gpu = GpuNs::new(&ctx, &p, &grid, &vel, &zeros, &zeros).expect("uploads");
-            gpu.run_blocking(&ctx, 3).expect("warm-up");
-            let steps = if n > 128 { 5 } else { 10 };
-            let start = Instant::now();
-            gpu.run_blocking(&ctx, steps).expect("runs");
-            let seconds = start.elapsed().as_secs_f64();
-            println!(
-                "{:>6} {:<34} {:>8} {:>12.2} {:>14.3e} {:>12}",
-                format!("{n}²"),
-                format!("MAC {scheme:?} + multigrid"),
-                steps,
-                1e3 * seconds / steps as f64,
-                (n * n * steps) as f64 / seconds,
-                gpu.pressure_iterations()
-            );
+            time(p, &format!("MAC {scheme:?} + multigrid"), steps);
+        }
+        let mut p = NsCase::Turbulence.defaults();
+        p.n = n;
+        p.solver = NsSolver::Mac(TimeScheme::SspRk3);
+        p.pressure = PressureKind::Fft;
+        time(p.clone(), "MAC SspRk3 + FFT (periodic)", steps);
+        for scheme in [SpectralScheme::Rk4, SpectralScheme::IntegratingFactorRk4] {
+            p.solver = NsSolver::Spectral(scheme);
+            time(p.clone(), &format!("spectral {scheme:?}"), steps);
         }
     }
 }
@@ -110,13 +139,12 @@ fn full_steps() {
                 .expect("steps");
             }
             let seconds = start.elapsed().as_secs_f64();
-            println!(
-                "{:>6} {:<34} {:>8} {:>12.2} {:>14.3e}",
-                format!("{n}²"),
-                format!("MAC {scheme:?} + multigrid"),
+            step_row(
+                n,
+                &format!("MAC {scheme:?} + multigrid"),
                 steps,
-                1e3 * seconds / steps as f64,
-                (n * n * steps) as f64 / seconds
+                seconds,
+                "",
             );
         }
         for scheme in [SpectralScheme::Rk4, SpectralScheme::IntegratingFactorRk4] {
@@ -139,14 +167,7 @@ fn full_steps() {
                     .expect("steps");
             }
             let seconds = start.elapsed().as_secs_f64();
-            println!(
-                "{:>6} {:<34} {:>8} {:>12.2} {:>14.3e}",
-                format!("{n}²"),
-                format!("spectral {scheme:?}"),
-                steps,
-                1e3 * seconds / steps as f64,
-                (n * n * steps) as f64 / seconds
-            );
+            step_row(n, &format!("spectral {scheme:?}"), steps, seconds, "");
         }
     }
 }

@@ -25,7 +25,7 @@ pub enum GpuFlow {
     /// The staggered-grid schemes with a pressure solve.
     Mac(Box<GpuNs>),
     /// The pseudo-spectral vorticity form.
-    Spectral(GpuSpectral),
+    Spectral(Box<GpuSpectral>),
 }
 
 impl GpuFlow {
@@ -43,7 +43,7 @@ impl GpuFlow {
                 let (omega, dye) = run
                     .spectral_state()
                     .ok_or("the run has no spectral state")?;
-                Ok(GpuFlow::Spectral(GpuSpectral::new(
+                Ok(GpuFlow::Spectral(Box::new(GpuSpectral::new(
                     ctx,
                     p.n,
                     scenario::vorticity_params(p),
@@ -51,7 +51,7 @@ impl GpuFlow {
                     p.cfl,
                     omega,
                     dye,
-                )?))
+                )?)))
             }
         }
     }
