@@ -250,6 +250,23 @@ try {
     "the FFT pressure solver runs on WebGPU and keeps the flow divergence-free");
   check(Math.abs(fftGpu.energy / fftCpu.energy - 1) < 1e-4 && Math.abs(fftGpu.t / fftCpu.t - 1) < 1e-5,
     "WebGPU (f32) and CPU (f64) agree on the energy to 1e-4 and the time to 1e-5");
+  // The pseudo-spectral solver on WebGPU: the same turbulence, integrating-factor RK4.
+  const spectralLink = "?s=ns&case=turbulence&n=64&re=2000&solver=spectral-if&seed=3";
+  await page.evaluate((l) => window.stepscope.load(l), spectralLink);
+  await page.evaluate(() => window.stepscope.compute("gpu"));
+  await page.evaluate(() => window.stepscope.view("dye"));
+  await page.evaluate(() => window.stepscope.step(20));
+  await page.waitForFunction(() => { const x = window.stepscope.diagnostics(); return x.steps >= 20 && x.busy === false; }, null, { timeout: 300000 });
+  const specGpu = await page.evaluate(() => window.stepscope.diagnostics());
+  await page.evaluate((l) => window.stepscope.load(l), spectralLink);
+  await page.evaluate(() => window.stepscope.compute("cpu"));
+  await page.evaluate(() => window.stepscope.step(20));
+  const specCpu = await page.evaluate(() => window.stepscope.diagnostics());
+  console.log(`Navier–Stokes spectral IF-RK4, turbulence 64², 20 steps: WebGPU E ${specGpu.energy.toExponential(6)}, enstrophy ${specGpu.enstrophy.toExponential(6)}, t ${specGpu.t.toFixed(6)}, picture ${specGpu.picture}; CPU E ${specCpu.energy.toExponential(6)}, enstrophy ${specCpu.enstrophy.toExponential(6)}`);
+  check(specGpu.compute === "gpu-f32" && specGpu.solver === "spectral-if" && specGpu.steps === 20 && specGpu.picture === "gpu-texture",
+    "the spectral solver runs on WebGPU and its picture is painted there");
+  check(Math.abs(specGpu.energy / specCpu.energy - 1) < 1e-5 && Math.abs(specGpu.enstrophy / specCpu.enstrophy - 1) < 1e-5 && Math.abs(specGpu.t / specCpu.t - 1) < 1e-5,
+    "WebGPU (f32) and CPU (f64) spectral runs agree on energy and enstrophy to 1e-5");
 
   const shot = await page.screenshot();
   check(shot.length > 30000, `the canvas is rendered (screenshot ${shot.length} bytes)`);

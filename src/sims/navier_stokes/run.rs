@@ -107,36 +107,7 @@ impl NsRun {
     /// A run from the scenario's initial flow.
     pub fn new(params: NsParams) -> Result<NsRun, String> {
         params.validate()?;
-        let (engine, dye_grid) = match params.solver {
-            NsSolver::Mac(_) => {
-                let grid = scenario::mac_grid(&params)?;
-                let vel = scenario::initial_velocity(&params, &grid);
-                let phi = vec![0.0; grid.nx * grid.ny];
-                let dye_grid = grid.clone();
-                (
-                    Engine::Mac {
-                        grid: Box::new(grid),
-                        vel,
-                        phi,
-                    },
-                    dye_grid,
-                )
-            }
-            NsSolver::Spectral(scheme) => {
-                let n = params.n;
-                let equation = VorticityEquation::new(n, scenario::vorticity_params(&params))?;
-                let omega = scenario::initial_vorticity(&params, n);
-                let dye_grid = MacGrid::periodic(n, n, TAU / n as f64)?;
-                (
-                    Engine::Spectral {
-                        equation: Box::new(equation),
-                        omega,
-                        stepper: Box::new(SpectralStepper::new(scheme, n)),
-                    },
-                    dye_grid,
-                )
-            }
-        };
+        let (engine, dye_grid) = Self::engine(&params)?;
         let dye = initial_dye(&params, &dye_grid);
         let mut run = NsRun {
             params,
@@ -152,6 +123,40 @@ impl NsRun {
         Ok(run)
     }
 
+    /// The solver of `params` holding the scenario's initial flow, and the dye's grid.
+    fn engine(params: &NsParams) -> Result<(Engine, MacGrid), String> {
+        Ok(match params.solver {
+            NsSolver::Mac(_) => {
+                let grid = scenario::mac_grid(params)?;
+                let vel = scenario::initial_velocity(params, &grid);
+                let phi = vec![0.0; grid.nx * grid.ny];
+                let dye_grid = grid.clone();
+                (
+                    Engine::Mac {
+                        grid: Box::new(grid),
+                        vel,
+                        phi,
+                    },
+                    dye_grid,
+                )
+            }
+            NsSolver::Spectral(scheme) => {
+                let n = params.n;
+                let equation = VorticityEquation::new(n, scenario::vorticity_params(params))?;
+                let omega = scenario::initial_vorticity(params, n);
+                let dye_grid = MacGrid::periodic(n, n, TAU / n as f64)?;
+                (
+                    Engine::Spectral {
+                        equation: Box::new(equation),
+                        omega,
+                        stepper: Box::new(SpectralStepper::new(scheme, n)),
+                    },
+                    dye_grid,
+                )
+            }
+        })
+    }
+
     /// The same flow under new parameters where possible: a new time scheme, pressure
     /// solver, tolerance, CFL, ω or Reynolds number keeps the velocity (and switching between
     /// the MAC and spectral solvers converts it); a new scenario, grid or seed restarts.
@@ -162,11 +167,18 @@ impl NsRun {
         if restart {
             return NsRun::new(params);
         }
-        let mut next = NsRun::new(params.clone())?;
-        next.t = self.t;
-        next.steps = self.steps;
-        next.history = self.history.clone();
-        next.dye.clone_from(&self.dye);
+        // The new solver (its initial flow is replaced below), the rest carried over.
+        let (engine, dye_grid) = Self::engine(&params)?;
+        let mut next = NsRun {
+            params,
+            engine,
+            dye_grid,
+            dye: self.dye.clone(),
+            t: self.t,
+            steps: self.steps,
+            history: self.history.clone(),
+            failure: None,
+        };
         match (&self.engine, &mut next.engine) {
             (
                 Engine::Mac { vel, phi, .. },

@@ -387,8 +387,3 @@ pub fn error_points(p: &NsParams, samples: usize) -> Vec<(f64, f64)> {
         }
     }
 }
-
-/// Whether a point lies in the fluid (outside the scenario's cylinder); used by probes.
-pub fn in_fluid(case: NsCase, x: f64, y: f64) -> bool {
-    case != NsCase::Cylinder || (x - CYLINDER_CENTRE.0).hypot(y - CYLINDER_CENTRE.1) > 0.5
-}
