@@ -4,8 +4,12 @@
 //! diagnostics → [`app`] (egui) / JS API. [`core`] holds the numerics every simulation shares.
 
 pub mod app;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod cli;
 pub mod core;
 pub mod gpu;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod headless;
 pub mod scenario;
 pub mod sims;
 #[cfg(target_arch = "wasm32")]

@@ -4,9 +4,12 @@
 #[cfg(not(target_arch = "wasm32"))]
 fn main() -> eframe::Result {
     let arg = std::env::args().nth(1);
+    if arg.as_deref().is_some_and(stepscope::cli::is_command) {
+        std::process::exit(stepscope::cli::main(std::env::args_os()));
+    }
     if matches!(arg.as_deref(), Some("-h" | "--help")) {
         println!(
-            "usage: stepscope [LINK | FILE]\n\nOpens the stepscope playground. LINK is a share link such as\n'?s=nlse&case=breather&solver=dop853ip&rtol=1e-9' (copy it from the app), FILE a file holding one."
+            "usage: stepscope [LINK | FILE]\n       stepscope run LINK --until T [--backend cpu|gpu] [--every DT] --out FILE.csv|FILE.jsonl\n\nOpens the stepscope playground. LINK is a share link such as\n'?s=nlse&case=breather&solver=dop853ip&rtol=1e-9' (copy it from the app), FILE a file holding one.\n`stepscope run --help` explains the headless runs."
         );
         return Ok(());
     }

@@ -1,0 +1,311 @@
+//! The headless command line, run as a process: `stepscope run` on each simulation (the rows
+//! checked against exact solutions and conservation laws), the GPU backend against the CPU,
+//! and bad input answered with a message and exit code 2.
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn stepscope(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_stepscope"))
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
+
+fn temp(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("stepscope-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir.join(name)
+}
+
+/// A CSV file as (header, rows); empty cells are NaN.
+fn read_csv(path: &PathBuf) -> (Vec<String>, Vec<Vec<f64>>) {
+    let text = std::fs::read_to_string(path).expect("output written");
+    let mut lines = text.lines();
+    let header = lines
+        .next()
+        .expect("header")
+        .split(',')
+        .map(str::to_owned)
+        .collect();
+    let rows = lines
+        .map(|l| {
+            l.split(',')
+                .map(|v| {
+                    if v.is_empty() {
+                        f64::NAN
+                    } else {
+                        v.parse().expect("number")
+                    }
+                })
+                .collect()
+        })
+        .collect();
+    (header, rows)
+}
+
+fn column(header: &[String], rows: &[Vec<f64>], name: &str) -> Vec<f64> {
+    let k = header
+        .iter()
+        .position(|h| h == name)
+        .unwrap_or_else(|| panic!("no column {name} in {header:?}"));
+    rows.iter().map(|r| r[k]).collect()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn nlse_soliton_rows_follow_the_exact_solution_to_the_end_time() {
+    let out = temp("soliton.csv");
+    let o = stepscope(&[
+        "run",
+        "?s=nlse&case=soliton&solver=dop853ip&rtol=1e-10&atol=1e-12",
+        "--until",
+        "2",
+        "--every",
+        "0.25",
+        "--out",
+        out.to_str().expect("utf-8"),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let (header, rows) = read_csv(&out);
+    let t = column(&header, &rows, "t");
+    // t = 0, 0.25, …, 2: nine rows, landing exactly on the sample times.
+    assert_eq!(t.len(), 9, "{t:?}");
+    for (k, t) in t.iter().enumerate() {
+        assert!((t - 0.25 * k as f64).abs() < 1e-12, "{t}");
+    }
+    let error = column(&header, &rows, "exact_error");
+    let drift = column(&header, &rows, "mass_drift");
+    println!(
+        "soliton to t = 2: exact error {:.2e}, mass drift {:.2e}",
+        error[8], drift[8]
+    );
+    assert!(error[8] < 1e-7 && drift[8] < 1e-9);
+    // Not a terminal here: plain progress lines.
+    assert!(stderr(&o).contains("progress 100%"), "{}", stderr(&o));
+}
+
+#[test]
+fn three_body_and_navier_stokes_runs_keep_their_invariants() {
+    // The figure-eight conserves energy to the integrator's accuracy.
+    let out = temp("figure8.jsonl");
+    let o = stepscope(&[
+        "run",
+        "?s=3body&case=figure8&solver=dop853&tol=1e-10",
+        "--until",
+        "6.3259",
+        "--out",
+        out.to_str().expect("utf-8"),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = std::fs::read_to_string(&out).expect("written");
+    let rows: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON object per line"))
+        .collect();
+    // 200 samples by default, plus the start.
+    assert_eq!(rows.len(), 201);
+    let last = rows.last().expect("rows");
+    assert!((last["t"].as_f64().expect("t") - 6.3259).abs() < 1e-12);
+    let energy_error = last["max_energy_error"].as_f64().expect("energy");
+    println!("figure-eight, one period: max |ΔE/E| {energy_error:.1e}");
+    assert!(energy_error < 1e-8);
+
+    // The lid-driven cavity: divergence-free rows, energy rising from rest.
+    let out = temp("cavity.csv");
+    let o = stepscope(&[
+        "run",
+        "?s=ns&case=cavity&n=16&re=100&solver=rk3&pressure=mg&tol=1e-8",
+        "--until",
+        "0.5",
+        "--every",
+        "0.1",
+        "--out",
+        out.to_str().expect("utf-8"),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let (header, rows) = read_csv(&out);
+    let t = column(&header, &rows, "t");
+    assert!(t.len() >= 6 && *t.last().expect("t") >= 0.5, "{t:?}");
+    let divergence = column(&header, &rows, "max_divergence");
+    let energy = column(&header, &rows, "energy");
+    assert!(divergence[1..].iter().all(|d| *d < 1e-6), "{divergence:?}");
+    assert!(energy.windows(2).all(|w| w[1] > w[0]), "{energy:?}");
+}
+
+#[test]
+fn diffusion_sampling_writes_every_step_and_its_report() {
+    let out = temp("diffusion.csv");
+    let o = stepscope(&[
+        "run",
+        "?s=diffusion&sampler=dpm3&nfe=30&n=2048",
+        "--out",
+        out.to_str().expect("utf-8"),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let (header, rows) = read_csv(&out);
+    let nfe = column(&header, &rows, "nfe");
+    assert_eq!(*nfe.last().expect("rows"), 30.0, "{nfe:?}");
+    assert!(stderr(&o).contains("sliced W2"), "{}", stderr(&o));
+}
+
+#[test]
+fn the_gpu_backend_matches_the_cpu_headless() {
+    if common::gpu_context().is_none() {
+        return;
+    }
+    let link = "?s=ns&case=turbulence&n=32&solver=spectral-if";
+    let mut energies = Vec::new();
+    for backend in ["cpu", "gpu"] {
+        let out = temp(&format!("turbulence-{backend}.csv"));
+        let o = stepscope(&[
+            "run",
+            link,
+            "--until",
+            "0.5",
+            "--every",
+            "0.5",
+            "--backend",
+            backend,
+            "--out",
+            out.to_str().expect("utf-8"),
+        ]);
+        assert!(o.status.success(), "{backend}: {}", stderr(&o));
+        let (header, rows) = read_csv(&out);
+        let steps = column(&header, &rows, "steps");
+        let energy = column(&header, &rows, "energy");
+        energies.push((*steps.last().expect("rows"), *energy.last().expect("rows")));
+    }
+    println!(
+        "spectral turbulence to t = 0.5: CPU (steps, E) {:?}, GPU {:?}",
+        energies[0], energies[1]
+    );
+    assert_eq!(energies[0].0, energies[1].0);
+    assert!((energies[1].1 / energies[0].1 - 1.0).abs() < 1e-5);
+}
+
+#[test]
+fn bad_input_gets_a_message_and_exit_code_2() {
+    let out = temp("never.csv");
+    let out = out.to_str().expect("utf-8");
+    for (args, expected) in [
+        (
+            vec!["run", "?s=warp&case=x", "--until", "1", "--out", out],
+            "unknown simulation",
+        ),
+        (vec!["run", "?s=nlse&case=soliton", "--out", out], "--until"),
+        (
+            vec!["run", "?s=nlse&case=soliton", "--until", "-1", "--out", out],
+            "end time",
+        ),
+        (
+            vec![
+                "run",
+                "?s=nlse&case=soliton",
+                "--until",
+                "NaN",
+                "--out",
+                out,
+            ],
+            "end time",
+        ),
+        (
+            vec![
+                "run",
+                "?s=nlse&case=soliton",
+                "--until",
+                "1",
+                "--every",
+                "0",
+                "--out",
+                out,
+            ],
+            "--every",
+        ),
+        (
+            vec![
+                "run",
+                "?s=nlse&case=soliton",
+                "--until",
+                "1",
+                "--out",
+                "x.txt",
+            ],
+            ".csv or .jsonl",
+        ),
+        (
+            vec![
+                "run",
+                "?s=nlse&case=soliton&n=-4",
+                "--until",
+                "1",
+                "--out",
+                out,
+            ],
+            "bad value for 'n'",
+        ),
+        (
+            vec!["run", "?s=diffusion", "--until", "1", "--out", out],
+            "leave out --until",
+        ),
+        (
+            vec![
+                "run",
+                "?s=3body&case=figure8",
+                "--until",
+                "1",
+                "--backend",
+                "gpu",
+                "--out",
+                out,
+            ],
+            "--backend cpu",
+        ),
+        (
+            vec![
+                "run",
+                "?s=nlse",
+                "--until",
+                "1",
+                "--backend",
+                "tpu",
+                "--out",
+                out,
+            ],
+            "tpu",
+        ),
+        (vec!["run", "--until", "1"], "Usage"),
+    ] {
+        let o = stepscope(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains(expected), "{args:?}: {}", stderr(&o));
+    }
+    assert!(
+        !std::path::Path::new(out).exists(),
+        "bad input writes no output"
+    );
+}
+
+#[test]
+fn a_diverging_run_exits_with_1_and_keeps_its_rows() {
+    // Central SSP-RK3 advection at Courant number 9 is unstable: the shear layer blows up.
+    let out = temp("diverging.csv");
+    let o = stepscope(&[
+        "run",
+        "?s=ns&case=kelvin-helmholtz&n=32&cfl=9&solver=rk3&pressure=mg",
+        "--until",
+        "20",
+        "--out",
+        out.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("diverged"), "{}", stderr(&o));
+    let (header, rows) = read_csv(&out);
+    let t = column(&header, &rows, "t");
+    assert!(t.len() > 2 && *t.last().expect("rows") < 20.0, "{t:?}");
+}
