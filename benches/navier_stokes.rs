@@ -55,11 +55,7 @@ fn gpu_steps() {
         let run = NsRun::new(p).expect("run");
         let mut gpu = GpuFlow::from_run(&ctx, &run).expect("uploads");
         let mut go = |steps: usize| {
-            let mut encoder = ctx.device.create_command_encoder(&Default::default());
-            gpu.encode(&mut encoder, steps);
-            ctx.queue.submit([encoder.finish()]);
-            ctx.device
-                .poll(stepscope::gpu::wgpu::PollType::wait_indefinitely())
+            ctx.run_in_batches(steps, 16, |encoder, count| gpu.encode(encoder, count))
                 .expect("runs");
         };
         go(3);

@@ -365,19 +365,7 @@ impl NsOnGpu {
             let points: Vec<NsPoint> = rows
                 .iter()
                 .filter(|r| r.step > self.seen)
-                .map(|r| NsPoint {
-                    t: t0 + r.t,
-                    dt: r.dt,
-                    cfl: r.cfl,
-                    diffusive_limit: f64::NAN,
-                    energy: r.energy,
-                    enstrophy: r.enstrophy,
-                    max_divergence: r.max_divergence,
-                    pressure_iterations: self.gpu.pressure_iterations_per_step(),
-                    pressure_residual: r.pressure_residual,
-                    error: f64::NAN,
-                    probe: f64::NAN,
-                })
+                .map(|r| r.point(t0, self.gpu.pressure_iterations_per_step()))
                 .collect();
             let Some(last) = rows.last() else {
                 return Err("the GPU returned no history".into());

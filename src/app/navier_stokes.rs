@@ -204,19 +204,7 @@ impl NsApp {
             fresh = rows
                 .iter()
                 .filter(|r| r.step > live.seen)
-                .map(|r| NsPoint {
-                    t: live.t0 + r.t,
-                    dt: r.dt,
-                    cfl: r.cfl,
-                    diffusive_limit: f64::NAN,
-                    energy: r.energy,
-                    enstrophy: r.enstrophy,
-                    max_divergence: r.max_divergence,
-                    pressure_iterations: iterations,
-                    pressure_residual: r.pressure_residual,
-                    error: f64::NAN,
-                    probe: f64::NAN,
-                })
+                .map(|r| r.point(live.t0, iterations))
                 .collect();
             if let Some(last) = rows.last() {
                 live.seen = live.seen.max(last.step);

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use bytemuck::{Pod, Zeroable};
 
-use super::{GpuContext, buffer_layout_entry, entry, storage, wgpu};
+use super::{GpuContext, buffer_layout_entry, entry, picture_layout_entry, storage, wgpu};
 
 /// Mirror of the WGSL `Params`. Keep in sync with `field_view.wgsl`.
 #[repr(C)]
@@ -57,16 +57,7 @@ impl FieldPainter {
                     buffer_layout_entry(1, storage(true)),
                     buffer_layout_entry(2, storage(true)),
                     buffer_layout_entry(3, storage(false)),
-                    wgpu::BindGroupLayoutEntry {
-                        binding: 4,
-                        visibility: wgpu::ShaderStages::COMPUTE,
-                        ty: wgpu::BindingType::StorageTexture {
-                            access: wgpu::StorageTextureAccess::WriteOnly,
-                            format: wgpu::TextureFormat::Rgba8Unorm,
-                            view_dimension: wgpu::TextureViewDimension::D2,
-                        },
-                        count: None,
-                    },
+                    picture_layout_entry(4),
                 ],
             });
         let pipeline_layout = ctx
@@ -85,22 +76,7 @@ impl FieldPainter {
             Some(&pipeline_layout),
             ["field_range", "field_paint"],
         );
-        let texture = ctx.device.create_texture(&wgpu::TextureDescriptor {
-            label: Some("field view"),
-            size: wgpu::Extent3d {
-                width: width as u32,
-                height: height as u32,
-                depth_or_array_layers: 1,
-            },
-            mip_level_count: 1,
-            sample_count: 1,
-            dimension: wgpu::TextureDimension::D2,
-            format: wgpu::TextureFormat::Rgba8Unorm,
-            usage: wgpu::TextureUsages::STORAGE_BINDING
-                | wgpu::TextureUsages::TEXTURE_BINDING
-                | wgpu::TextureUsages::COPY_SRC,
-            view_formats: &[],
-        });
+        let texture = ctx.picture_texture(width as u32, height as u32, "field view");
         let view = texture.create_view(&wgpu::TextureViewDescriptor::default());
         let range_buffer = ctx.buffer("field view range", 8, wgpu::BufferUsages::STORAGE);
         // Without a mask any small buffer fills the slot (the shader never reads it).

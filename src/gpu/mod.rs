@@ -198,6 +198,69 @@ impl GpuContext {
     }
 }
 
+impl GpuContext {
+    /// Records `steps` steps with `record(encoder, count)` in command buffers of at most
+    /// `batch` steps (a long run must not build one enormous command buffer), submits them and
+    /// waits for the device (tests, benchmarks, the command line).
+    pub fn run_in_batches(
+        &self,
+        steps: usize,
+        batch: usize,
+        mut record: impl FnMut(&mut wgpu::CommandEncoder, usize),
+    ) -> Result<(), String> {
+        let mut left = steps;
+        while left > 0 {
+            let count = left.min(batch.max(1));
+            let mut encoder = self
+                .device
+                .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                    label: Some("steps"),
+                });
+            record(&mut encoder, count);
+            self.queue.submit([encoder.finish()]);
+            left -= count;
+        }
+        self.device
+            .poll(wgpu::PollType::wait_indefinitely())
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+
+    /// An rgba8 picture a compute shader writes and egui draws as a native texture.
+    pub fn picture_texture(&self, width: u32, height: u32, label: &str) -> wgpu::Texture {
+        self.device.create_texture(&wgpu::TextureDescriptor {
+            label: Some(label),
+            size: wgpu::Extent3d {
+                width,
+                height,
+                depth_or_array_layers: 1,
+            },
+            mip_level_count: 1,
+            sample_count: 1,
+            dimension: wgpu::TextureDimension::D2,
+            format: wgpu::TextureFormat::Rgba8Unorm,
+            usage: wgpu::TextureUsages::STORAGE_BINDING
+                | wgpu::TextureUsages::TEXTURE_BINDING
+                | wgpu::TextureUsages::COPY_SRC,
+            view_formats: &[],
+        })
+    }
+}
+
+/// The layout entry of a write-only rgba8 storage texture (a picture painted by a kernel).
+pub fn picture_layout_entry(binding: u32) -> wgpu::BindGroupLayoutEntry {
+    wgpu::BindGroupLayoutEntry {
+        binding,
+        visibility: wgpu::ShaderStages::COMPUTE,
+        ty: wgpu::BindingType::StorageTexture {
+            access: wgpu::StorageTextureAccess::WriteOnly,
+            format: wgpu::TextureFormat::Rgba8Unorm,
+            view_dimension: wgpu::TextureViewDimension::D2,
+        },
+        count: None,
+    }
+}
+
 /// A bind group entry binding a whole buffer.
 pub fn entry(binding: u32, buffer: &wgpu::Buffer) -> wgpu::BindGroupEntry<'_> {
     wgpu::BindGroupEntry {

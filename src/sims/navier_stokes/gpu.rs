@@ -791,23 +791,7 @@ impl GpuNs {
 
     /// Runs `steps` steps and waits (tests, benchmarks, the CLI).
     pub fn run_blocking(&mut self, ctx: &GpuContext, steps: usize) -> Result<(), String> {
-        // Submit in batches so a long run does not build one enormous command buffer.
-        let mut left = steps;
-        while left > 0 {
-            let batch = left.min(16);
-            let mut encoder = ctx
-                .device
-                .create_command_encoder(&wgpu::CommandEncoderDescriptor {
-                    label: Some("navier stokes"),
-                });
-            self.encode(&mut encoder, batch);
-            ctx.queue.submit([encoder.finish()]);
-            left -= batch;
-        }
-        ctx.device
-            .poll(wgpu::PollType::wait_indefinitely())
-            .map_err(|e| e.to_string())?;
-        Ok(())
+        ctx.run_in_batches(steps, 16, |encoder, count| self.encode(encoder, count))
     }
 
     /// The velocity (f64 copy of the f32 state), blocking.

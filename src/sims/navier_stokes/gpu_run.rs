@@ -7,7 +7,7 @@ use rustfft::num_complex::Complex64;
 
 use super::gpu::{GpuNs, GpuStepRow};
 use super::gpu_spectral::GpuSpectral;
-use super::run::{FieldKind, NsRun};
+use super::run::{FieldKind, NsPoint, NsRun};
 use super::{NsSolver, scenario};
 use crate::gpu::field_view::FieldPainter;
 use crate::gpu::{GpuContext, wgpu};
@@ -149,6 +149,27 @@ impl GpuFlow {
     pub fn adapt_pressure_iterations(&mut self, reached: f64) {
         if let GpuFlow::Mac(g) = self {
             g.adapt_pressure_iterations(reached);
+        }
+    }
+}
+
+impl GpuStepRow {
+    /// The history point of this GPU step, on a clock started at `t0`, with the GPU's
+    /// pressure iterations per step (the error and probe are filled in by the CPU run that
+    /// takes the state over).
+    pub fn point(&self, t0: f64, pressure_iterations: usize) -> NsPoint {
+        NsPoint {
+            t: t0 + self.t,
+            dt: self.dt,
+            cfl: self.cfl,
+            diffusive_limit: f64::NAN,
+            energy: self.energy,
+            enstrophy: self.enstrophy,
+            max_divergence: self.max_divergence,
+            pressure_iterations,
+            pressure_residual: self.pressure_residual,
+            error: f64::NAN,
+            probe: f64::NAN,
         }
     }
 }

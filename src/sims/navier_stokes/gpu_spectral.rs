@@ -489,22 +489,7 @@ impl GpuSpectral {
 
     /// Runs `steps` steps and waits (tests, benchmarks, the CLI).
     pub fn run_blocking(&mut self, ctx: &GpuContext, steps: usize) -> Result<(), String> {
-        let mut left = steps;
-        while left > 0 {
-            let batch = left.min(16);
-            let mut encoder = ctx
-                .device
-                .create_command_encoder(&wgpu::CommandEncoderDescriptor {
-                    label: Some("navier stokes spectral"),
-                });
-            self.encode(&mut encoder, batch);
-            ctx.queue.submit([encoder.finish()]);
-            left -= batch;
-        }
-        ctx.device
-            .poll(wgpu::PollType::wait_indefinitely())
-            .map_err(|e| e.to_string())?;
-        Ok(())
+        ctx.run_in_batches(steps, 16, |encoder, count| self.encode(encoder, count))
     }
 
     /// The vorticity spectrum ω̂ (f64 copy of the f32 state, the CPU's normalisation),

@@ -6,7 +6,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use bytemuck::{Pod, Zeroable};
 
-use crate::gpu::{GpuContext, buffer_layout_entry as buffer, entry, storage, wgpu};
+use crate::gpu::{
+    GpuContext, buffer_layout_entry as buffer, entry, picture_layout_entry, storage, wgpu,
+};
 
 /// Columns of a picture (like the CPU waterfall's).
 pub const COLUMNS: u32 = 512;
@@ -67,16 +69,7 @@ impl NlseViews {
                     buffer(1, storage(true)),
                     buffer(2, storage(false)),
                     buffer(3, storage(false)),
-                    wgpu::BindGroupLayoutEntry {
-                        binding: 4,
-                        visibility: wgpu::ShaderStages::COMPUTE,
-                        ty: wgpu::BindingType::StorageTexture {
-                            access: wgpu::StorageTextureAccess::WriteOnly,
-                            format: wgpu::TextureFormat::Rgba8Unorm,
-                            view_dimension: wgpu::TextureViewDimension::D2,
-                        },
-                        count: None,
-                    },
+                    picture_layout_entry(4),
                 ],
             });
         let pipeline_layout = ctx
@@ -115,22 +108,7 @@ impl NlseViews {
                 wgpu::BufferUsages::STORAGE,
             );
             let scale = ctx.buffer(label, 16, wgpu::BufferUsages::STORAGE);
-            let texture = ctx.device.create_texture(&wgpu::TextureDescriptor {
-                label: Some(label),
-                size: wgpu::Extent3d {
-                    width: columns,
-                    height: ROWS,
-                    depth_or_array_layers: 1,
-                },
-                mip_level_count: 1,
-                sample_count: 1,
-                dimension: wgpu::TextureDimension::D2,
-                format: wgpu::TextureFormat::Rgba8Unorm,
-                usage: wgpu::TextureUsages::STORAGE_BINDING
-                    | wgpu::TextureUsages::TEXTURE_BINDING
-                    | wgpu::TextureUsages::COPY_SRC,
-                view_formats: &[],
-            });
+            let texture = ctx.picture_texture(columns, ROWS, label);
             let texture_view = texture.create_view(&wgpu::TextureViewDescriptor::default());
             let bind_group = ctx.device.create_bind_group(&wgpu::BindGroupDescriptor {
                 label: Some(label),
