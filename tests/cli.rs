@@ -187,6 +187,31 @@ fn the_gpu_backend_matches_the_cpu_headless() {
     );
     assert_eq!(energies[0].0, energies[1].0);
     assert!((energies[1].1 / energies[0].1 - 1.0).abs() < 1e-5);
+    // The NLSE on the GPU (f32) against the exact soliton.
+    let out = temp("soliton-gpu.csv");
+    let o = stepscope(&[
+        "run",
+        "?s=nlse&case=soliton&solver=rk4ip&dt=0.01",
+        "--until",
+        "1",
+        "--every",
+        "0.5",
+        "--backend",
+        "gpu",
+        "--out",
+        out.to_str().expect("utf-8"),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let (header, rows) = read_csv(&out);
+    let t = column(&header, &rows, "t");
+    let error = column(&header, &rows, "exact_error");
+    let drift = column(&header, &rows, "mass_drift");
+    println!(
+        "NLSE soliton on the GPU to t = 1: exact error {:.2e}, mass drift {:.2e}",
+        error[2], drift[2]
+    );
+    assert!((t[2] - 1.0).abs() < 1e-9, "{t:?}");
+    assert!(error[2] < 1e-4 && drift[2] < 1e-5);
 }
 
 #[test]
