@@ -1,6 +1,7 @@
 //! The headless command line (native only):
 //!
 //! `stepscope run <LINK|FILE> --until T [--backend cpu|gpu] [--every DT] --out run.csv|run.jsonl`
+//! `stepscope sweep <LINK|FILE> --vary KEY=A..B [--points N] --solvers a,b,c [--until T] --out wp.csv`
 //!
 //! runs any scenario without a window and writes its diagnostics, one row per sample time
 //! (diffusion sampling: one row per step, from t_max down to t_min, and no `--until`). A
@@ -39,6 +40,34 @@ struct Cli {
 enum Command {
     /// Runs a scenario and writes its diagnostics as CSV or JSON lines.
     Run(RunArgs),
+    /// Runs a scenario once per solver and value of a parameter (a tolerance, a step, an NFE)
+    /// and writes the work–precision data; prints each solver's observed order.
+    Sweep(SweepArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct SweepArgs {
+    /// A share link or a file holding one.
+    scenario: String,
+    /// The link key to vary and its range, e.g. 'rtol=1e-3..1e-12' or 'dt=0.1..0.0125'
+    /// (values spaced geometrically).
+    #[arg(long)]
+    vary: String,
+    /// Values of the range.
+    #[arg(long, default_value_t = 5)]
+    points: usize,
+    /// The solvers (link values of `solver`, or `sampler` for diffusion), comma-separated.
+    #[arg(long, value_delimiter = ',', required = true)]
+    solvers: Vec<String>,
+    /// End time of each run (not for diffusion sampling).
+    #[arg(long, allow_hyphen_values = true)]
+    until: Option<f64>,
+    /// Where the numbers are computed.
+    #[arg(long, value_enum, default_value_t = BackendArg::Cpu)]
+    backend: BackendArg,
+    /// Output file: .csv or .jsonl; '-' writes CSV to standard output.
+    #[arg(long)]
+    out: PathBuf,
 }
 
 #[derive(clap::Args, Debug)]
@@ -68,7 +97,7 @@ enum BackendArg {
 /// Whether `stepscope` was called with a subcommand of this command line (rather than a link
 /// for the playground).
 pub fn is_command(first_argument: &str) -> bool {
-    matches!(first_argument, "run")
+    matches!(first_argument, "run" | "sweep")
 }
 
 /// Runs the command line on `args` (the program name first); returns the exit code.
@@ -81,18 +110,20 @@ pub fn main(args: impl IntoIterator<Item = std::ffi::OsString>) -> i32 {
             return code;
         }
     };
-    match cli.command {
-        Command::Run(args) => match run(&args) {
-            Ok(()) => 0,
-            Err(Failure::BadInput(message)) => {
-                eprintln!("stepscope: {message}");
-                EXIT_BAD_INPUT
-            }
-            Err(Failure::Run(message)) => {
-                eprintln!("stepscope: the run failed: {message}");
-                EXIT_RUN_FAILED
-            }
-        },
+    let result = match cli.command {
+        Command::Run(args) => run(&args),
+        Command::Sweep(args) => sweep(&args),
+    };
+    match result {
+        Ok(()) => 0,
+        Err(Failure::BadInput(message)) => {
+            eprintln!("stepscope: {message}");
+            EXIT_BAD_INPUT
+        }
+        Err(Failure::Run(message)) => {
+            eprintln!("stepscope: the run failed: {message}");
+            EXIT_RUN_FAILED
+        }
     }
 }
 
@@ -113,6 +144,12 @@ struct Output {
     format: Format,
     columns: Vec<&'static str>,
     sink: Box<dyn Write>,
+}
+
+/// A value of a row: a number, or a label (the solver of a sweep).
+enum Cell<'a> {
+    Number(f64),
+    Label(&'a str),
 }
 
 impl Output {
@@ -150,18 +187,22 @@ impl Output {
         writeln!(self.sink, "{text}").map_err(|e| format!("writing the output: {e}"))
     }
 
-    /// Writes one row: CSV values in shortest round-trip form (NaN: empty), JSON lines with
-    /// null for NaN.
+    /// Writes one row of numbers.
     fn row(&mut self, values: &[f64]) -> Result<(), String> {
+        let cells: Vec<Cell> = values.iter().map(|v| Cell::Number(*v)).collect();
+        self.cells(&cells)
+    }
+
+    /// Writes one row: CSV numbers in shortest round-trip form (NaN: empty), JSON lines with
+    /// null for NaN.
+    fn cells(&mut self, cells: &[Cell]) -> Result<(), String> {
         let text = match self.format {
-            Format::Csv => values
+            Format::Csv => cells
                 .iter()
-                .map(|v| {
-                    if v.is_nan() {
-                        String::new()
-                    } else {
-                        format!("{v:e}")
-                    }
+                .map(|c| match c {
+                    Cell::Number(v) if v.is_nan() => String::new(),
+                    Cell::Number(v) => format!("{v:e}"),
+                    Cell::Label(text) => (*text).to_owned(),
                 })
                 .collect::<Vec<_>>()
                 .join(","),
@@ -169,10 +210,13 @@ impl Output {
                 let object: serde_json::Map<String, serde_json::Value> = self
                     .columns
                     .iter()
-                    .zip(values)
-                    .map(|(c, v)| {
-                        let value = serde_json::Number::from_f64(*v)
-                            .map_or(serde_json::Value::Null, serde_json::Value::Number);
+                    .zip(cells)
+                    .map(|(c, cell)| {
+                        let value = match cell {
+                            Cell::Number(v) => serde_json::Number::from_f64(*v)
+                                .map_or(serde_json::Value::Null, serde_json::Value::Number),
+                            Cell::Label(text) => serde_json::Value::String((*text).to_owned()),
+                        };
                         ((*c).to_owned(), value)
                     })
                     .collect();
@@ -328,6 +372,150 @@ fn sample_until(
         if target >= until {
             break;
         }
+    }
+    Ok(())
+}
+
+/// `KEY=A..B` → (key, A, B).
+fn parse_range(vary: &str) -> Result<(String, f64, f64), String> {
+    let bad = || format!("--vary {vary}: expected KEY=A..B, e.g. rtol=1e-3..1e-12");
+    let (key, range) = vary.split_once('=').ok_or_else(bad)?;
+    let (a, b) = range.split_once("..").ok_or_else(bad)?;
+    let (a, b): (f64, f64) = (
+        a.trim().parse().map_err(|_| bad())?,
+        b.trim().parse().map_err(|_| bad())?,
+    );
+    if key.trim().is_empty() || !(a.is_finite() && b.is_finite() && a > 0.0 && b > 0.0) {
+        return Err(format!(
+            "--vary {vary}: the key must be named and both ends be positive numbers"
+        ));
+    }
+    Ok((key.trim().to_owned(), a, b))
+}
+
+/// What the work of a sweep counts.
+fn work_unit(scenario: &Scenario) -> &'static str {
+    match scenario {
+        Scenario::NavierStokes(_) => "time steps",
+        Scenario::Diffusion(_) => "denoiser evaluations per particle",
+        _ => "right-hand-side evaluations",
+    }
+}
+
+fn sweep(args: &SweepArgs) -> Result<(), Failure> {
+    let bad = Failure::BadInput;
+    let base = scenario_of(&args.scenario).map_err(bad)?;
+    let link = base.to_query();
+    let (key, from, to) = parse_range(&args.vary).map_err(bad)?;
+    if !(2..=50).contains(&args.points) {
+        return Err(bad(format!(
+            "--points {}: a sweep has 2 to 50 values",
+            args.points
+        )));
+    }
+    // Integer ends (an NFE, a grid size) give integer values, each once.
+    let integer = from.fract() == 0.0 && to.fract() == 0.0;
+    let mut values: Vec<f64> = (0..args.points)
+        .map(|i| from * (to / from).powf(i as f64 / (args.points - 1) as f64))
+        .map(|v| if integer { v.round() } else { v })
+        .collect();
+    values.dedup();
+    let backend = match args.backend {
+        BackendArg::Cpu => Backend::Cpu,
+        BackendArg::Gpu => Backend::Gpu,
+    };
+    let solver_key = match base {
+        Scenario::Diffusion(_) => "sampler",
+        _ => "solver",
+    };
+    // Every scenario is built before anything runs, so bad input costs no compute.
+    let mut plan: Vec<(String, f64, Scenario)> = Vec::new();
+    for solver in &args.solvers {
+        for value in &values {
+            let edited = Scenario::edit_link(
+                &link,
+                &[
+                    (solver_key, solver.clone()),
+                    (key.as_str(), crate::core::format_f64(*value)),
+                ],
+            );
+            let scenario = Scenario::from_link(&edited)
+                .map_err(|e| bad(format!("{solver}, {key} = {value:e}: {e}")))?;
+            plan.push((solver.clone(), *value, scenario));
+        }
+    }
+    let clock = HeadlessRun::new(&plan[0].2, backend)
+        .map_err(bad)?
+        .has_clock();
+    match (clock, args.until) {
+        (true, Some(t)) if t.is_finite() && t > 0.0 => {}
+        (true, _) => {
+            return Err(bad(
+                "--until T is needed: each run goes to this finite end time".into(),
+            ));
+        }
+        (false, Some(_)) => {
+            return Err(bad(
+                "diffusion sampling runs from t_max down to t_min: leave out --until".into(),
+            ));
+        }
+        (false, None) => {}
+    }
+    let mut output = Output::open(
+        &args.out,
+        vec!["solver", "value", "work", "error", "seconds", "order"],
+    )
+    .map_err(bad)?;
+    let mut progress = Progress::new();
+    let mut measured: Vec<(String, Vec<(f64, f64)>, Option<u32>)> = Vec::new();
+    let mut measure_name = "";
+    for (k, (solver, value, scenario)) in plan.iter().enumerate() {
+        let start = std::time::Instant::now();
+        let mut run = HeadlessRun::new(scenario, backend).map_err(bad)?;
+        let outcome = match args.until {
+            Some(t) => run.advance_to(t),
+            None => run.finish(),
+        };
+        let seconds = start.elapsed().as_secs_f64();
+        let error = match (&outcome, run.accuracy()) {
+            (Ok(()), Some((error, name))) => {
+                measure_name = name;
+                error
+            }
+            (Err(e), _) => {
+                eprintln!(
+                    "{solver}, {key} = {value:e}: the run failed ({e}); its error is left empty"
+                );
+                f64::NAN
+            }
+            (Ok(()), None) => {
+                return Err(bad("this scenario has no exact solution, table or conserved quantity to measure the error against".into()));
+            }
+        };
+        let order = run.method_order();
+        output
+            .cells(&[
+                Cell::Label(solver),
+                Cell::Number(*value),
+                Cell::Number(run.work()),
+                Cell::Number(error),
+                Cell::Number(seconds),
+                Cell::Number(order.map_or(f64::NAN, f64::from)),
+            ])
+            .map_err(Failure::BadInput)?;
+        match measured.iter_mut().find(|(s, ..)| s == solver) {
+            Some((_, points, _)) => points.push((run.work(), error)),
+            None => measured.push((solver.clone(), vec![(run.work(), error)], order)),
+        }
+        progress.show((k + 1) as f64 / plan.len() as f64, run.time());
+    }
+    output.finish().map_err(Failure::BadInput)?;
+    eprintln!("error: {measure_name}; work: {}", work_unit(&base));
+    for (solver, points, order) in &measured {
+        let observed = crate::core::fit::observed_order(points)
+            .map_or("—".to_owned(), |p| format!("{p:.2}"));
+        let theory = order.map_or(String::new(), |p| format!(" (theory {p})"));
+        eprintln!("{solver}: observed order {observed}{theory}");
     }
     Ok(())
 }

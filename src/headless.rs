@@ -277,6 +277,70 @@ impl HeadlessRun {
         }
     }
 
+    /// The run's accuracy now and what it measures: the error against the exact solution or
+    /// a published table where the scenario has one, else the drift of a conserved quantity
+    /// (diffusion: the distance to the reference ODE solution, or to the target).
+    pub fn accuracy(&self) -> Option<(f64, &'static str)> {
+        match self {
+            HeadlessRun::Nlse(_) | HeadlessRun::NlseGpu(_) => {
+                let d = match self {
+                    HeadlessRun::Nlse(r) => r.diagnostics(),
+                    HeadlessRun::NlseGpu(g) => g.0.diagnostics(),
+                    _ => return None,
+                };
+                Some(match d.exact_error {
+                    Some(e) => (e, "relative L2 error vs the exact solution"),
+                    None => (d.hamiltonian_drift, "Hamiltonian drift"),
+                })
+            }
+            HeadlessRun::ThreeBody(r) => Some((
+                r.diagnostics().max_energy_error,
+                "max relative energy error",
+            )),
+            HeadlessRun::Diffusion(r) => match r.report() {
+                Some(Ok(report)) => Some(match report.ode_error {
+                    Some((rms, _)) => (rms, "RMS distance to the reference ODE solution"),
+                    None => (report.sliced_w2, "sliced W2 distance to the target"),
+                }),
+                _ => None,
+            },
+            HeadlessRun::NavierStokes(_) | HeadlessRun::NavierStokesGpu(_) => {
+                let run = match self {
+                    HeadlessRun::NavierStokes(r) => r,
+                    HeadlessRun::NavierStokesGpu(g) => &g.run,
+                    _ => return None,
+                };
+                let error = run.error();
+                error
+                    .is_finite()
+                    .then_some((error, "max error vs the exact solution or Ghia's table"))
+            }
+        }
+    }
+
+    /// The work done so far: right-hand-side evaluations (NLSE, three-body), denoiser
+    /// evaluations per particle (diffusion), time steps (Navier–Stokes).
+    pub fn work(&self) -> f64 {
+        match self {
+            HeadlessRun::Nlse(r) => r.stats().nfe as f64,
+            HeadlessRun::NlseGpu(g) => g.0.stats().nfe as f64,
+            HeadlessRun::ThreeBody(r) => r.stats().nfe as f64,
+            HeadlessRun::Diffusion(r) => r.nfe(),
+            HeadlessRun::NavierStokes(r) => r.steps() as f64,
+            HeadlessRun::NavierStokesGpu(g) => g.run.steps() as f64,
+        }
+    }
+
+    /// The formal order of the run's method, where it has one.
+    pub fn method_order(&self) -> Option<u32> {
+        match self {
+            HeadlessRun::Nlse(r) => Some(r.params().method.order()),
+            HeadlessRun::NlseGpu(g) => Some(g.0.params().method.order()),
+            HeadlessRun::ThreeBody(r) => Some(r.params().method.order()),
+            _ => None,
+        }
+    }
+
     /// A closing summary for the user (diffusion: the sample against the target).
     pub fn summary(&self) -> Option<String> {
         match self {

@@ -227,6 +227,31 @@ impl Scenario {
         out.finish()
     }
 
+    /// `link` with the keys of `edits` set (replaced where present, appended otherwise), as a
+    /// `?query` (sweeps vary one key of a link). The result is parsed like any link, so a bad
+    /// key or value is reported there.
+    pub fn edit_link(link: &str, edits: &[(&str, String)]) -> String {
+        let query = match link.find(['?', '#']) {
+            Some(i) => &link[i + 1..],
+            None => link,
+        };
+        let mut pairs: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .filter(|(k, _)| !k.is_empty())
+            .collect();
+        for (key, value) in edits {
+            match pairs.iter_mut().find(|(k, _)| k == key) {
+                Some(pair) => pair.1.clone_from(value),
+                None => pairs.push(((*key).to_owned(), value.clone())),
+            }
+        }
+        let mut out = form_urlencoded::Serializer::new(String::new());
+        for (k, v) in &pairs {
+            out.append_pair(k, v);
+        }
+        format!("?{}", out.finish())
+    }
+
     /// Parses a link: a full URL, `?query`, `#fragment` or a bare query string. Never panics;
     /// every failure names the offending key.
     pub fn from_link(input: &str) -> Result<Scenario, LinkError> {

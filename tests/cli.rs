@@ -20,7 +20,7 @@ fn temp(name: &str) -> PathBuf {
     dir.join(name)
 }
 
-/// A CSV file as (header, rows); empty cells are NaN.
+/// A CSV file as (header, rows); empty cells and labels (a sweep's solver) are NaN.
 fn read_csv(path: &PathBuf) -> (Vec<String>, Vec<Vec<f64>>) {
     let text = std::fs::read_to_string(path).expect("output written");
     let mut lines = text.lines();
@@ -33,13 +33,7 @@ fn read_csv(path: &PathBuf) -> (Vec<String>, Vec<Vec<f64>>) {
     let rows = lines
         .map(|l| {
             l.split(',')
-                .map(|v| {
-                    if v.is_empty() {
-                        f64::NAN
-                    } else {
-                        v.parse().expect("number")
-                    }
-                })
+                .map(|v| v.parse().unwrap_or(f64::NAN))
                 .collect()
         })
         .collect();
@@ -333,4 +327,107 @@ fn a_diverging_run_exits_with_1_and_keeps_its_rows() {
     let (header, rows) = read_csv(&out);
     let t = column(&header, &rows, "t");
     assert!(t.len() > 2 && *t.last().expect("rows") < 20.0, "{t:?}");
+}
+
+/// The observed orders a sweep prints, by solver.
+fn observed_orders(o: &Output) -> Vec<(String, f64)> {
+    stderr(o)
+        .lines()
+        .filter_map(|l| {
+            let (solver, rest) = l.split_once(": observed order ")?;
+            let order = rest.split_whitespace().next()?.parse().ok()?;
+            Some((solver.to_owned(), order))
+        })
+        .collect()
+}
+
+/// Work–precision sweeps of fixed-order methods recover their orders within ±0.3: NLSE
+/// split-step and interaction-picture methods against the exact soliton, three-body
+/// symplectic methods by the energy error over one figure-eight period, DDIM (first order)
+/// against the reference ODE solution of diffusion sampling.
+#[test]
+fn sweeps_recover_the_orders_of_fixed_order_methods() {
+    for (args, expected) in [
+        (
+            vec![
+                "sweep",
+                "?s=nlse&case=soliton",
+                "--vary",
+                "dt=0.1..0.0125",
+                "--points",
+                "4",
+                "--solvers",
+                "strang,rk4ip,yoshida4",
+                "--until",
+                "1",
+            ],
+            vec![("strang", 2.0), ("rk4ip", 4.0), ("yoshida4", 4.0)],
+        ),
+        (
+            vec![
+                "sweep",
+                "?s=3body&case=figure8",
+                "--vary",
+                "dt=0.02..0.0025",
+                "--points",
+                "4",
+                "--solvers",
+                "leapfrog,yoshida4",
+                "--until",
+                "6.3259",
+            ],
+            vec![("leapfrog", 2.0), ("yoshida4", 4.0)],
+        ),
+        (
+            vec![
+                "sweep",
+                "?s=diffusion&n=4096",
+                "--vary",
+                "nfe=10..80",
+                "--points",
+                "4",
+                "--solvers",
+                "ddim",
+            ],
+            vec![("ddim", 1.0)],
+        ),
+    ] {
+        let out = temp(&format!("sweep-{}.csv", expected[0].0));
+        let mut args = args;
+        args.extend(["--out", out.to_str().expect("utf-8")]);
+        let o = stepscope(&args);
+        assert!(o.status.success(), "{args:?}: {}", stderr(&o));
+        let orders = observed_orders(&o);
+        println!("{}: {orders:?}", args[1]);
+        for (solver, theory) in expected {
+            let (_, observed) = orders
+                .iter()
+                .find(|(s, _)| s == solver)
+                .unwrap_or_else(|| panic!("{solver} in {orders:?}"));
+            assert!(
+                (observed - theory).abs() <= 0.3,
+                "{solver}: observed {observed}, theory {theory}"
+            );
+        }
+        let (header, rows) = read_csv(&out);
+        assert_eq!(header[..4], ["solver", "value", "work", "error"]);
+        assert!(rows.len() >= 4);
+    }
+    // Bad ranges are refused before anything runs.
+    for vary in ["dt", "dt=0..1", "dt=a..b", "=1..2"] {
+        let o = stepscope(&[
+            "sweep",
+            "?s=nlse&case=soliton",
+            "--vary",
+            vary,
+            "--solvers",
+            "strang",
+            "--until",
+            "1",
+            "--out",
+            "never.csv",
+        ]);
+        assert_eq!(o.status.code(), Some(2), "{vary}");
+        assert!(stderr(&o).contains("--vary"), "{vary}: {}", stderr(&o));
+    }
 }

@@ -9,6 +9,7 @@
 
 pub mod controller;
 pub mod elem;
+pub mod fit;
 pub mod history;
 pub mod integrate;
 pub mod ip;
