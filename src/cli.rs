@@ -393,6 +393,9 @@ fn parse_range(vary: &str) -> Result<(String, f64, f64), String> {
     Ok((key.trim().to_owned(), a, b))
 }
 
+/// A solver's (work, error) points and its formal order.
+type SolverPoints = (String, Vec<(f64, f64)>, Option<u32>);
+
 /// What the work of a sweep counts.
 fn work_unit(scenario: &Scenario) -> &'static str {
     match scenario {
@@ -467,7 +470,7 @@ fn sweep(args: &SweepArgs) -> Result<(), Failure> {
     )
     .map_err(bad)?;
     let mut progress = Progress::new();
-    let mut measured: Vec<(String, Vec<(f64, f64)>, Option<u32>)> = Vec::new();
+    let mut measured: Vec<SolverPoints> = Vec::new();
     let mut measure_name = "";
     for (k, (solver, value, scenario)) in plan.iter().enumerate() {
         let start = std::time::Instant::now();
