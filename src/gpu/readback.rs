@@ -128,3 +128,60 @@ impl Readback {
         }
     }
 }
+
+/// Two readbacks that travel together, e.g. a run's history and its fields: each is recorded
+/// only while its previous copy is not in flight, and only the copies recorded are started
+/// (a mapping that already landed must not be restarted).
+pub struct ReadbackPair {
+    first: Readback,
+    second: Readback,
+    requested: (bool, bool),
+}
+
+impl ReadbackPair {
+    /// Readbacks of `first_size` and `second_size` bytes.
+    pub fn new(ctx: &GpuContext, first_size: u64, second_size: u64, label: &str) -> Self {
+        Self {
+            first: Readback::new(ctx, first_size, label),
+            second: Readback::new(ctx, second_size, label),
+            requested: (false, false),
+        }
+    }
+
+    /// Records the copies (`first` from offset 0 of a buffer, `second` from several ranges)
+    /// that are not in flight; call [`Self::submitted`] after submitting `encoder`.
+    pub fn request(
+        &mut self,
+        encoder: &mut wgpu::CommandEncoder,
+        first: &wgpu::Buffer,
+        second: &[(&wgpu::Buffer, u64, u64)],
+    ) {
+        self.requested.0 |= self.first.request(encoder, first, 0);
+        self.requested.1 |= self.second.request_parts(encoder, second);
+    }
+
+    /// Starts the mappings of the copies just submitted.
+    pub fn submitted(&mut self) {
+        let (first, second) = std::mem::take(&mut self.requested);
+        if first {
+            self.first.submitted();
+        }
+        if second {
+            self.second.submitted();
+        }
+    }
+
+    /// Whether either copy is on its way.
+    pub fn in_flight(&self) -> bool {
+        self.first.in_flight() || self.second.in_flight()
+    }
+
+    /// The bytes of the copies that have landed; never blocks.
+    #[allow(clippy::type_complexity)]
+    pub fn try_take(
+        &self,
+        ctx: &GpuContext,
+    ) -> Result<(Option<Vec<u8>>, Option<Vec<u8>>), GpuError> {
+        Ok((self.first.try_take(ctx)?, self.second.try_take(ctx)?))
+    }
+}

@@ -19,7 +19,7 @@ use super::run::FieldKind;
 use super::{NsParams, NsSolver, PressureKind, scenario};
 use crate::gpu::fft::{BoundFft, GpuFft2};
 use crate::gpu::field_view::FieldPainter;
-use crate::gpu::readback::Readback;
+use crate::gpu::readback::ReadbackPair;
 use crate::gpu::{GpuContext, storage, wgpu};
 
 /// The WGSL source.
@@ -217,16 +217,14 @@ pub struct GpuNs {
     /// Set once more iterations stopped lowering the residual (the f32 floor of the
     /// problem): no further increases.
     at_floor: bool,
-    stats_readback: Readback,
-    field_readback: Readback,
+    /// The history and the fields, read back together.
+    readbacks: ReadbackPair,
     /// The FFT pressure solver's transforms (forward, inverse), bound to its buffers.
     fft: Option<(BoundFft, BoundFft)>,
     /// The picture of the flow, painted from the GPU buffers (see [`Self::encode_view`]).
     painter: FieldPainter,
     /// The op slot of the first view (one slot per [`FieldKind`], in [`FIELD_KINDS`] order).
     view_slot: u32,
-    /// Copies recorded but not yet submitted: (history, fields).
-    requested: (bool, bool),
 }
 
 /// Workgroups for `count` invocations: x up to 65535, the rest in y.
@@ -547,17 +545,12 @@ impl GpuNs {
             tol: params.tol.max(F32_RESIDUAL_FLOOR),
             escalation: None,
             at_floor: false,
-            stats_readback: Readback::new(
+            readbacks: ReadbackPair::new(
                 ctx,
                 ((STAT_HISTORY + HISTORY_WIDTH * HISTORY_CAPACITY) * 4) as u64,
-                "ns stats readback",
-            ),
-            field_readback: Readback::new(
-                ctx,
                 ((faces + 2 * cells) * 4) as u64,
-                "ns field readback",
+                "ns readback",
             ),
-            requested: (false, false),
             fft,
             painter,
             view_slot,
@@ -656,10 +649,10 @@ impl GpuNs {
     /// asynchronous readback, unless copies are still in flight; call
     /// [`Self::readbacks_submitted`] after submitting.
     pub fn request_readbacks(&mut self, encoder: &mut wgpu::CommandEncoder) {
-        self.requested.0 |= self.stats_readback.request(encoder, &self.stats, 0);
         let (faces, cells) = ((self.faces * 4) as u64, (self.cells * 4) as u64);
-        self.requested.1 |= self.field_readback.request_parts(
+        self.readbacks.request(
             encoder,
+            &self.stats,
             &[
                 (&self.work, 0, faces),
                 (&self.cells_buffer, 0, cells),
@@ -671,18 +664,12 @@ impl GpuNs {
     /// Starts the mappings of the copies just submitted (only those requested: a mapping
     /// already landed must not be restarted).
     pub fn readbacks_submitted(&mut self) {
-        let (stats, fields) = std::mem::take(&mut self.requested);
-        if stats {
-            self.stats_readback.submitted();
-        }
-        if fields {
-            self.field_readback.submitted();
-        }
+        self.readbacks.submitted();
     }
 
     /// Whether a readback is on its way.
     pub fn reading_back(&self) -> bool {
-        self.stats_readback.in_flight() || self.field_readback.in_flight()
+        self.readbacks.in_flight()
     }
 
     /// The history rows and the fields (face velocities u then v, pressure, dye; f64) once
@@ -698,24 +685,17 @@ impl GpuNs {
         ),
         String,
     > {
-        let rows = self
-            .stats_readback
-            .try_take(ctx)
-            .map_err(|e| e.to_string())?
-            .map(|b| parse_history(bytemuck::cast_slice(&b)));
-        let fields = self
-            .field_readback
-            .try_take(ctx)
-            .map_err(|e| e.to_string())?
-            .map(|b| {
-                let v: &[f32] = bytemuck::cast_slice(&b);
-                let widen = |s: &[f32]| s.iter().map(|x| f64::from(*x)).collect::<Vec<f64>>();
-                (
-                    widen(&v[..self.faces]),
-                    widen(&v[self.faces..self.faces + self.cells]),
-                    widen(&v[self.faces + self.cells..]),
-                )
-            });
+        let (history, fields) = self.readbacks.try_take(ctx).map_err(|e| e.to_string())?;
+        let rows = history.map(|b| parse_history(bytemuck::cast_slice(&b)));
+        let fields = fields.map(|b| {
+            let v: &[f32] = bytemuck::cast_slice(&b);
+            let widen = |s: &[f32]| s.iter().map(|x| f64::from(*x)).collect::<Vec<f64>>();
+            (
+                widen(&v[..self.faces]),
+                widen(&v[self.faces..self.faces + self.cells]),
+                widen(&v[self.faces + self.cells..]),
+            )
+        });
         Ok((rows, fields))
     }
 

@@ -13,7 +13,7 @@ use super::run::FieldKind;
 use super::spectral::{BOX, SpectralScheme, VorticityParams};
 use crate::gpu::fft::{BoundFft, GpuFft2};
 use crate::gpu::field_view::FieldPainter;
-use crate::gpu::readback::Readback;
+use crate::gpu::readback::ReadbackPair;
 use crate::gpu::{GpuContext, buffer_layout_entry, entry, storage, wgpu};
 
 /// Invocations per workgroup (the WGSL `WG`).
@@ -114,10 +114,8 @@ pub struct GpuSpectral {
     stats: wgpu::Buffer,
     dye_off: usize,
     painter: FieldPainter,
-    stats_readback: Readback,
-    field_readback: Readback,
-    /// Copies recorded but not yet submitted: (history, fields).
-    requested: (bool, bool),
+    /// The history and the fields, read back together.
+    readbacks: ReadbackPair,
     bind_group: wgpu::BindGroup,
     pipelines: Vec<wgpu::ComputePipeline>,
     transforms: Vec<BoundFft>,
@@ -338,9 +336,12 @@ impl GpuSpectral {
         let history_bytes = (ring_end * 4) as u64;
         Ok(GpuSpectral {
             n,
-            stats_readback: Readback::new(ctx, history_bytes, "spectral stats readback"),
-            field_readback: Readback::new(ctx, (12 * modes) as u64, "spectral field readback"),
-            requested: (false, false),
+            readbacks: ReadbackPair::new(
+                ctx,
+                history_bytes,
+                (12 * modes) as u64,
+                "spectral readback",
+            ),
             omega,
             stats,
             dye_off,
@@ -401,9 +402,9 @@ impl GpuSpectral {
     /// unless copies are still in flight; call [`Self::readbacks_submitted`] after submitting.
     pub fn request_readbacks(&mut self, encoder: &mut wgpu::CommandEncoder) {
         let modes = (self.n * self.n) as u64;
-        self.requested.0 |= self.stats_readback.request(encoder, &self.stats, 0);
-        self.requested.1 |= self.field_readback.request_parts(
+        self.readbacks.request(
             encoder,
+            &self.stats,
             &[
                 (&self.omega, 0, 8 * modes),
                 (&self.stats, (self.dye_off * 4) as u64, 4 * modes),
@@ -413,13 +414,7 @@ impl GpuSpectral {
 
     /// Starts the mappings of the copies just submitted (only those requested).
     pub fn readbacks_submitted(&mut self) {
-        let (stats, fields) = std::mem::take(&mut self.requested);
-        if stats {
-            self.stats_readback.submitted();
-        }
-        if fields {
-            self.field_readback.submitted();
-        }
+        self.readbacks.submitted();
     }
 
     /// The history rows and the fields (ω̂ and the dye, f64) once their copies have landed;
@@ -429,32 +424,25 @@ impl GpuSpectral {
         &self,
         ctx: &GpuContext,
     ) -> Result<(Option<Vec<GpuStepRow>>, Option<(Vec<Complex64>, Vec<f64>)>), String> {
-        let rows = self
-            .stats_readback
-            .try_take(ctx)
-            .map_err(|e| e.to_string())?
-            .map(|b| parse_history(bytemuck::cast_slice(&b)));
+        let (history, fields) = self.readbacks.try_take(ctx).map_err(|e| e.to_string())?;
+        let rows = history.map(|b| parse_history(bytemuck::cast_slice(&b)));
         let modes = self.n * self.n;
-        let fields = self
-            .field_readback
-            .try_take(ctx)
-            .map_err(|e| e.to_string())?
-            .map(|b| {
-                let v: &[f32] = bytemuck::cast_slice(&b);
-                (
-                    v[..2 * modes]
-                        .chunks_exact(2)
-                        .map(|c| Complex64::new(f64::from(c[0]), f64::from(c[1])))
-                        .collect(),
-                    v[2 * modes..].iter().map(|x| f64::from(*x)).collect(),
-                )
-            });
+        let fields = fields.map(|b| {
+            let v: &[f32] = bytemuck::cast_slice(&b);
+            (
+                v[..2 * modes]
+                    .chunks_exact(2)
+                    .map(|c| Complex64::new(f64::from(c[0]), f64::from(c[1])))
+                    .collect(),
+                v[2 * modes..].iter().map(|x| f64::from(*x)).collect(),
+            )
+        });
         Ok((rows, fields))
     }
 
     /// Whether a readback is on its way.
     pub fn reading_back(&self) -> bool {
-        self.stats_readback.in_flight() || self.field_readback.in_flight()
+        self.readbacks.in_flight()
     }
 
     /// Dispatches per time step.
