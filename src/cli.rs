@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::headless::{Backend, HeadlessRun};
+use crate::race::{self, Measure, Race, RacePlan};
 use crate::scenario::Scenario;
 
 /// Exit code of a run that failed (diverged, step-size underflow).
@@ -62,12 +63,29 @@ struct SweepArgs {
     /// End time of each run (not for diffusion sampling).
     #[arg(long, allow_hyphen_values = true)]
     until: Option<f64>,
-    /// Where the numbers are computed.
-    #[arg(long, value_enum, default_value_t = BackendArg::Cpu)]
-    backend: BackendArg,
+    /// What the error is measured against: the scenario's exact solution, table or conserved
+    /// quantity, or a reference run two steps beyond the finer end of the range (for the
+    /// temporal error of a spatially discretised flow).
+    #[arg(long, value_enum, default_value_t = AgainstArg::Scenario)]
+    against: AgainstArg,
     /// Output file: .csv or .jsonl; '-' writes CSV to standard output.
     #[arg(long)]
     out: PathBuf,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum AgainstArg {
+    Scenario,
+    Reference,
+}
+
+impl AgainstArg {
+    fn measure(self) -> Measure {
+        match self {
+            AgainstArg::Scenario => Measure::Scenario,
+            AgainstArg::Reference => Measure::Reference,
+        }
+    }
 }
 
 #[derive(clap::Args, Debug)]
@@ -247,12 +265,12 @@ impl Progress {
         }
     }
 
-    fn show(&mut self, fraction: f64, t: f64) {
+    fn show(&mut self, fraction: f64, detail: &str) {
         let fraction = fraction.clamp(0.0, 1.0);
         if self.terminal {
             let filled = (fraction * 30.0).round() as usize;
             eprint!(
-                "\r[{}{}] {:5.1}%  t = {t:.6}",
+                "\r[{}{}] {:5.1}%  {detail}",
                 "#".repeat(filled),
                 " ".repeat(30 - filled),
                 100.0 * fraction
@@ -264,7 +282,7 @@ impl Progress {
             let tenth = (fraction * 10.0).floor() as i64;
             if tenth > self.last_tenth {
                 self.last_tenth = tenth;
-                eprintln!("progress {:3}%  t = {t:.6}", 10 * tenth);
+                eprintln!("progress {:3}%  {detail}", 10 * tenth);
             }
         }
     }
@@ -330,7 +348,7 @@ fn run(args: &RunArgs) -> Result<(), Failure> {
             for row in run.diffusion_rows() {
                 output.row(&row).map_err(Failure::BadInput)?;
             }
-            progress.show(1.0, run.time());
+            progress.show(1.0, &format!("t = {:.6}", run.time()));
             finished.map_err(Failure::Run)
         }
     };
@@ -367,7 +385,10 @@ fn sample_until(
         let target = (t0 + k as f64 * every).min(until);
         let advanced = run.advance_to(target);
         write(output, run)?;
-        progress.show((run.time() - t0) / (until - t0), run.time());
+        progress.show(
+            (run.time() - t0) / (until - t0),
+            &format!("t = {:.6}", run.time()),
+        );
         advanced.map_err(Failure::Run)?;
         if target >= until {
             break;
@@ -376,149 +397,80 @@ fn sample_until(
     Ok(())
 }
 
-/// `KEY=A..B` → (key, A, B).
-fn parse_range(vary: &str) -> Result<(String, f64, f64), String> {
-    let bad = || format!("--vary {vary}: expected KEY=A..B, e.g. rtol=1e-3..1e-12");
-    let (key, range) = vary.split_once('=').ok_or_else(bad)?;
-    let (a, b) = range.split_once("..").ok_or_else(bad)?;
-    let (a, b): (f64, f64) = (
-        a.trim().parse().map_err(|_| bad())?,
-        b.trim().parse().map_err(|_| bad())?,
-    );
-    if key.trim().is_empty() || !(a.is_finite() && b.is_finite() && a > 0.0 && b > 0.0) {
-        return Err(format!(
-            "--vary {vary}: the key must be named and both ends be positive numbers"
-        ));
-    }
-    Ok((key.trim().to_owned(), a, b))
-}
-
-/// A solver's (work, error) points and its formal order.
-type SolverPoints = (String, Vec<(f64, f64)>, Option<u32>);
-
-/// What the work of a sweep counts.
-fn work_unit(scenario: &Scenario) -> &'static str {
-    match scenario {
-        Scenario::NavierStokes(_) => "time steps",
-        Scenario::Diffusion(_) => "denoiser evaluations per particle",
-        _ => "right-hand-side evaluations",
-    }
-}
-
 fn sweep(args: &SweepArgs) -> Result<(), Failure> {
     let bad = Failure::BadInput;
     let base = scenario_of(&args.scenario).map_err(bad)?;
-    let link = base.to_query();
-    let (key, from, to) = parse_range(&args.vary).map_err(bad)?;
-    if !(2..=50).contains(&args.points) {
-        return Err(bad(format!(
-            "--points {}: a sweep has 2 to 50 values",
-            args.points
-        )));
-    }
-    // Integer ends (an NFE, a grid size) give integer values, each once.
-    let integer = from.fract() == 0.0 && to.fract() == 0.0;
-    let mut values: Vec<f64> = (0..args.points)
-        .map(|i| from * (to / from).powf(i as f64 / (args.points - 1) as f64))
-        .map(|v| if integer { v.round() } else { v })
-        .collect();
-    values.dedup();
-    let backend = match args.backend {
-        BackendArg::Cpu => Backend::Cpu,
-        BackendArg::Gpu => Backend::Gpu,
-    };
-    let solver_key = match base {
-        Scenario::Diffusion(_) => "sampler",
-        _ => "solver",
-    };
-    // Every scenario is built before anything runs, so bad input costs no compute.
-    let mut plan: Vec<(String, f64, Scenario)> = Vec::new();
-    for solver in &args.solvers {
-        for value in &values {
-            let edited = Scenario::edit_link(
-                &link,
-                &[
-                    (solver_key, solver.clone()),
-                    (key.as_str(), crate::core::format_f64(*value)),
-                ],
-            );
-            let scenario = Scenario::from_link(&edited)
-                .map_err(|e| bad(format!("{solver}, {key} = {value:e}: {e}")))?;
-            plan.push((solver.clone(), *value, scenario));
-        }
-    }
-    let clock = HeadlessRun::new(&plan[0].2, backend)
-        .map_err(bad)?
-        .has_clock();
-    match (clock, args.until) {
-        (true, Some(t)) if t.is_finite() && t > 0.0 => {}
-        (true, _) => {
-            return Err(bad(
-                "--until T is needed: each run goes to this finite end time".into(),
-            ));
-        }
-        (false, Some(_)) => {
-            return Err(bad(
-                "diffusion sampling runs from t_max down to t_min: leave out --until".into(),
-            ));
-        }
-        (false, None) => {}
-    }
+    let (key, from, to) = race::parse_range(&args.vary).map_err(|e| bad(format!("--vary {e}")))?;
+    let plan = RacePlan::new(
+        &base.to_query(),
+        &key,
+        (from, to),
+        args.points,
+        args.solvers.clone(),
+        args.until,
+        args.against.measure(),
+    )
+    .map_err(|e| bad(format!("--points/--vary: {e}")))?;
+    let mut race = Race::new(plan).map_err(bad)?;
     let mut output = Output::open(
         &args.out,
         vec!["solver", "value", "work", "error", "seconds", "order"],
     )
     .map_err(bad)?;
     let mut progress = Progress::new();
-    let mut measured: Vec<SolverPoints> = Vec::new();
-    let mut measure_name = "";
-    for (k, (solver, value, scenario)) in plan.iter().enumerate() {
-        let start = std::time::Instant::now();
-        let mut run = HeadlessRun::new(scenario, backend).map_err(bad)?;
-        let outcome = match args.until {
-            Some(t) => run.advance_to(t),
-            None => run.finish(),
-        };
-        let seconds = start.elapsed().as_secs_f64();
-        let error = match (&outcome, run.accuracy()) {
-            (Ok(()), Some((error, name))) => {
-                measure_name = name;
-                error
-            }
-            (Err(e), _) => {
+    let mut written = 0;
+    let mut write_error = None;
+    race.run_to_end(|race| {
+        for point in &race.points()[written..] {
+            if let Some(failure) = &point.failure {
                 eprintln!(
-                    "{solver}, {key} = {value:e}: the run failed ({e}); its error is left empty"
+                    "{}, {key} = {:e}: the run failed ({failure}); its error is left empty",
+                    point.solver, point.value
                 );
-                f64::NAN
             }
-            (Ok(()), None) => {
-                return Err(bad("this scenario has no exact solution, table or conserved quantity to measure the error against".into()));
+            let order = race
+                .fits()
+                .iter()
+                .find(|f| f.solver == point.solver)
+                .and_then(|f| f.theory_order);
+            let written_row = output.cells(&[
+                Cell::Label(&point.solver),
+                Cell::Number(point.value),
+                Cell::Number(point.work),
+                Cell::Number(point.error),
+                Cell::Number(point.seconds),
+                Cell::Number(order.unwrap_or(f64::NAN)),
+            ]);
+            if let Err(e) = written_row {
+                write_error.get_or_insert(e);
             }
-        };
-        let order = run.method_order();
-        output
-            .cells(&[
-                Cell::Label(solver),
-                Cell::Number(*value),
-                Cell::Number(run.work()),
-                Cell::Number(error),
-                Cell::Number(seconds),
-                Cell::Number(order.map_or(f64::NAN, f64::from)),
-            ])
-            .map_err(Failure::BadInput)?;
-        match measured.iter_mut().find(|(s, ..)| s == solver) {
-            Some((_, points, _)) => points.push((run.work(), error)),
-            None => measured.push((solver.clone(), vec![(run.work(), error)], order)),
         }
-        progress.show((k + 1) as f64 / plan.len() as f64, run.time());
-    }
+        written = race.points().len();
+        progress.show(
+            race.progress(),
+            &format!("{} runs done", race.points().len()),
+        );
+    });
     output.finish().map_err(Failure::BadInput)?;
-    eprintln!("error: {measure_name}; work: {}", work_unit(&base));
-    for (solver, points, order) in &measured {
-        let observed = crate::core::fit::observed_order(points)
+    if let Some(e) = write_error {
+        return Err(Failure::BadInput(e));
+    }
+    if let Some(failure) = race.failure() {
+        return Err(Failure::Run(failure.to_owned()));
+    }
+    eprintln!(
+        "error: {}; work: {}",
+        race.measure_name(),
+        race::work_unit(race.scenario())
+    );
+    for fit in race.fits() {
+        let observed = fit
+            .observed_order
             .map_or("—".to_owned(), |p| format!("{p:.2}"));
-        let theory = order.map_or(String::new(), |p| format!(" (theory {p})"));
-        eprintln!("{solver}: observed order {observed}{theory}");
+        let theory = fit
+            .theory_order
+            .map_or(String::new(), |p| format!(" (theory {p})"));
+        eprintln!("{}: observed order {observed}{theory}", fit.solver);
     }
     Ok(())
 }

@@ -1,17 +1,18 @@
 //! Runs a scenario without a window (the CLI, tests, job schedulers): any of the four
-//! simulations from its share link, on the CPU (f64) or, where a GPU path exists headless, on
-//! the GPU (f32), advanced to given times and sampled as rows of named diagnostics.
+//! simulations from its share link, on the CPU (f64, [`CpuRun`]) or, where a GPU path exists
+//! headless, on the GPU (f32), advanced to given times and sampled as rows of named
+//! diagnostics.
 
-use crate::core::stats::{Outcome, RunStats};
 use crate::gpu::GpuContext;
+use crate::race::CpuRun;
+use crate::race::run::{
+    MAX_ATTEMPTS, NS_COLUMNS, nlse_accuracy, nlse_columns, nlse_row, ns_accuracy, ns_row,
+    outcome_result,
+};
 use crate::scenario::Scenario;
-use crate::sims::diffusion::run::{DiffusionRun, StepPoint};
 use crate::sims::navier_stokes::gpu_run::GpuFlow;
 use crate::sims::navier_stokes::run::{NsPoint, NsRun};
-use crate::sims::nlse::NlseDiagnostics;
-use crate::sims::nlse::cpu::NlseCpu;
 use crate::sims::nlse::gpu::NlseGpu;
-use crate::sims::threebody::cpu::ThreeBodyCpu;
 
 /// Where the numbers are computed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -21,9 +22,6 @@ pub enum Backend {
     /// The f32 WGSL path.
     Gpu,
 }
-
-/// Most step attempts one call may take before it reports the run as stuck.
-const MAX_ATTEMPTS: u64 = 50_000_000;
 
 /// A Navier–Stokes run on the GPU: the solver, the CPU run that receives its state and
 /// history, the device, the GPU's steps taken into the history so far.
@@ -38,16 +36,10 @@ pub struct NsOnGpu {
 
 /// A scenario being run.
 pub enum HeadlessRun {
-    /// NLSE, f64.
-    Nlse(Box<NlseCpu>),
+    /// Any scenario on the CPU, f64.
+    Cpu(CpuRun),
     /// NLSE, f32 on the GPU.
     NlseGpu(Box<(NlseGpu, GpuContext)>),
-    /// Three-body, f64.
-    ThreeBody(Box<ThreeBodyCpu>),
-    /// Diffusion sampling, f64 (runs from t_max down to t_min).
-    Diffusion(Box<DiffusionRun>),
-    /// Navier–Stokes, f64.
-    NavierStokes(Box<NsRun>),
     /// Navier–Stokes, f32 on the GPU.
     NavierStokesGpu(Box<NsOnGpu>),
 }
@@ -58,76 +50,15 @@ fn device() -> Result<GpuContext, String> {
         .map_err(|e| format!("no GPU adapter for --backend gpu: {e}"))
 }
 
-/// The columns of an integrator's statistics.
-const STAT_COLUMNS: [&str; 5] = ["h", "accepted", "rejected", "nfe", "last_error"];
-
-fn stat_values(s: &RunStats) -> [f64; 5] {
-    [
-        s.h_last,
-        s.accepted as f64,
-        s.rejected as f64,
-        s.nfe as f64,
-        s.last_error,
-    ]
-}
-
-fn outcome_result(outcome: &Outcome) -> Result<(), String> {
-    match outcome.message() {
-        None => Ok(()),
-        Some(message) => Err(message),
-    }
-}
-
-const NS_COLUMNS: [&str; 11] = [
-    "t",
-    "steps",
-    "dt",
-    "cfl",
-    "energy",
-    "enstrophy",
-    "max_divergence",
-    "pressure_iterations",
-    "pressure_residual",
-    "error",
-    "probe",
-];
-
-fn ns_values(p: &NsPoint, steps: u64) -> Vec<f64> {
-    vec![
-        p.t,
-        steps as f64,
-        p.dt,
-        p.cfl,
-        p.energy,
-        p.enstrophy,
-        p.max_divergence,
-        p.pressure_iterations as f64,
-        p.pressure_residual,
-        p.error,
-        p.probe,
-    ]
-}
-
 impl HeadlessRun {
     /// Sets up the run of `scenario` on `backend`.
     pub fn new(scenario: &Scenario, backend: Backend) -> Result<HeadlessRun, String> {
         Ok(match (scenario, backend) {
-            (Scenario::Nlse(p), Backend::Cpu) => {
-                HeadlessRun::Nlse(Box::new(NlseCpu::new(p.clone())?))
-            }
+            (_, Backend::Cpu) => HeadlessRun::Cpu(CpuRun::new(scenario)?),
             (Scenario::Nlse(p), Backend::Gpu) => {
                 let ctx = device()?;
                 let gpu = NlseGpu::new(&ctx, p.clone())?;
                 HeadlessRun::NlseGpu(Box::new((gpu, ctx)))
-            }
-            (Scenario::ThreeBody(p), Backend::Cpu) => {
-                HeadlessRun::ThreeBody(Box::new(ThreeBodyCpu::new(p.clone())?))
-            }
-            (Scenario::Diffusion(p), Backend::Cpu) => {
-                HeadlessRun::Diffusion(Box::new(DiffusionRun::new(p.clone())?))
-            }
-            (Scenario::NavierStokes(p), Backend::Cpu) => {
-                HeadlessRun::NavierStokes(Box::new(NsRun::new(p.clone())?))
             }
             (Scenario::NavierStokes(p), Backend::Gpu) => {
                 let ctx = device()?;
@@ -153,26 +84,26 @@ impl HeadlessRun {
     /// Whether the run has a time to advance to (diffusion sampling instead runs from t_max
     /// to t_min: see [`Self::finish`]).
     pub fn has_clock(&self) -> bool {
-        !matches!(self, HeadlessRun::Diffusion(_))
+        match self {
+            HeadlessRun::Cpu(r) => r.has_clock(),
+            _ => true,
+        }
     }
 
     /// The current simulation time.
     pub fn time(&self) -> f64 {
         match self {
-            HeadlessRun::Nlse(r) => r.stats().t,
+            HeadlessRun::Cpu(r) => r.time(),
             HeadlessRun::NlseGpu(g) => g.0.time(),
-            HeadlessRun::ThreeBody(r) => r.stats().t,
-            HeadlessRun::Diffusion(r) => r.time(),
-            HeadlessRun::NavierStokes(r) => r.time(),
             HeadlessRun::NavierStokesGpu(g) => g.run.time(),
         }
     }
 
-    /// Advances to time `t` (exactly, for the adaptive ODE runs; to the first step at or past
-    /// it for Navier–Stokes, whose steps follow the CFL number). A failed run returns why.
+    /// Advances to time `t` (exactly, on the CPU; to the first step at or past it for
+    /// Navier–Stokes on the GPU). A failed run returns why.
     pub fn advance_to(&mut self, t: f64) -> Result<(), String> {
         match self {
-            HeadlessRun::Nlse(r) => outcome_result(&r.advance(t, MAX_ATTEMPTS)),
+            HeadlessRun::Cpu(r) => r.advance_to(t),
             HeadlessRun::NlseGpu(g) => {
                 let (run, ctx) = &mut **g;
                 let outcome = run
@@ -180,91 +111,32 @@ impl HeadlessRun {
                     .map_err(|e| e.to_string())?;
                 outcome_result(&outcome)
             }
-            HeadlessRun::ThreeBody(r) => outcome_result(&r.advance_to(t, MAX_ATTEMPTS)),
-            HeadlessRun::Diffusion(_) => {
-                Err("diffusion sampling has no clock to advance to".into())
-            }
-            HeadlessRun::NavierStokes(r) => {
-                r.advance(usize::MAX, t);
-                r.failure().map_or(Ok(()), |f| Err(f.to_owned()))
-            }
             HeadlessRun::NavierStokesGpu(g) => g.advance_to(t),
         }
     }
 
     /// Runs diffusion sampling to its end (t_min); other runs are unchanged.
     pub fn finish(&mut self) -> Result<(), String> {
-        if let HeadlessRun::Diffusion(r) = self {
-            while !r.advance(1e9) {}
-            if let Some(Err(e)) = r.report() {
-                return Err(e.clone());
-            }
+        match self {
+            HeadlessRun::Cpu(r) => r.finish(),
+            _ => Ok(()),
         }
-        Ok(())
     }
 
     /// The names of [`Self::row`]'s values.
     pub fn columns(&self) -> Vec<&'static str> {
         match self {
-            HeadlessRun::Nlse(_) | HeadlessRun::NlseGpu(_) => {
-                let mut c = vec![
-                    "t",
-                    "mass",
-                    "momentum",
-                    "hamiltonian",
-                    "mass_drift",
-                    "momentum_drift",
-                    "hamiltonian_drift",
-                    "exact_error",
-                    "peak",
-                ];
-                c.extend(STAT_COLUMNS);
-                c
-            }
-            HeadlessRun::ThreeBody(_) => {
-                let mut c = vec![
-                    "t",
-                    "energy",
-                    "energy_error",
-                    "max_energy_error",
-                    "angular_momentum_drift",
-                    "momentum_drift",
-                    "min_distance",
-                    "closest_approach",
-                ];
-                c.extend(STAT_COLUMNS);
-                c
-            }
-            HeadlessRun::Diffusion(_) => vec!["t", "h_t", "h_lambda", "error", "accepted", "nfe"],
-            HeadlessRun::NavierStokes(_) | HeadlessRun::NavierStokesGpu(_) => NS_COLUMNS.to_vec(),
+            HeadlessRun::Cpu(r) => r.columns(),
+            HeadlessRun::NlseGpu(_) => nlse_columns(),
+            HeadlessRun::NavierStokesGpu(_) => NS_COLUMNS.to_vec(),
         }
     }
 
     /// The diagnostics now (NaN where a value does not exist, e.g. no exact solution).
     pub fn row(&self) -> Vec<f64> {
         match self {
-            HeadlessRun::Nlse(r) => nlse_row(r.diagnostics(), r.stats()),
+            HeadlessRun::Cpu(r) => r.row(),
             HeadlessRun::NlseGpu(g) => nlse_row(g.0.diagnostics(), g.0.stats()),
-            HeadlessRun::ThreeBody(r) => {
-                let d = r.diagnostics();
-                let mut v = vec![
-                    r.stats().t,
-                    d.energy,
-                    d.energy_error,
-                    d.max_energy_error,
-                    d.angular_momentum_drift,
-                    d.momentum_drift,
-                    d.min_distance,
-                    d.closest_approach,
-                ];
-                v.extend(stat_values(r.stats()));
-                v
-            }
-            HeadlessRun::Diffusion(r) => r.history().last().map_or_else(
-                || vec![r.time(), f64::NAN, f64::NAN, f64::NAN, 1.0, r.nfe()],
-                step_row,
-            ),
-            HeadlessRun::NavierStokes(r) => ns_row(r),
             HeadlessRun::NavierStokesGpu(g) => ns_row(&g.run),
         }
     }
@@ -272,131 +144,46 @@ impl HeadlessRun {
     /// Every row of diffusion sampling's step history (its output is the whole history).
     pub fn diffusion_rows(&self) -> Vec<Vec<f64>> {
         match self {
-            HeadlessRun::Diffusion(r) => r.history().iter().map(step_row).collect(),
+            HeadlessRun::Cpu(r) => r.diffusion_rows(),
             _ => Vec::new(),
         }
     }
 
-    /// The run's accuracy now and what it measures: the error against the exact solution or
-    /// a published table where the scenario has one, else the drift of a conserved quantity
-    /// (diffusion: the distance to the reference ODE solution, or to the target).
+    /// The run's accuracy now and what it measures (see [`CpuRun::accuracy`]).
     pub fn accuracy(&self) -> Option<(f64, &'static str)> {
         match self {
-            HeadlessRun::Nlse(_) | HeadlessRun::NlseGpu(_) => {
-                let d = match self {
-                    HeadlessRun::Nlse(r) => r.diagnostics(),
-                    HeadlessRun::NlseGpu(g) => g.0.diagnostics(),
-                    _ => return None,
-                };
-                Some(match d.exact_error {
-                    Some(e) => (e, "relative L2 error vs the exact solution"),
-                    None => (d.hamiltonian_drift, "Hamiltonian drift"),
-                })
-            }
-            HeadlessRun::ThreeBody(r) => Some((
-                r.diagnostics().max_energy_error,
-                "max relative energy error",
-            )),
-            HeadlessRun::Diffusion(r) => match r.report() {
-                Some(Ok(report)) => Some(match report.ode_error {
-                    Some((rms, _)) => (rms, "RMS distance to the reference ODE solution"),
-                    None => (report.sliced_w2, "sliced W2 distance to the target"),
-                }),
-                _ => None,
-            },
-            HeadlessRun::NavierStokes(_) | HeadlessRun::NavierStokesGpu(_) => {
-                let run = match self {
-                    HeadlessRun::NavierStokes(r) => r,
-                    HeadlessRun::NavierStokesGpu(g) => &g.run,
-                    _ => return None,
-                };
-                let error = run.error();
-                error
-                    .is_finite()
-                    .then_some((error, "max error vs the exact solution or Ghia's table"))
-            }
+            HeadlessRun::Cpu(r) => r.accuracy(),
+            HeadlessRun::NlseGpu(g) => Some(nlse_accuracy(g.0.diagnostics())),
+            HeadlessRun::NavierStokesGpu(g) => ns_accuracy(&g.run),
         }
     }
 
-    /// The work done so far: right-hand-side evaluations (NLSE, three-body), denoiser
-    /// evaluations per particle (diffusion), time steps (Navier–Stokes).
+    /// The work done so far (see [`CpuRun::work`]).
     pub fn work(&self) -> f64 {
         match self {
-            HeadlessRun::Nlse(r) => r.stats().nfe as f64,
+            HeadlessRun::Cpu(r) => r.work(),
             HeadlessRun::NlseGpu(g) => g.0.stats().nfe as f64,
-            HeadlessRun::ThreeBody(r) => r.stats().nfe as f64,
-            HeadlessRun::Diffusion(r) => r.nfe(),
-            HeadlessRun::NavierStokes(r) => r.steps() as f64,
             HeadlessRun::NavierStokesGpu(g) => g.run.steps() as f64,
         }
     }
 
     /// The formal order of the run's method, where it has one.
-    pub fn method_order(&self) -> Option<u32> {
+    pub fn method_order(&self) -> Option<f64> {
         match self {
-            HeadlessRun::Nlse(r) => Some(r.params().method.order()),
-            HeadlessRun::NlseGpu(g) => Some(g.0.params().method.order()),
-            HeadlessRun::ThreeBody(r) => Some(r.params().method.order()),
-            _ => None,
+            HeadlessRun::Cpu(r) => r.method_order(),
+            HeadlessRun::NlseGpu(g) => Some(f64::from(g.0.params().method.order())),
+            HeadlessRun::NavierStokesGpu(g) => Some(f64::from(g.run.params().solver.time_order())),
         }
     }
 
     /// A closing summary for the user (diffusion: the sample against the target).
     pub fn summary(&self) -> Option<String> {
         match self {
-            HeadlessRun::Diffusion(r) => match r.report() {
-                Some(Ok(report)) => Some(format!(
-                    "sample vs target: sliced W2 {:.4} (exact-set noise {:.4}), mode TV {:.4}{}",
-                    report.sliced_w2,
-                    report.sliced_w2_noise,
-                    report.mode_tv,
-                    report.ode_error.map_or(String::new(), |(rms, _)| format!(
-                        ", RMS error vs the ODE solution {rms:.3e}"
-                    ))
-                )),
-                _ => None,
-            },
+            HeadlessRun::Cpu(r) => r.summary(),
             _ => None,
         }
     }
 }
-
-/// A row of diffusion sampling's step history.
-fn step_row(p: &StepPoint) -> Vec<f64> {
-    vec![
-        p.t,
-        p.h_t,
-        p.h_lambda,
-        p.error,
-        f64::from(u8::from(p.accepted)),
-        p.nfe,
-    ]
-}
-
-fn nlse_row(d: &NlseDiagnostics, s: &RunStats) -> Vec<f64> {
-    let mut v = vec![
-        d.t,
-        d.mass,
-        d.momentum,
-        d.hamiltonian,
-        d.mass_drift,
-        d.momentum_drift,
-        d.hamiltonian_drift,
-        d.exact_error.unwrap_or(f64::NAN),
-        d.peak,
-    ];
-    v.extend(stat_values(s));
-    v
-}
-
-fn ns_row(run: &NsRun) -> Vec<f64> {
-    let last = run.history().last().copied();
-    match last {
-        Some(p) => ns_values(&p, run.steps()),
-        None => vec![f64::NAN; NS_COLUMNS.len()],
-    }
-}
-
 impl NsOnGpu {
     /// Records steps until the GPU's time reaches `t`: batches sized from the last Δt (one
     /// step at a time near the end), the history read back after each.

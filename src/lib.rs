@@ -10,6 +10,7 @@ pub mod core;
 pub mod gpu;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod headless;
+pub mod race;
 pub mod scenario;
 pub mod sims;
 #[cfg(target_arch = "wasm32")]

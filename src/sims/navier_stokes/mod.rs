@@ -214,6 +214,19 @@ impl NsSolver {
         }
     }
 
+    /// The formal order in time (the spatial discretisation is fixed by the grid): SSP-RK2/3
+    /// (Shu & Osher 1988); semi-Lagrangian is first order (Stam 1999); MacCormack and BFECC
+    /// raise it to second (Selle et al. 2008, Kim et al. 2005); classical RK4, and RK4 in
+    /// Lawson's integrating-factor form, are fourth order.
+    pub fn time_order(self) -> u32 {
+        match self {
+            NsSolver::Mac(TimeScheme::SemiLagrangian) => 1,
+            NsSolver::Mac(TimeScheme::SspRk2 | TimeScheme::MacCormack | TimeScheme::Bfecc) => 2,
+            NsSolver::Mac(TimeScheme::SspRk3) => 3,
+            NsSolver::Spectral(_) => 4,
+        }
+    }
+
     /// From a link token.
     pub fn from_key(key: &str) -> Option<NsSolver> {
         NsSolver::ALL.into_iter().find(|s| s.key() == key)

@@ -344,9 +344,20 @@ impl NsRun {
     /// Advances up to `max_steps` steps or until `t_stop`; returns the steps taken. A failure
     /// stops the run and is kept in [`Self::failure`] (the flow before it stays).
     pub fn advance(&mut self, max_steps: usize, t_stop: f64) -> usize {
+        self.advance_steps(max_steps, t_stop, false)
+    }
+
+    /// As [`Self::advance`], but the last step is shortened to land on `t_stop` exactly
+    /// (convergence studies compare runs at one time; the live app never shortens a step).
+    pub fn advance_exactly(&mut self, max_steps: usize, t_stop: f64) -> usize {
+        self.advance_steps(max_steps, t_stop, true)
+    }
+
+    fn advance_steps(&mut self, max_steps: usize, t_stop: f64, land: bool) -> usize {
         let mut taken = 0;
         while taken < max_steps && self.t < t_stop && self.failure.is_none() {
-            if let Err(why) = self.step() {
+            let dt_max = if land { t_stop - self.t } else { f64::INFINITY };
+            if let Err(why) = self.step(dt_max) {
                 self.failure = Some(why);
                 break;
             }
@@ -355,14 +366,16 @@ impl NsRun {
         taken
     }
 
-    fn step(&mut self) -> Result<(), String> {
+    /// One step of the CFL-limited size, at most `dt_max`.
+    fn step(&mut self, dt_max: f64) -> Result<(), String> {
         let nu = self.params.viscosity();
         let (dt, cfl, limits_diffusive, iterations, residual, divergence) = match &mut self.engine {
             Engine::Mac { grid, vel, phi } => {
                 let NsSolver::Mac(scheme) = self.params.solver else {
                     unreachable!("a MAC engine runs a MAC scheme")
                 };
-                let limits: StepLimits = grid.step_limits(vel, nu, self.params.cfl, scheme);
+                let mut limits: StepLimits = grid.step_limits(vel, nu, self.params.cfl, scheme);
+                limits.dt = limits.dt.min(dt_max);
                 let mut next = vel.clone();
                 let mut pressure = phi.clone();
                 let report = grid.step(
@@ -394,6 +407,7 @@ impl NsRun {
                     unreachable!("a spectral engine runs a spectral scheme")
                 };
                 let (dt, advective) = spectral_step_limit(equation, omega, self.params.cfl, scheme);
+                let dt = dt.min(dt_max);
                 let mut next = omega.clone();
                 stepper.step(equation, self.t, dt, &mut next)?;
                 *omega = next;

@@ -1,0 +1,492 @@
+//! Solver races and work–precision data: one scenario run by several solvers, each at several
+//! values of one parameter (a tolerance, a step, a CFL number, an NFE), from the same initial
+//! state (and the same seed, for stochastic runs). Each run's error — against the exact
+//! solution, a published table or a conserved quantity, or against a finer reference run of
+//! the same discretisation — is set against its work (function evaluations, steps) and wall
+//! time, and the least-squares slope of log error against log work is the observed order
+//! (Hairer, Nørsett & Wanner I, §II.10 for work–precision diagrams).
+//!
+//! A [`Race`] advances in slices of wall time, so the app fills a diagram in while it stays
+//! responsive; the command line and the tests run it to the end. No UI, no GPU.
+
+pub mod run;
+
+pub use run::{CpuRun, TracePoint};
+
+use crate::scenario::Scenario;
+use web_time::Instant;
+
+/// What a run's error is measured against.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Measure {
+    /// The scenario's own measure: the exact solution or a published table where it has one,
+    /// else the drift of a conserved quantity (see [`CpuRun::accuracy`]).
+    Scenario,
+    /// The relative L2 distance of the final state to a reference run of the same solver at a
+    /// value two geometric steps beyond the fine end of the range: the temporal error alone,
+    /// where the spatial error would hide it against an exact solution (Navier–Stokes on a
+    /// grid), and a self-convergence study where no exact solution exists.
+    Reference,
+}
+
+impl Measure {
+    /// Link and command-line token.
+    pub fn key(self) -> &'static str {
+        match self {
+            Measure::Scenario => "scenario",
+            Measure::Reference => "reference",
+        }
+    }
+
+    /// From its token.
+    pub fn from_key(key: &str) -> Option<Measure> {
+        [Measure::Scenario, Measure::Reference]
+            .into_iter()
+            .find(|m| m.key() == key)
+    }
+}
+
+/// What the work of a race counts, for labels.
+pub fn work_unit(scenario: &Scenario) -> &'static str {
+    match scenario {
+        Scenario::NavierStokes(_) => "time steps",
+        Scenario::Diffusion(_) => "denoiser evaluations per particle",
+        _ => "right-hand-side evaluations",
+    }
+}
+
+/// The link key naming the solver of a scenario.
+pub fn solver_key(scenario: &Scenario) -> &'static str {
+    match scenario {
+        Scenario::Diffusion(_) => "sampler",
+        _ => "solver",
+    }
+}
+
+/// `KEY=A..B` → (key, A, B).
+pub fn parse_range(vary: &str) -> Result<(String, f64, f64), String> {
+    let bad = || format!("'{vary}': expected KEY=A..B, e.g. rtol=1e-3..1e-12");
+    let (key, range) = vary.split_once('=').ok_or_else(bad)?;
+    let (a, b) = range.split_once("..").ok_or_else(bad)?;
+    let (a, b): (f64, f64) = (
+        a.trim().parse().map_err(|_| bad())?,
+        b.trim().parse().map_err(|_| bad())?,
+    );
+    if key.trim().is_empty() || !(a.is_finite() && b.is_finite() && a > 0.0 && b > 0.0) {
+        return Err(format!(
+            "'{vary}': the key must be named and both ends be positive numbers"
+        ));
+    }
+    Ok((key.trim().to_owned(), a, b))
+}
+
+/// A race to run: the base link, the key varied over its values, the solvers.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct RacePlan {
+    /// The scenario's share link.
+    pub link: String,
+    /// The link key varied (e.g. `rtol`, `dt`, `cfl`, `nfe`).
+    pub key: String,
+    /// Its values, geometrically spaced from the first to the last.
+    pub values: Vec<f64>,
+    /// The solvers (link values of `solver`, or `sampler` for diffusion).
+    pub solvers: Vec<String>,
+    /// End time of each run (None for diffusion sampling, which runs from t_max to t_min).
+    pub until: Option<f64>,
+    /// What the error is measured against.
+    pub measure: Measure,
+}
+
+/// Most values a race varies over, and most solvers it runs.
+pub const MAX_POINTS: usize = 50;
+
+impl RacePlan {
+    /// A plan with `points` values from `from` to `to` (geometric; integer ends give integer
+    /// values, each once).
+    pub fn new(
+        link: &str,
+        key: &str,
+        (from, to): (f64, f64),
+        points: usize,
+        solvers: Vec<String>,
+        until: Option<f64>,
+        measure: Measure,
+    ) -> Result<RacePlan, String> {
+        if !(2..=MAX_POINTS).contains(&points) {
+            return Err(format!("{points} values: a race has 2 to {MAX_POINTS}"));
+        }
+        if !(from.is_finite() && to.is_finite() && from > 0.0 && to > 0.0) || from == to {
+            return Err(format!(
+                "{key} = {from}..{to}: the ends must be two different positive numbers"
+            ));
+        }
+        let integer = from.fract() == 0.0 && to.fract() == 0.0;
+        let mut values: Vec<f64> = (0..points)
+            .map(|i| from * (to / from).powf(i as f64 / (points - 1) as f64))
+            .map(|v| if integer { v.round() } else { v })
+            .collect();
+        values.dedup();
+        Ok(RacePlan {
+            link: link.to_owned(),
+            key: key.to_owned(),
+            values,
+            solvers,
+            until,
+            measure,
+        })
+    }
+
+    /// The value of the reference run: two geometric steps beyond the last value (integer
+    /// keys stay integers).
+    fn reference_value(&self) -> f64 {
+        let n = self.values.len();
+        let (first, last) = (self.values[0], self.values[n - 1]);
+        let ratio = (last / first).powf(1.0 / (n - 1) as f64);
+        let value = last * ratio * ratio;
+        if first.fract() == 0.0 && last.fract() == 0.0 {
+            value.round()
+        } else {
+            value
+        }
+    }
+}
+
+/// One finished run of a race.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct RacePoint {
+    /// The solver's link token.
+    pub solver: String,
+    /// The value of the varied key.
+    pub value: f64,
+    /// Work (see [`work_unit`]).
+    pub work: f64,
+    /// Error (see [`Race::measure_name`]); NaN for a failed run.
+    pub error: f64,
+    /// Wall time of the run alone, in seconds.
+    pub seconds: f64,
+    /// Why the run failed, if it did.
+    pub failure: Option<String>,
+}
+
+/// A solver's curve in the work–precision diagram.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct SolverFit {
+    /// The solver's link token.
+    pub solver: String,
+    /// Its finished points, in plan order.
+    pub points: Vec<RacePoint>,
+    /// The least-squares slope of −log error against log work.
+    pub observed_order: Option<f64>,
+    /// The method's formal order, where it has one.
+    pub theory_order: Option<f64>,
+}
+
+/// A run waiting, running or done.
+struct Entry {
+    solver: String,
+    value: f64,
+    /// The solver's reference run (measured against, not plotted).
+    is_reference: bool,
+    scenario: Scenario,
+}
+
+/// The run in progress.
+struct Current {
+    run: CpuRun,
+    seconds: f64,
+}
+
+/// A race in progress (see the module docs).
+pub struct Race {
+    plan: RacePlan,
+    base: Scenario,
+    /// Solver by solver: its reference run first when measuring against one, then its values.
+    entries: Vec<Entry>,
+    next: usize,
+    current: Option<Current>,
+    reference: Option<Vec<f64>>,
+    reference_work: f64,
+    points: Vec<RacePoint>,
+    orders: Vec<(String, Option<f64>)>,
+    measure_name: &'static str,
+    failure: Option<String>,
+}
+
+/// Step attempts (Navier–Stokes: steps; diffusion: NFE per particle) between looks at the
+/// clock.
+const SLICE_ATTEMPTS: u64 = 32;
+
+impl Race {
+    /// Checks the plan and builds every run's scenario before anything runs, so bad input
+    /// costs no compute.
+    pub fn new(plan: RacePlan) -> Result<Race, String> {
+        let base = Scenario::from_link(&plan.link).map_err(|e| format!("bad link: {e}"))?;
+        if plan.solvers.is_empty() {
+            return Err("name at least one solver".into());
+        }
+        if plan.values.is_empty() {
+            return Err("a race needs values to vary over".into());
+        }
+        let clock = CpuRun::new(&base)?.has_clock();
+        match (clock, plan.until) {
+            (true, Some(t)) if t.is_finite() && t > 0.0 => {}
+            (true, _) => {
+                return Err("each run needs a finite, positive end time (until)".into());
+            }
+            (false, Some(_)) => {
+                return Err(
+                    "diffusion sampling runs from t_max down to t_min: give no end time".into(),
+                );
+            }
+            (false, None) => {}
+        }
+        let query = base.to_query();
+        let key = solver_key(&base);
+        let scenario_of = |solver: &str, value: f64| -> Result<Scenario, String> {
+            let edited = Scenario::edit_link(
+                &query,
+                &[
+                    (key, solver.to_owned()),
+                    (plan.key.as_str(), crate::core::format_f64(value)),
+                ],
+            );
+            Scenario::from_link(&edited)
+                .map_err(|e| format!("{solver}, {} = {value:e}: {e}", plan.key))
+        };
+        let mut entries = Vec::new();
+        let mut orders = Vec::new();
+        for solver in &plan.solvers {
+            if plan.measure == Measure::Reference {
+                let value = plan.reference_value();
+                entries.push(Entry {
+                    solver: solver.clone(),
+                    value,
+                    is_reference: true,
+                    scenario: scenario_of(solver, value)?,
+                });
+            }
+            for value in &plan.values {
+                entries.push(Entry {
+                    solver: solver.clone(),
+                    value: *value,
+                    is_reference: false,
+                    scenario: scenario_of(solver, *value)?,
+                });
+            }
+            let order = CpuRun::new(&scenario_of(solver, plan.values[0])?)?.method_order();
+            orders.push((solver.clone(), order));
+        }
+        let measure_name = match plan.measure {
+            Measure::Reference => "relative L2 distance to the reference run",
+            Measure::Scenario => "",
+        };
+        Ok(Race {
+            plan,
+            base,
+            entries,
+            next: 0,
+            current: None,
+            reference: None,
+            reference_work: 0.0,
+            points: Vec::new(),
+            orders,
+            measure_name,
+            failure: None,
+        })
+    }
+
+    /// The plan.
+    pub fn plan(&self) -> &RacePlan {
+        &self.plan
+    }
+
+    /// The scenario raced.
+    pub fn scenario(&self) -> &Scenario {
+        &self.base
+    }
+
+    /// What the error measures (known once the first run is done).
+    pub fn measure_name(&self) -> &'static str {
+        self.measure_name
+    }
+
+    /// Whether every run is done (or the race failed).
+    pub fn is_finished(&self) -> bool {
+        self.failure.is_some() || (self.next >= self.entries.len() && self.current.is_none())
+    }
+
+    /// Why the race as a whole failed (the reference run failed, or the scenario has nothing
+    /// to measure the error against). Failed single runs are points with a failure instead.
+    pub fn failure(&self) -> Option<&str> {
+        self.failure.as_deref()
+    }
+
+    /// Fraction of the runs done.
+    pub fn progress(&self) -> f64 {
+        let done = self.next - usize::from(self.current.is_some());
+        done as f64 / self.entries.len() as f64
+    }
+
+    /// The finished runs, in plan order.
+    pub fn points(&self) -> &[RacePoint] {
+        &self.points
+    }
+
+    /// Each solver's curve and its observed and formal orders.
+    pub fn fits(&self) -> Vec<SolverFit> {
+        self.orders
+            .iter()
+            .map(|(solver, theory)| {
+                let points: Vec<RacePoint> = self
+                    .points
+                    .iter()
+                    .filter(|p| &p.solver == solver)
+                    .cloned()
+                    .collect();
+                let pairs: Vec<(f64, f64)> = points.iter().map(|p| (p.work, p.error)).collect();
+                SolverFit {
+                    solver: solver.clone(),
+                    observed_order: crate::core::fit::observed_order(&pairs),
+                    theory_order: *theory,
+                    points,
+                }
+            })
+            .collect()
+    }
+
+    /// Runs for about `seconds` of wall time (at least one slice); returns whether the race
+    /// is finished.
+    pub fn advance(&mut self, seconds: f64) -> bool {
+        let start = Instant::now();
+        while !self.is_finished() {
+            self.slice();
+            if start.elapsed().as_secs_f64() >= seconds {
+                break;
+            }
+        }
+        self.is_finished()
+    }
+
+    /// Runs to the end, calling `progress` after each run.
+    pub fn run_to_end(&mut self, mut progress: impl FnMut(&Race)) {
+        while !self.is_finished() {
+            let before = self.points.len();
+            self.slice();
+            if self.points.len() != before || self.is_finished() {
+                progress(self);
+            }
+        }
+    }
+
+    /// One slice of work: starts the next run, or advances the current one a little, or
+    /// finishes it.
+    fn slice(&mut self) {
+        let Some(mut current) = self.current.take() else {
+            if let Some(entry) = self.entries.get(self.next) {
+                self.next += 1;
+                let start = Instant::now();
+                match CpuRun::new(&entry.scenario) {
+                    Ok(run) => {
+                        self.current = Some(Current {
+                            run,
+                            seconds: start.elapsed().as_secs_f64(),
+                        });
+                    }
+                    Err(e) => self.finish_entry(None, Some(e)),
+                }
+            }
+            return;
+        };
+        let start = Instant::now();
+        let until = self.plan.until.unwrap_or(0.0);
+        let outcome = current.run.step_towards(until, SLICE_ATTEMPTS);
+        current.seconds += start.elapsed().as_secs_f64();
+        match outcome {
+            Ok(false) => self.current = Some(current),
+            Ok(true) => self.finish_entry(Some(current), None),
+            Err(e) => self.finish_entry(Some(current), Some(e)),
+        }
+    }
+
+    /// Records the run of entry `next − 1`.
+    fn finish_entry(&mut self, current: Option<Current>, failure: Option<String>) {
+        let entry = &self.entries[self.next - 1];
+        if entry.is_reference {
+            match (current, failure) {
+                (Some(current), None) => {
+                    self.reference = Some(current.run.state_vector());
+                    self.reference_work = current.run.work();
+                }
+                (_, failure) => {
+                    self.failure = Some(format!(
+                        "the reference run ({}, {} = {:e}) failed: {}",
+                        entry.solver,
+                        self.plan.key,
+                        entry.value,
+                        failure.unwrap_or_default()
+                    ));
+                }
+            }
+            return;
+        }
+        let (work, seconds) = current
+            .as_ref()
+            .map_or((f64::NAN, 0.0), |c| (c.run.work(), c.seconds));
+        let error = match (&current, &failure) {
+            (Some(current), None) => match self.plan.measure {
+                Measure::Scenario => match current.run.accuracy() {
+                    Some((error, name)) => {
+                        self.measure_name = name;
+                        error
+                    }
+                    None => {
+                        self.failure = Some(
+                            "this scenario has no exact solution, table or conserved quantity to \
+                             measure the error against: race against a reference run"
+                                .into(),
+                        );
+                        return;
+                    }
+                },
+                Measure::Reference => {
+                    if work >= self.reference_work {
+                        self.failure = Some(format!(
+                            "the reference run ({} = {:e}) did less work than {} = {:e}: give \
+                             the range from coarse to fine",
+                            self.plan.key,
+                            self.plan.reference_value(),
+                            self.plan.key,
+                            entry.value
+                        ));
+                        return;
+                    }
+                    let reference = self.reference.as_deref().unwrap_or_default();
+                    relative_l2(&current.run.state_vector(), reference)
+                }
+            },
+            _ => f64::NAN,
+        };
+        self.points.push(RacePoint {
+            solver: entry.solver.clone(),
+            value: entry.value,
+            work,
+            error,
+            seconds,
+            failure,
+        });
+    }
+}
+
+/// ‖a − b‖₂ / ‖b‖₂ (NaN if the lengths differ or b is zero).
+pub fn relative_l2(a: &[f64], b: &[f64]) -> f64 {
+    if a.len() != b.len() {
+        return f64::NAN;
+    }
+    let diff: f64 = a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum();
+    let norm: f64 = b.iter().map(|y| y * y).sum();
+    if norm > 0.0 {
+        (diff / norm).sqrt()
+    } else {
+        f64::NAN
+    }
+}
