@@ -1,7 +1,8 @@
 //! The browser entry point and the JS API (`window.stepscope` in index.html wraps this):
 //! `load(link)`, `diagnostics()`, `set(key, value)`, `step(n)`, `run_until(t)`, `play()`,
 //! `pause()`, `view(name)`, `compute(name)`, `backend()`, `link()`, the chaos map's
-//! `chaosMap(…)`/`mapPixel(ix, iy)`, Navier–Stokes' `paint(x, y, r, solid)`/`push(x, y, du, dv, r)`.
+//! `chaosMap(…)`/`mapPixel(ix, iy)`, Navier–Stokes' `paint(x, y, r, solid)`/`push(x, y, du, dv, r)`,
+//! the race lab's `race(plan)`/`raceState()`/`mode(name)`.
 
 use wasm_bindgen::prelude::*;
 
@@ -159,6 +160,28 @@ impl WebHandle {
     pub fn push(&self, x: f64, y: f64, du: f64, dv: f64, radius: f64) -> Result<(), JsValue> {
         self.with_app(|app| app.push_fluid(x, y, du, dv, radius))?
             .map_err(|e| JsValue::from_str(&e))
+    }
+
+    /// Starts a race on the current scenario (a JSON plan: key, from, to, points, solvers,
+    /// until, measure; see `StepscopeApp::start_race`) and shows the race lab.
+    pub fn race(&self, spec: &str) -> Result<(), JsValue> {
+        self.with_app(|app| app.start_race(spec))?
+            .map_err(|e| JsValue::from_str(&e))
+    }
+
+    /// The race lab's state: plan, progress, work–precision points, fitted orders, lanes.
+    pub fn race_state(&self) -> Result<String, JsValue> {
+        self.with_app(|app| app.race_json())
+    }
+
+    /// Shows the race lab (`"race"`) or the single run (`"run"`).
+    pub fn mode(&self, name: &str) -> Result<(), JsValue> {
+        let on = match name {
+            "race" => true,
+            "run" => false,
+            _ => return Err(JsValue::from_str("mode is \"run\" or \"race\"")),
+        };
+        self.with_app(|app| app.set_race_mode(on))
     }
 
     /// Starts the clock.

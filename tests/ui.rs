@@ -810,3 +810,61 @@ fn navier_stokes_on_the_gpu_steps_over_frames_and_hands_back_to_the_cpu() {
     assert!(err.contains("powers of two"), "{err}");
     assert_eq!(diagnostics(&h)["compute"], "cpu-f64");
 }
+
+/// Race mode: the Race button opens the lab on the current scenario with its simulation's
+/// preset; "Start race" runs the lanes and the sweep through frames, and the work–precision
+/// fits reach the formal orders (strang 2, rk4ip 4 against the exact soliton). A bad race is
+/// refused with its reason and the race before it is kept; the single run is untouched.
+#[test]
+fn race_mode_runs_lanes_and_fills_the_work_precision_diagram() {
+    let mut h = harness(Some("?s=nlse&case=soliton&solver=strang&dt=0.01"));
+    h.get_by_label("Race").click();
+    h.run_steps(2);
+    assert!(h.state().race_mode());
+    h.get_by_label("Start race").click();
+    let state = |h: &Harness<'_, StepscopeApp>| -> serde_json::Value {
+        serde_json::from_str(&h.state().race_json()).expect("JSON")
+    };
+    let mut frames = 0;
+    while !(state(&h)["finished"] == true
+        && state(&h)["lanes"]
+            .as_array()
+            .is_some_and(|l| l.iter().all(|l| l["done"] == true)))
+    {
+        h.run_steps(1);
+        frames += 1;
+        assert!(frames < 5000, "the race never finished: {}", state(&h));
+    }
+    let race = state(&h);
+    println!("race after {frames} frames: {race}");
+    assert_eq!(race["plan"]["key"], "dt");
+    let fits = race["fits"].as_array().expect("fits");
+    assert_eq!(
+        fits.len(),
+        3,
+        "the NLSE preset races strang, yoshida4 and rk4ip"
+    );
+    for fit in fits {
+        let observed = fit["observed_order"].as_f64().expect("a slope");
+        let theory = fit["theory_order"].as_f64().expect("an order");
+        assert!((observed - theory).abs() <= 0.3, "{fit}");
+        assert_eq!(fit["points"].as_array().map(Vec::len), Some(4));
+    }
+    for lane in race["lanes"].as_array().expect("lanes") {
+        assert_eq!(
+            lane["t"], 1.0,
+            "every lane runs to the race's end time: {lane}"
+        );
+        assert!(lane["samples"].as_u64().unwrap_or(0) > 10, "{lane}");
+    }
+    // A bad plan is refused; the finished race stays.
+    let refused = h.state_mut().start_race(r#"{"solvers": ["warp-drive"]}"#);
+    assert!(refused.is_err_and(|e| e.contains("warp-drive")));
+    assert!(h.state_mut().start_race("{not json").is_err());
+    assert_eq!(state(&h)["fits"], race["fits"]);
+    // The single run waited at t = 0 and resumes.
+    h.get_by_label("Run").click();
+    h.run_steps(2);
+    assert!(!h.state().race_mode());
+    assert_eq!(diagnostics(&h)["t"], 0.0);
+}

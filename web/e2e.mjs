@@ -268,6 +268,24 @@ try {
   check(Math.abs(specGpu.energy / specCpu.energy - 1) < 1e-5 && Math.abs(specGpu.enstrophy / specCpu.enstrophy - 1) < 1e-5 && Math.abs(specGpu.t / specCpu.t - 1) < 1e-5,
     "WebGPU (f32) and CPU (f64) spectral runs agree on energy and enstrophy to 1e-5");
 
+  // Race lab through the JS API: strang and rk4ip over dt on the soliton, in frames, and the
+  // work–precision data read back with its fitted orders.
+  await page.evaluate(() => window.stepscope.load("?s=nlse&case=soliton&n=256"));
+  await page.evaluate(() => window.stepscope.race({ key: "dt", from: 0.1, to: 0.0125, points: 4, solvers: ["strang", "rk4ip"], until: 1 }));
+  await page.waitForFunction(() => { const r = window.stepscope.raceState(); return r.finished && r.lanes.every((l) => l.done); }, null, { timeout: 300000 });
+  const race = await page.evaluate(() => window.stepscope.raceState());
+  for (const f of race.fits) {
+    console.log(`race ${f.solver}: observed order ${f.observed_order?.toFixed(3)} (theory ${f.theory_order}); (work, error) ${f.points.map((p) => `(${p.work}, ${p.error.toExponential(2)})`).join(" ")}`);
+  }
+  check(race.fits.length === 2 && race.fits.every((f) => f.points.length === 4 && Math.abs(f.observed_order - f.theory_order) <= 0.3),
+    "a race through the JS API reads back work–precision data with observed orders within 0.3 of theory");
+  check(race.error_measure.includes("exact") && race.lanes.every((l) => l.t === 1 && l.samples > 10),
+    "its lanes ran side by side to t = 1, measured against the exact soliton");
+  const refusedRace = await page.evaluate(() => { try { window.stepscope.race({ solvers: ["warp-drive"] }); return null; } catch (e) { return String(e); } });
+  check(refusedRace && /warp-drive/.test(refusedRace) && (await page.evaluate(() => window.stepscope.raceState().fits.length)) === 2,
+    `a bad race is refused with its reason and the last race kept: ${refusedRace}`);
+  await page.evaluate(() => window.stepscope.mode("run"));
+
   const shot = await page.screenshot();
   check(shot.length > 30000, `the canvas is rendered (screenshot ${shot.length} bytes)`);
   if (screenshotPath) {
@@ -298,6 +316,20 @@ try {
     await page.evaluate(() => window.stepscope.view("vorticity"));
     await page.waitForTimeout(500);
     fs.writeFileSync(screenshotPath.replace(/\.png$/, "-navier-stokes.png"), await page.screenshot());
+    // One race per simulation: the work–precision diagrams of the README.
+    for (const [name, link, plan] of [
+      ["nlse", "?s=nlse&case=soliton", { key: "dt", from: 0.1, to: 0.0125, points: 4, solvers: ["strang", "yoshida4", "rk4ip"], until: 1 }],
+      ["threebody", "?s=3body&case=figure8&steps=fixed", { key: "dt", from: 0.02, to: 0.0025, points: 4, solvers: ["leapfrog", "yoshida4"], until: 6.3259 }],
+      ["diffusion", "?s=diffusion&n=1024&init=exact", { key: "nfe", from: 40, to: 320, points: 4, solvers: ["ddim", "heun", "dpm2", "dpm3"] }],
+      ["navier-stokes", "?s=ns&case=turbulence&n=32&pressure=fft", { key: "cfl", from: 0.8, to: 0.1, points: 4, solvers: ["rk2", "rk3", "spectral-rk4"], until: 2, measure: "reference" }],
+    ]) {
+      await page.evaluate((l) => window.stepscope.load(l), link);
+      await page.evaluate((p) => window.stepscope.race(p), plan);
+      await page.waitForFunction(() => { const r = window.stepscope.raceState(); return r.finished && r.lanes.every((l) => l.done); }, null, { timeout: 900000 });
+      await page.waitForTimeout(500);
+      fs.writeFileSync(screenshotPath.replace(/\.png$/, `-race-${name}.png`), await page.screenshot());
+    }
+    await page.evaluate(() => window.stepscope.mode("run"));
   }
   check(errors.length === 0, `no page errors ${errors.join("; ")}`);
   check(!(await page.evaluate(() => document.getElementById("status").classList.contains("error"))), "no error banner");

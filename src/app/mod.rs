@@ -7,6 +7,7 @@ mod compute;
 mod diffusion;
 mod navier_stokes;
 mod panels;
+pub mod race;
 mod threebody;
 mod views;
 
@@ -93,6 +94,10 @@ pub struct StepscopeApp {
     view: views::View,
     /// The egui context, to wake the UI after changes from outside (the JS API).
     egui_ctx: Option<egui::Context>,
+    /// Whether the central panel shows the race lab instead of the single run.
+    race_mode: bool,
+    /// The race lab, once opened (of the scenario it was opened on).
+    race_lab: Option<race::RaceLab>,
 }
 
 impl StepscopeApp {
@@ -157,6 +162,105 @@ impl StepscopeApp {
             waterfall_rows_drawn: (0, f64::NAN),
             view: views::View::State,
             egui_ctx: None,
+            race_mode: false,
+            race_lab: None,
+        }
+    }
+
+    /// Shows the race lab (`true`) or the single run. The lab opens on the current scenario
+    /// (a race on another scenario is replaced; one on this scenario is kept).
+    pub fn set_race_mode(&mut self, on: bool) {
+        if on {
+            let scenario = self.scenario();
+            let link = crate::race::preset(&scenario).link;
+            let stale = self.race_lab.as_ref().is_none_or(|lab| lab.link() != link);
+            if stale {
+                self.race_lab = Some(race::RaceLab::new(&scenario));
+            }
+        }
+        self.race_mode = on;
+    }
+
+    /// Whether the race lab is shown.
+    pub fn race_mode(&self) -> bool {
+        self.race_mode
+    }
+
+    /// Races the current scenario: a plan as JSON, `{"key": "dt", "from": 0.1, "to": 0.0125,
+    /// "points": 4, "solvers": ["strang", "rk4ip"], "until": 1, "measure": "scenario" |
+    /// "reference"}` (missing fields from the simulation's preset race). Shows the lab.
+    pub fn start_race(&mut self, spec: &str) -> Result<(), String> {
+        let spec: serde_json::Value =
+            serde_json::from_str(spec).map_err(|e| format!("the race is not valid JSON: {e}"))?;
+        let scenario = self.scenario();
+        let preset = crate::race::preset(&scenario);
+        let number = |name: &str, default: f64| -> Result<f64, String> {
+            match spec.get(name) {
+                None => Ok(default),
+                Some(v) => v
+                    .as_f64()
+                    .ok_or_else(|| format!("race: '{name}' must be a number")),
+            }
+        };
+        let n = preset.values.len();
+        let key = match spec.get("key") {
+            None => preset.key.clone(),
+            Some(v) => v.as_str().ok_or("race: 'key' must be a string")?.to_owned(),
+        };
+        let solvers = match spec.get("solvers") {
+            None => preset.solvers.clone(),
+            Some(v) => v
+                .as_array()
+                .ok_or("race: 'solvers' must be a list of names")?
+                .iter()
+                .map(|s| {
+                    s.as_str()
+                        .map(str::to_owned)
+                        .ok_or("race: solver names are strings")
+                })
+                .collect::<Result<Vec<_>, _>>()?,
+        };
+        let measure = match spec.get("measure") {
+            None => preset.measure,
+            Some(v) => v
+                .as_str()
+                .and_then(crate::race::Measure::from_key)
+                .ok_or("race: 'measure' is \"scenario\" or \"reference\"")?,
+        };
+        let points = number("points", n as f64)?;
+        if !(points.fract() == 0.0 && points >= 0.0) {
+            return Err(format!(
+                "race: 'points' must be a whole number, got {points}"
+            ));
+        }
+        let until = match preset.until {
+            Some(u) => Some(number("until", u)?),
+            None => None,
+        };
+        let plan = crate::race::RacePlan::new(
+            &preset.link,
+            &key,
+            (
+                number("from", preset.values[0])?,
+                number("to", preset.values[n - 1])?,
+            ),
+            points as usize,
+            solvers,
+            until,
+            measure,
+        )?;
+        self.set_race_mode(true);
+        match &mut self.race_lab {
+            Some(lab) => lab.start(plan),
+            None => Err("the race lab did not open".into()),
+        }
+    }
+
+    /// The race lab's state as JSON (`{"started": false}` before a race).
+    pub fn race_json(&self) -> String {
+        match &self.race_lab {
+            Some(lab) => lab.json().to_string(),
+            None => serde_json::json!({ "started": false }).to_string(),
         }
     }
 
@@ -1049,6 +1153,13 @@ impl StepscopeApp {
             .unwrap_or(0.0)
             .min(0.1);
         self.last_frame = Some(now);
+        if self.race_mode {
+            // The single run waits (its state kept) while the race has the compute budget.
+            if let Some(lab) = &mut self.race_lab {
+                lab.advance(FRAME_COMPUTE_BUDGET_S);
+            }
+            return;
+        }
         if let (ActiveSim::NavierStokes, Some(ns)) = (self.active, &mut self.navier_stokes) {
             if let Some(e) = ns.advance_frame(
                 self.gpu.as_ref(),
@@ -1173,6 +1284,13 @@ impl StepscopeApp {
             ns.gpu_texture = ns_texture;
         }
         let mut map_error = None;
+        if let (true, Some(lab)) = (self.race_mode, &mut self.race_lab) {
+            egui::CentralPanel::default().show(ui, |ui| race::central(lab, ui));
+            if lab.busy() {
+                ctx.request_repaint();
+            }
+            return;
+        }
         egui::CentralPanel::default().show(ui, |ui| match (self.active, &mut self.three_body) {
             (ActiveSim::ThreeBody, Some(tb)) => {
                 map_error = threebody::central(tb, self.gpu.as_ref(), ui);

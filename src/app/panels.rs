@@ -16,6 +16,27 @@ pub(super) fn controls(app: &mut StepscopeApp, ui: &mut egui::Ui) {
     ui.separator();
 
     simulation_selector(app, ui);
+    let mut race_mode = app.race_mode();
+    ui.horizontal(|ui| {
+        ui.label("Mode:");
+        ui.selectable_value(&mut race_mode, false, "Run")
+            .on_hover_text("One solver, live: its steps, errors and invariants.");
+        ui.selectable_value(&mut race_mode, true, "Race")
+            .on_hover_text(
+                "Several solvers on this scenario side by side, and their work–precision diagram.",
+            );
+        if race_mode
+            && ui
+                .button("Race this scenario anew")
+                .on_hover_text("Restart the race lab on the scenario as it is set now.")
+                .clicked()
+        {
+            app.race_lab = None;
+        }
+    });
+    if race_mode != app.race_mode() || (race_mode && app.race_lab.is_none()) {
+        app.set_race_mode(race_mode);
+    }
     match app.active {
         ActiveSim::Nlse => nlse_controls(app, ui),
         ActiveSim::ThreeBody => {

@@ -63,6 +63,75 @@ pub fn solver_key(scenario: &Scenario) -> &'static str {
     }
 }
 
+/// The solvers of a scenario's simulation: (link token, label), in menu order.
+pub fn solvers_of(scenario: &Scenario) -> Vec<(&'static str, &'static str)> {
+    use crate::sims::{diffusion, navier_stokes, nlse, threebody};
+    match scenario {
+        Scenario::Nlse(_) => nlse::NlseMethod::ALL
+            .iter()
+            .map(|m| (m.key(), m.label()))
+            .collect(),
+        Scenario::ThreeBody(_) => threebody::ThreeBodyMethod::ALL
+            .iter()
+            .map(|m| (m.key(), m.label()))
+            .collect(),
+        Scenario::Diffusion(_) => diffusion::SamplerKind::ALL
+            .iter()
+            .map(|m| (m.key(), m.label()))
+            .collect(),
+        Scenario::NavierStokes(_) => navier_stokes::NsSolver::ALL
+            .iter()
+            .map(|m| (m.key(), m.label()))
+            .collect(),
+    }
+}
+
+/// A race worth watching on `scenario` (its link, with what a race of its simulation needs
+/// set): fixed-step NLSE methods over dt against the exact soliton or the Hamiltonian; fixed
+/// steps of symplectic three-body methods over dt by the energy error; diffusion samplers of
+/// orders 1–3 over NFE against the reference ODE solution; Navier–Stokes schemes over the
+/// CFL number against reference runs.
+pub fn preset(scenario: &Scenario) -> RacePlan {
+    let link = scenario.to_query();
+    let solvers = |s: &[&str]| s.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+    let (link, key, range, solvers, until, measure) = match scenario {
+        Scenario::Nlse(_) => (
+            link,
+            "dt",
+            (0.1, 0.0125),
+            solvers(&["strang", "yoshida4", "rk4ip"]),
+            Some(1.0),
+            Measure::Scenario,
+        ),
+        Scenario::ThreeBody(_) => (
+            Scenario::edit_link(&link, &[("steps", "fixed".into())]),
+            "dt",
+            (0.02, 0.0025),
+            solvers(&["leapfrog", "yoshida4"]),
+            Some(2.0),
+            Measure::Scenario,
+        ),
+        Scenario::Diffusion(_) => (
+            Scenario::edit_link(&link, &[("init", "exact".into())]),
+            "nfe",
+            (20.0, 160.0),
+            solvers(&["ddim", "heun", "dpm3"]),
+            None,
+            Measure::Scenario,
+        ),
+        Scenario::NavierStokes(_) => (
+            link,
+            "cfl",
+            (0.8, 0.1),
+            solvers(&["rk2", "rk3"]),
+            Some(0.5),
+            Measure::Reference,
+        ),
+    };
+    RacePlan::new(&link, key, range, 4, solvers, until, measure)
+        .expect("the preset ranges are valid")
+}
+
 /// `KEY=A..B` → (key, A, B).
 pub fn parse_range(vary: &str) -> Result<(String, f64, f64), String> {
     let bad = || format!("'{vary}': expected KEY=A..B, e.g. rtol=1e-3..1e-12");

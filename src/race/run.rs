@@ -39,6 +39,22 @@ pub struct TracePoint {
     pub drift: f64,
 }
 
+/// A small picture of a run's state, for the race's small multiples (drawn by the UI).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Snapshot {
+    /// A curve y(x): NLSE |ψ|² over x.
+    Curve(Vec<[f64; 2]>),
+    /// Paths in the plane: three-body trails (x, y), one per body.
+    Paths(Vec<Vec<[f64; 2]>>),
+    /// Points in the plane: diffusion particles (first two coordinates).
+    Points(Vec<[f64; 2]>),
+    /// A field on a grid: Navier–Stokes vorticity, row 0 at the bottom.
+    Field(crate::sims::navier_stokes::run::FieldImage),
+}
+
+/// Most particles a diffusion snapshot shows.
+const SNAPSHOT_POINTS: usize = 2000;
+
 /// The columns of an integrator's statistics.
 pub const STAT_COLUMNS: [&str; 5] = ["h", "accepted", "rejected", "nfe", "last_error"];
 
@@ -333,6 +349,43 @@ impl CpuRun {
                     error_estimate: f64::NAN,
                     drift: last.map_or(f64::NAN, |p| p.error),
                 }
+            }
+        }
+    }
+
+    /// A small picture of the state now.
+    pub fn snapshot(&mut self) -> Snapshot {
+        match self {
+            CpuRun::Nlse(r) => {
+                let field = r.field();
+                let x = r.grid().x.clone();
+                Snapshot::Curve(
+                    x.iter()
+                        .zip(&field)
+                        .map(|(x, z)| [*x, z.norm_sqr()])
+                        .collect(),
+                )
+            }
+            CpuRun::ThreeBody(r) => Snapshot::Paths(
+                r.trails()
+                    .iter()
+                    .map(|trail| trail.iter().map(|p| [p[0], p[1]]).collect())
+                    .collect(),
+            ),
+            CpuRun::Diffusion(r) => {
+                let dim = r.params().dim.max(1);
+                let particles = r.particles();
+                let stride = (particles.len() / dim).div_ceil(SNAPSHOT_POINTS).max(1);
+                Snapshot::Points(
+                    particles
+                        .chunks_exact(dim)
+                        .step_by(stride)
+                        .map(|p| [p[0], p.get(1).copied().unwrap_or(0.0)])
+                        .collect(),
+                )
+            }
+            CpuRun::NavierStokes(r) => {
+                Snapshot::Field(r.field(crate::sims::navier_stokes::run::FieldKind::Vorticity))
             }
         }
     }

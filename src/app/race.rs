@@ -1,0 +1,535 @@
+//! Race mode: several solvers on the same scenario side by side. Lanes (one per solver, at the
+//! middle value of the race's range) run in lockstep from the same initial state and are drawn
+//! as small multiples over shared plots of step size, error estimate and drift; the
+//! work–precision sweep ([`crate::race::Race`]) fills its diagram in, a slice of each frame,
+//! with the fitted slope of every curve beside its formal order.
+
+use egui_plot::{Legend, Line, Plot, PlotPoints, Points};
+
+use super::views::{log_tick, sci};
+use crate::race::run::Snapshot;
+use crate::race::{self, CpuRun, Measure, Race, RacePlan, TracePoint};
+use crate::scenario::Scenario;
+
+/// Most solvers a race shows side by side.
+pub const MAX_LANES: usize = 8;
+
+/// Frames over which a lane run is spread (the lanes' clock: `until` / this per frame).
+const LANE_FRAMES: f64 = 240.0;
+
+/// Curve colours, one per solver (a colour-blind-safe qualitative set, Okabe & Ito 2008).
+const COLOURS: [egui::Color32; MAX_LANES] = [
+    egui::Color32::from_rgb(0, 114, 178),
+    egui::Color32::from_rgb(213, 94, 0),
+    egui::Color32::from_rgb(0, 158, 115),
+    egui::Color32::from_rgb(204, 121, 167),
+    egui::Color32::from_rgb(230, 159, 0),
+    egui::Color32::from_rgb(86, 180, 233),
+    egui::Color32::from_rgb(240, 228, 66),
+    egui::Color32::from_rgb(160, 160, 160),
+];
+
+/// One solver's live run.
+struct Lane {
+    solver: String,
+    value: f64,
+    run: CpuRun,
+    trace: Vec<TracePoint>,
+    snapshot: Snapshot,
+    texture: Option<egui::TextureHandle>,
+    /// The snapshot the texture shows is current.
+    texture_fresh: bool,
+    done: bool,
+    failure: Option<String>,
+}
+
+/// The race as edited in the form.
+#[derive(Clone, Debug, PartialEq)]
+struct Form {
+    key: String,
+    from: f64,
+    to: f64,
+    points: usize,
+    until: f64,
+    measure: Measure,
+    /// Chosen solvers, by link token.
+    chosen: Vec<String>,
+}
+
+/// The race lab of one scenario.
+pub struct RaceLab {
+    /// The scenario raced (its link).
+    link: String,
+    form: Form,
+    lanes: Vec<Lane>,
+    race: Option<Race>,
+    /// Why the last start was refused.
+    error: Option<String>,
+}
+
+impl RaceLab {
+    /// A lab on `scenario` with the preset race of its simulation, not started.
+    pub fn new(scenario: &Scenario) -> RaceLab {
+        let plan = race::preset(scenario);
+        let n = plan.values.len();
+        RaceLab {
+            link: plan.link.clone(),
+            form: Form {
+                key: plan.key.clone(),
+                from: plan.values[0],
+                to: plan.values[n - 1],
+                points: n,
+                until: plan.until.unwrap_or(f64::NAN),
+                measure: plan.measure,
+                chosen: plan.solvers.clone(),
+            },
+            lanes: Vec::new(),
+            race: None,
+            error: None,
+        }
+    }
+
+    /// The link the lab races.
+    pub fn link(&self) -> &str {
+        &self.link
+    }
+
+    /// The plan of the form, checked.
+    fn plan(&self) -> Result<RacePlan, String> {
+        let f = &self.form;
+        let scenario = Scenario::from_link(&self.link).map_err(|e| e.to_string())?;
+        let clock = !matches!(scenario, Scenario::Diffusion(_));
+        RacePlan::new(
+            &self.link,
+            &f.key,
+            (f.from, f.to),
+            f.points,
+            f.chosen.clone(),
+            clock.then_some(f.until),
+            f.measure,
+        )
+    }
+
+    /// Starts the race `plan` (replacing the form): the lanes and the sweep. A bad plan is
+    /// refused with the reason and the current race is kept.
+    pub fn start(&mut self, plan: RacePlan) -> Result<(), String> {
+        if plan.solvers.len() > MAX_LANES {
+            return Err(format!(
+                "a race shows at most {MAX_LANES} solvers side by side"
+            ));
+        }
+        let race = Race::new(plan.clone())?;
+        let middle = plan.values[plan.values.len() / 2];
+        let scenario = race.scenario().clone();
+        let mut lanes = Vec::new();
+        for solver in &plan.solvers {
+            let link = Scenario::edit_link(
+                &scenario.to_query(),
+                &[
+                    (race::solver_key(&scenario), solver.clone()),
+                    (plan.key.as_str(), crate::core::format_f64(middle)),
+                ],
+            );
+            let scenario = Scenario::from_link(&link).map_err(|e| e.to_string())?;
+            let mut run = CpuRun::new(&scenario)?;
+            lanes.push(Lane {
+                solver: solver.clone(),
+                value: middle,
+                trace: vec![run.trace()],
+                snapshot: run.snapshot(),
+                run,
+                texture: None,
+                texture_fresh: false,
+                done: false,
+                failure: None,
+            });
+        }
+        let n = plan.values.len();
+        self.form = Form {
+            key: plan.key.clone(),
+            from: plan.values[0],
+            to: plan.values[n - 1],
+            points: n,
+            until: plan.until.unwrap_or(f64::NAN),
+            measure: plan.measure,
+            chosen: plan.solvers.clone(),
+        };
+        self.link = plan.link;
+        self.lanes = lanes;
+        self.race = Some(race);
+        self.error = None;
+        Ok(())
+    }
+
+    /// Whether lanes or the sweep still have work.
+    pub fn busy(&self) -> bool {
+        self.lanes.iter().any(|l| !l.done) || self.race.as_ref().is_some_and(|r| !r.is_finished())
+    }
+
+    /// One frame of work within `budget` seconds: the lanes advance together to the next
+    /// shared time, then the sweep takes what is left.
+    pub fn advance(&mut self, budget: f64) {
+        let start = web_time::Instant::now();
+        let until = self.race.as_ref().and_then(|r| r.plan().until);
+        let lanes_t = self
+            .lanes
+            .iter()
+            .filter(|l| !l.done)
+            .map(|l| l.run.time())
+            .fold(f64::INFINITY, f64::min);
+        if lanes_t.is_finite() {
+            let lane_budget = 0.5 * budget;
+            for lane in self.lanes.iter_mut().filter(|l| !l.done) {
+                let outcome = match until {
+                    // The lanes share a clock: each takes whole steps (one attempt at a time,
+                    // towards the end time, so that the frames do not cut its steps) until it
+                    // has passed the frame's time.
+                    Some(until) => {
+                        let target = (lanes_t + until / LANE_FRAMES).min(until);
+                        let mut outcome = Ok(false);
+                        while matches!(outcome, Ok(false))
+                            && lane.run.time() < target
+                            && start.elapsed().as_secs_f64() < lane_budget
+                        {
+                            outcome = lane.run.step_towards(until, 1);
+                        }
+                        outcome.map(|reached| reached || lane.run.time() >= until)
+                    }
+                    // Diffusion sampling has no shared clock: a step per frame.
+                    None => lane.run.step_towards(0.0, 1),
+                };
+                match outcome {
+                    Ok(done) => lane.done = done,
+                    Err(e) => {
+                        lane.failure = Some(e);
+                        lane.done = true;
+                    }
+                }
+                let point = lane.run.trace();
+                if lane.trace.last().is_none_or(|last| last.t != point.t) {
+                    lane.trace.push(point);
+                }
+                lane.snapshot = lane.run.snapshot();
+                lane.texture_fresh = false;
+            }
+        }
+        if let Some(race) = &mut self.race {
+            let left = budget - start.elapsed().as_secs_f64();
+            if !race.is_finished() && left > 0.0 {
+                race.advance(left);
+            }
+        }
+    }
+
+    /// The race as JSON for the JS API: plan, progress, points, fits, lanes.
+    pub fn json(&self) -> serde_json::Value {
+        let Some(race) = &self.race else {
+            return serde_json::json!({ "started": false, "link": self.link });
+        };
+        let lanes: Vec<serde_json::Value> = self
+            .lanes
+            .iter()
+            .map(|l| {
+                let last = l.trace.last().copied();
+                serde_json::json!({
+                    "solver": l.solver,
+                    "value": l.value,
+                    "t": l.run.time(),
+                    "done": l.done,
+                    "failure": l.failure,
+                    "samples": l.trace.len(),
+                    "h": last.map(|p| p.h),
+                    "drift": last.map(|p| p.drift),
+                })
+            })
+            .collect();
+        serde_json::json!({
+            "started": true,
+            "link": self.link,
+            "plan": race.plan(),
+            "finished": race.is_finished(),
+            "progress": race.progress(),
+            "failure": race.failure(),
+            "error_measure": race.measure_name(),
+            "work_unit": race::work_unit(race.scenario()),
+            "fits": race.fits(),
+            "lanes": lanes,
+        })
+    }
+}
+
+/// The race lab's central panel.
+pub(super) fn central(lab: &mut RaceLab, ui: &mut egui::Ui) {
+    form(lab, ui);
+    if let Some(e) = &lab.error {
+        ui.colored_label(ui.visuals().error_fg_color, e);
+    }
+    let Some(race) = &lab.race else {
+        ui.label(
+            "Pick solvers and a range, then start: each solver runs the same scenario from the \
+             same initial state (and seed), side by side, while the work–precision diagram \
+             fills in below.",
+        );
+        return;
+    };
+    let status = match race.failure() {
+        Some(f) => format!("The race stopped: {f}"),
+        None if race.is_finished() => format!("Done: {} runs.", race.points().len()),
+        None => format!("{} runs done…", race.points().len()),
+    };
+    ui.horizontal(|ui| {
+        ui.add(egui::ProgressBar::new(race.progress() as f32).desired_width(160.0));
+        ui.label(status);
+    });
+    egui::ScrollArea::vertical().show(ui, |ui| {
+        small_multiples(lab, ui);
+        shared_plots(lab, ui);
+        work_precision(lab, ui);
+    });
+}
+
+fn form(lab: &mut RaceLab, ui: &mut egui::Ui) {
+    let scenario = Scenario::from_link(&lab.link).ok();
+    ui.horizontal_wrapped(|ui| {
+        ui.label("Vary");
+        ui.add(egui::TextEdit::singleline(&mut lab.form.key).desired_width(40.0))
+            .on_hover_text("A link key: dt, rtol, tol, cfl, nfe, …");
+        ui.label("from");
+        ui.add(egui::DragValue::new(&mut lab.form.from).speed(0.0).custom_formatter(|v, _| sci(v)));
+        ui.label("to");
+        ui.add(egui::DragValue::new(&mut lab.form.to).speed(0.0).custom_formatter(|v, _| sci(v)));
+        ui.label("in");
+        ui.add(egui::DragValue::new(&mut lab.form.points).range(2..=race::MAX_POINTS));
+        ui.label("values (coarse to fine)");
+        if lab.form.until.is_finite() {
+            ui.label("· until t =");
+            ui.add(egui::DragValue::new(&mut lab.form.until).speed(0.05).range(1e-6..=1e6));
+        }
+        ui.label("· error vs");
+        ui.selectable_value(&mut lab.form.measure, Measure::Scenario, "truth")
+            .on_hover_text("The exact solution or published table where the scenario has one, else the drift of its conserved quantity.");
+        ui.selectable_value(&mut lab.form.measure, Measure::Reference, "reference run")
+            .on_hover_text("Each solver's own run two steps beyond the fine end of the range: the temporal error alone.");
+    });
+    ui.horizontal_wrapped(|ui| {
+        ui.label("Solvers:");
+        for (key, label) in scenario.as_ref().map(race::solvers_of).unwrap_or_default() {
+            let mut on = lab.form.chosen.iter().any(|c| c == key);
+            if ui.checkbox(&mut on, key).on_hover_text(label).changed() {
+                if on {
+                    lab.form.chosen.push(key.to_owned());
+                } else {
+                    lab.form.chosen.retain(|c| c != key);
+                }
+            }
+        }
+        if ui.button("Start race").clicked() {
+            let started = lab.plan().and_then(|plan| lab.start(plan));
+            lab.error = started.err();
+        }
+    });
+}
+
+fn small_multiples(lab: &mut RaceLab, ui: &mut egui::Ui) {
+    let columns = lab.lanes.len().clamp(1, 4);
+    let width = (ui.available_width() / columns as f32 - 8.0).max(120.0);
+    let height = (width * 0.6).min(200.0);
+    let ctx = ui.ctx().clone();
+    for (row, chunk) in lab.lanes.chunks_mut(columns).enumerate() {
+        ui.horizontal(|ui| {
+            for (i, lane) in chunk.iter_mut().enumerate() {
+                let k = row * columns + i;
+                ui.vertical(|ui| {
+                    ui.set_width(width);
+                    let state = match &lane.failure {
+                        Some(f) => format!("failed: {f}"),
+                        None => format!("t = {:.4}", lane.run.time()),
+                    };
+                    ui.colored_label(
+                        COLOURS[k % MAX_LANES],
+                        format!("{} · {}", lane.solver, state),
+                    );
+                    lane_view(lane, &ctx, ui, k, width, height);
+                });
+            }
+        });
+    }
+}
+
+fn lane_view(lane: &mut Lane, ctx: &egui::Context, ui: &mut egui::Ui, k: usize, w: f32, h: f32) {
+    let colour = COLOURS[k % MAX_LANES];
+    let plot = Plot::new(("race-lane", k))
+        .width(w)
+        .height(h)
+        .show_axes([false, false])
+        .allow_drag(false)
+        .allow_zoom(false)
+        .allow_scroll(false);
+    match &lane.snapshot {
+        Snapshot::Curve(points) => {
+            plot.show(ui, |p| {
+                p.line(Line::new("", PlotPoints::from(points.clone())).color(colour))
+            });
+        }
+        Snapshot::Paths(paths) => {
+            plot.data_aspect(1.0).show(ui, |p| {
+                for (b, path) in paths.iter().enumerate() {
+                    p.line(
+                        Line::new("", PlotPoints::from(path.clone()))
+                            .color(COLOURS[(k + b) % MAX_LANES]),
+                    );
+                }
+            });
+        }
+        Snapshot::Points(points) => {
+            plot.data_aspect(1.0).show(ui, |p| {
+                p.points(
+                    Points::new("", PlotPoints::from(points.clone()))
+                        .color(colour)
+                        .radius(1.0),
+                );
+            });
+        }
+        Snapshot::Field(image) => {
+            if !lane.texture_fresh || lane.texture.is_none() {
+                let pixels = super::colour::field_pixels(image, true);
+                let picture = egui::ColorImage::new([image.width, image.height], pixels);
+                match &mut lane.texture {
+                    Some(t) => t.set(picture, egui::TextureOptions::LINEAR),
+                    None => {
+                        lane.texture = Some(ctx.load_texture(
+                            format!("race-lane-{k}"),
+                            picture,
+                            egui::TextureOptions::LINEAR,
+                        ));
+                    }
+                }
+                lane.texture_fresh = true;
+            }
+            if let Some(t) = &lane.texture {
+                let aspect = image.width as f32 / image.height.max(1) as f32;
+                let size = egui::vec2(w.min(h * aspect), w.min(h * aspect) / aspect);
+                ui.image((t.id(), size));
+            }
+        }
+    }
+}
+
+/// Picks one value of a trace point.
+type TraceValue = fn(&TracePoint) -> f64;
+
+/// Step size, error estimate and drift of every lane over time.
+fn shared_plots(lab: &RaceLab, ui: &mut egui::Ui) {
+    let series = |pick: fn(&TracePoint) -> f64| -> Vec<(usize, &str, Vec<[f64; 2]>)> {
+        lab.lanes
+            .iter()
+            .enumerate()
+            .map(|(k, l)| {
+                let points = l
+                    .trace
+                    .iter()
+                    .map(|p| (p.t, pick(p).abs()))
+                    .filter(|(t, v)| t.is_finite() && v.is_finite() && *v > 0.0)
+                    .map(|(t, v)| [t, v.log10()])
+                    .collect();
+                (k, l.solver.as_str(), points)
+            })
+            .collect()
+    };
+    let plots: [(&str, &str, TraceValue); 3] = [
+        ("race-h", "step size (log10)", |p| p.h),
+        ("race-err", "error estimate (log10)", |p| p.error_estimate),
+        ("race-drift", "|drift| or error (log10)", |p| p.drift),
+    ];
+    let x_label = if lab.form.until.is_finite() {
+        "t"
+    } else {
+        "t (diffusion: t_max → t_min)"
+    };
+    ui.columns(3, |cols| {
+        for (col, (id, title, pick)) in cols.iter_mut().zip(plots) {
+            col.label(title);
+            Plot::new(id)
+                .height(160.0)
+                .legend(Legend::default())
+                .x_axis_label(x_label)
+                .y_axis_formatter(log_tick)
+                .show(col, |p| {
+                    for (k, name, points) in series(pick) {
+                        p.line(
+                            Line::new(name, PlotPoints::from(points)).color(COLOURS[k % MAX_LANES]),
+                        );
+                    }
+                });
+        }
+    });
+}
+
+/// Error against work and against wall time, log–log, one curve per solver, its fitted slope
+/// (the observed order) in the legend beside the formal order.
+fn work_precision(lab: &RaceLab, ui: &mut egui::Ui) {
+    let Some(race) = &lab.race else { return };
+    let fits = race.fits();
+    ui.label(format!(
+        "Work–precision: error ({}) against {} and against wall time",
+        if race.measure_name().is_empty() {
+            "pending"
+        } else {
+            race.measure_name()
+        },
+        race::work_unit(race.scenario())
+    ));
+    let name = |fit: &race::SolverFit| {
+        let observed = fit
+            .observed_order
+            .map_or("—".to_owned(), |p| format!("{p:.2}"));
+        let theory = fit.theory_order.map_or("—".to_owned(), |p| format!("{p}"));
+        format!("{}: slope {observed} (theory {theory})", fit.solver)
+    };
+    ui.columns(2, |cols| {
+        for (c, (id, x_of)) in [
+            (
+                "race-wp-work",
+                (|p: &race::RacePoint| p.work) as fn(&race::RacePoint) -> f64,
+            ),
+            ("race-wp-time", |p: &race::RacePoint| p.seconds),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            Plot::new(id)
+                .height(240.0)
+                .legend(Legend::default())
+                .x_axis_label(if c == 0 {
+                    "work (log10)"
+                } else {
+                    "seconds (log10)"
+                })
+                .x_axis_formatter(log_tick)
+                .y_axis_formatter(log_tick)
+                .show(&mut cols[c], |p| {
+                    for (k, fit) in fits.iter().enumerate() {
+                        let mut points: Vec<[f64; 2]> = fit
+                            .points
+                            .iter()
+                            .map(|q| (x_of(q), q.error))
+                            .filter(|(x, e)| *x > 0.0 && *e > 0.0 && e.is_finite())
+                            .map(|(x, e)| [x.log10(), e.log10()])
+                            .collect();
+                        // Wall times need not grow with the work (timer noise): the curve
+                        // joins the points in order of x.
+                        points.sort_by(|a, b| a[0].total_cmp(&b[0]));
+                        let colour = COLOURS[k % MAX_LANES];
+                        p.line(
+                            Line::new(name(fit), PlotPoints::from(points.clone())).color(colour),
+                        );
+                        p.points(
+                            Points::new("", PlotPoints::from(points))
+                                .color(colour)
+                                .radius(3.0),
+                        );
+                    }
+                });
+        }
+    });
+}
