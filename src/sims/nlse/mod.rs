@@ -19,6 +19,7 @@ pub mod cpu;
 pub mod gpu;
 pub mod gpu_views;
 pub mod scenarios;
+pub mod shadow;
 
 use serde::{Deserialize, Serialize};
 
