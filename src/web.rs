@@ -103,9 +103,14 @@ impl WebHandle {
         let on_gpu = match name {
             "gpu" => true,
             "cpu" => false,
+            "shadow" => {
+                return self
+                    .with_app(|app| app.continue_on_shadow())?
+                    .map_err(|e| JsValue::from_str(&e));
+            }
             other => {
                 return Err(JsValue::from_str(&format!(
-                    "unknown compute '{other}' (known: cpu, gpu)"
+                    "unknown compute '{other}' (known: cpu, gpu, shadow)"
                 )));
             }
         };
@@ -159,6 +164,13 @@ impl WebHandle {
     /// Pushes the Navier–Stokes fluid at (x, y) by (du, dv) within `radius`, with dye.
     pub fn push(&self, x: f64, y: f64, du: f64, dv: f64, radius: f64) -> Result<(), JsValue> {
         self.with_app(|app| app.push_fluid(x, y, du, dv, radius))?
+            .map_err(|e| JsValue::from_str(&e))
+    }
+
+    /// Lets an f64 CPU shadow follow the NLSE's GPU run (or stops it); throws the reason
+    /// when it cannot. `compute("shadow")` continues on it.
+    pub fn shadow(&self, on: bool) -> Result<(), JsValue> {
+        self.with_app(|app| app.set_shadow(on))?
             .map_err(|e| JsValue::from_str(&e))
     }
 

@@ -868,3 +868,75 @@ fn race_mode_runs_lanes_and_fills_the_work_precision_diagram() {
     assert!(!h.state().race_mode());
     assert_eq!(diagnostics(&h)["t"], 0.0);
 }
+
+/// The precision shadow in the app (lavapipe): an f64 run follows the GPU run through the
+/// frames; at the end time the f32–f64 difference is within the f32 round-off bound, the
+/// app says single precision limits RK4IP (whose own error is far smaller), flags a
+/// tolerance below f32 resolution, and continues on the f64 shadow when asked.
+#[test]
+fn the_precision_shadow_follows_the_gpu_run_and_flags_f32_limits() {
+    let Some(ctx) = common::gpu_context() else {
+        return;
+    };
+    let mut h = harness(Some("?s=nlse&case=soliton&solver=rk4ip&dt=0.01"));
+    h.state_mut().set_gpu(Some(ctx));
+    h.run_steps(1);
+    assert!(
+        h.state_mut().set_shadow(true).is_err(),
+        "no shadow of a CPU run"
+    );
+    h.state_mut().set_compute(true).expect("GPU");
+    h.state_mut().set_shadow(true).expect("shadow");
+    h.state_mut().run_until(1.0).expect("GPU run accepted");
+    let mut d = diagnostics(&h);
+    for _ in 0..3000 {
+        h.run_steps(1);
+        d = diagnostics(&h);
+        if d["t"].as_f64() == Some(1.0) && d["shadow"]["last"]["t"].as_f64() == Some(1.0) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    let last = &d["shadow"]["last"];
+    println!("shadow at t = 1: {last}; verdict {}", d["precision_limit"]);
+    assert_eq!(last["t"].as_f64(), Some(1.0), "{d}");
+    let (difference, bound) = (
+        last["difference"].as_f64().expect("difference"),
+        last["bound"].as_f64().expect("bound"),
+    );
+    assert!(
+        difference > 1e-9 && difference < bound,
+        "{difference:e} vs {bound:e}"
+    );
+    assert!(
+        d["precision_limit"]
+            .as_str()
+            .is_some_and(|v| v.contains("single precision, not the solver")),
+        "{d}"
+    );
+    h.get_by_label("Continue on the f64 shadow");
+    // A tolerance below f32 resolution is flagged on screen and in the diagnostics.
+    h.state_mut()
+        .set_param("solver", "dopri5ip")
+        .expect("GPU method");
+    h.state_mut().set_param("rtol", "1e-9").expect("valid");
+    h.run_steps(2);
+    let d = diagnostics(&h);
+    assert!(
+        d["precision_limit"]
+            .as_str()
+            .is_some_and(|v| v.contains("below f32 resolution")),
+        "{d}"
+    );
+    assert!(h.get_all_by_label_contains("below f32 resolution").count() >= 1);
+    // The main view switches to the f64 path at the time the shadow reached.
+    for _ in 0..500 {
+        h.run_steps(1);
+        if h.state_mut().continue_on_shadow().is_ok() {
+            break;
+        }
+    }
+    let d = diagnostics(&h);
+    assert_eq!(d["compute"], "cpu-f64", "{d}");
+    assert!(d["t"].as_f64().unwrap_or(0.0) >= 1.0);
+}

@@ -11,6 +11,7 @@ pub mod race;
 mod threebody;
 mod views;
 
+use crate::sims::nlse::shadow::PrecisionShadow;
 pub use compute::{F32_NOTICE, NlseRun};
 
 use web_time::Instant;
@@ -94,6 +95,10 @@ pub struct StepscopeApp {
     view: views::View,
     /// The egui context, to wake the UI after changes from outside (the JS API).
     egui_ctx: Option<egui::Context>,
+    /// Whether an f64 shadow should follow the NLSE's GPU run.
+    shadow_wanted: bool,
+    /// The f64 shadow of the NLSE's GPU run.
+    shadow: Option<PrecisionShadow>,
     /// Whether the central panel shows the race lab instead of the single run.
     race_mode: bool,
     /// The race lab, once opened (of the scenario it was opened on).
@@ -162,8 +167,121 @@ impl StepscopeApp {
             waterfall_rows_drawn: (0, f64::NAN),
             view: views::View::State,
             egui_ctx: None,
+            shadow_wanted: false,
+            shadow: None,
             race_mode: false,
             race_lab: None,
+        }
+    }
+
+    /// Lets an f64 CPU shadow follow the NLSE's f32 GPU run (`on`), or stops it. Refused,
+    /// with the reason, when the NLSE does not compute on the GPU or its grid is too large
+    /// for an f64 run to keep up.
+    pub fn set_shadow(&mut self, on: bool) -> Result<(), String> {
+        if on {
+            if !self.sim.is_gpu() {
+                return Err(
+                    "the f64 shadow follows the GPU (f32) run: compute on the GPU first".into(),
+                );
+            }
+            if !PrecisionShadow::affordable(self.sim.params()) {
+                return Err(format!(
+                    "an f64 shadow follows grids up to N = {} (this one has N = {})",
+                    crate::sims::nlse::shadow::MAX_SHADOW_POINTS_N,
+                    self.sim.params().n
+                ));
+            }
+        } else {
+            self.shadow = None;
+        }
+        self.shadow_wanted = on;
+        Ok(())
+    }
+
+    /// Whether an f64 shadow follows the GPU run.
+    pub fn shadow_on(&self) -> bool {
+        self.shadow_wanted
+    }
+
+    /// The shadow's comparisons so far.
+    pub fn shadow_points(&self) -> &[crate::sims::nlse::shadow::ShadowPoint] {
+        self.shadow.as_ref().map_or(&[], |s| s.points())
+    }
+
+    /// Why single precision limits the NLSE's GPU run, if it does (None on the CPU).
+    pub fn precision_limit(&self) -> Option<String> {
+        if !self.sim.is_gpu() {
+            return None;
+        }
+        crate::sims::nlse::shadow::precision_limit(self.sim.params(), self.shadow_points().last())
+    }
+
+    /// Continues the run on the f64 shadow: the main view switches to the path that has been
+    /// f64 since the shadow started (the GPU run is dropped).
+    pub fn continue_on_shadow(&mut self) -> Result<(), String> {
+        let shadow = self
+            .shadow
+            .take()
+            .ok_or("no f64 shadow is following the GPU run")?;
+        let at = shadow.points().last().map(|p| p.t);
+        if at != Some(shadow.run().stats().t) {
+            self.shadow = Some(shadow);
+            return Err("the f64 shadow has not caught up with the GPU run yet".into());
+        }
+        self.sim = NlseRun::Cpu(Box::new(shadow.into_run()));
+        self.shadow_wanted = false;
+        self.draft = self.sim.params().clone();
+        self.notice = Some(Notice::Info(
+            "Continuing on the f64 shadow: the CPU run that followed the GPU in double precision."
+                .into(),
+        ));
+        Ok(())
+    }
+
+    /// Keeps the shadow in lockstep with the GPU run: (re)started from the GPU's state when
+    /// there is none or the parameters changed, else advanced to the GPU's last reported time
+    /// within `budget` seconds.
+    fn follow_shadow(&mut self, budget: f64) {
+        let NlseRun::Gpu(r) = &self.sim else {
+            self.shadow = None;
+            self.shadow_wanted = false;
+            return;
+        };
+        if !self.shadow_wanted {
+            return;
+        }
+        let (t, steps) = (r.sim.time(), r.sim.stats().accepted);
+        let stale = self
+            .shadow
+            .as_ref()
+            .is_none_or(|s| s.run().params() != r.sim.params() || s.run().stats().t > t);
+        if stale {
+            match PrecisionShadow::new(r.sim.params().clone(), r.sim.spectrum(), t, steps) {
+                Ok(shadow) => self.shadow = Some(shadow),
+                Err(e) => {
+                    self.shadow_wanted = false;
+                    self.notice = Some(Notice::Error(format!("The f64 shadow stopped: {e}")));
+                }
+            }
+            return;
+        }
+        let Some(shadow) = &mut self.shadow else {
+            return;
+        };
+        let start = Instant::now();
+        let exact = r.sim.diagnostics().exact_error;
+        loop {
+            match shadow.follow(t, r.sim.spectrum(), steps, exact, 64) {
+                Ok(true) => break,
+                Ok(false) if start.elapsed().as_secs_f64() < budget => {}
+                Ok(false) => break,
+                Err(e) => {
+                    self.shadow = None;
+                    self.shadow_wanted = false;
+                    self.notice = Some(Notice::Error(format!("The f64 shadow stopped: {e}")));
+                    break;
+                }
+            }
         }
     }
 
@@ -908,6 +1026,12 @@ impl StepscopeApp {
             "outcome": self.sim.outcome().message(),
             "notice": match &self.notice { Some(Notice::Error(e)) | Some(Notice::Info(e)) => Some(e.clone()), None => None },
             "diagnostics": self.sim.diagnostics(),
+            "precision_limit": self.precision_limit(),
+            "shadow": self.shadow_wanted.then(|| serde_json::json!({
+                "points": self.shadow_points().len(),
+                "last": self.shadow_points().last(),
+                "t": self.shadow.as_ref().map(|s| s.run().stats().t),
+            })),
             "link": self.scenario().to_query(),
         });
         value.to_string()
@@ -1209,6 +1333,7 @@ impl StepscopeApp {
             if let Err(e) = self.sim.poll() {
                 self.fall_back_to_cpu(&e);
             }
+            self.follow_shadow(0.5 * FRAME_COMPUTE_BUDGET_S);
             return;
         }
         let mut target = if self.running && wall_dt > 0.0 {
@@ -1233,6 +1358,7 @@ impl StepscopeApp {
             }
             Err(e) => self.fall_back_to_cpu(&e),
         }
+        self.follow_shadow(0.5 * FRAME_COMPUTE_BUDGET_S);
         let steps = self.sim.stats().accepted.saturating_sub(accepted_before) as f64;
         if wall_dt > 0.0 {
             let rate = steps / wall_dt;

@@ -88,6 +88,7 @@ fn simulation_selector(app: &mut StepscopeApp, ui: &mut egui::Ui) {
 
 fn nlse_controls(app: &mut StepscopeApp, ui: &mut egui::Ui) {
     compute_selector(app, ui);
+    shadow_controls(app, ui);
 
     let draft = &mut app.draft;
     egui::ComboBox::from_label("Scenario")
@@ -429,4 +430,59 @@ fn share_link(query: &str) -> String {
         }
     }
     format!("?{query}")
+}
+
+/// The precision shadow of the NLSE's GPU run: the switch, the f32–f64 difference against
+/// its round-off bound over time, the verdict, and the way over to the f64 path.
+fn shadow_controls(app: &mut StepscopeApp, ui: &mut egui::Ui) {
+    if let Some(limit) = app.precision_limit() {
+        ui.colored_label(egui::Color32::from_rgb(230, 180, 80), limit);
+    }
+    if !app.computes_on_gpu() {
+        return;
+    }
+    let mut on = app.shadow_on();
+    let toggled = ui
+        .checkbox(&mut on, "f64 shadow")
+        .on_hover_text(
+            "An f64 CPU run of the same scenario follows the GPU run to every time the GPU \
+             reports, and the difference of the two states is plotted: what single precision \
+             costs, measured.",
+        )
+        .changed();
+    if toggled && let Err(e) = app.set_shadow(on) {
+        app.notice = Some(Notice::Error(e));
+    }
+    let points = app.shadow_points();
+    let Some(last) = points.last() else {
+        return;
+    };
+    ui.label(format!(
+        "f32 − f64 at t = {:.3}: {} (round-off bound {})",
+        last.t,
+        sci(last.difference),
+        sci(last.bound)
+    ));
+    let line = |name: &str, pick: fn(&crate::sims::nlse::shadow::ShadowPoint) -> f64| {
+        let pts: Vec<[f64; 2]> = points
+            .iter()
+            .filter(|p| pick(p) > 0.0)
+            .map(|p| [p.t, pick(p).log10()])
+            .collect();
+        egui_plot::Line::new(name.to_owned(), egui_plot::PlotPoints::from(pts))
+    };
+    let lines = vec![
+        line("f32 − f64", |p| p.difference),
+        line("f32 round-off bound", |p| p.bound),
+        line("f64 error (exact)", |p| p.f64_error.unwrap_or(f64::NAN)),
+    ];
+    super::views::log_plot(ui, "shadow-difference", 120.0, lines);
+    if ui
+        .button("Continue on the f64 shadow")
+        .on_hover_text("Switch the main view to the f64 run that followed the GPU.")
+        .clicked()
+        && let Err(e) = app.continue_on_shadow()
+    {
+        app.notice = Some(Notice::Error(e));
+    }
 }
