@@ -2,6 +2,7 @@
 //!
 //! `stepscope run <LINK|FILE> --until T [--backend cpu|gpu] [--every DT] --out run.csv|run.jsonl`
 //! `stepscope sweep <LINK|FILE> --vary KEY=A..B [--points N] --solvers a,b,c [--until T] --out wp.csv`
+//! `stepscope bench [--suite NAME,…] [--quick]`
 //!
 //! runs any scenario without a window and writes its diagnostics, one row per sample time
 //! (diffusion sampling: one row per step, from t_max down to t_min, and no `--until`). A
@@ -14,7 +15,9 @@ use std::path::{Path, PathBuf};
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+use crate::checkpoint::Checkpoint;
 use crate::headless::{Backend, HeadlessRun};
+use crate::race::CpuRun;
 use crate::race::{self, Measure, Race, RacePlan};
 use crate::scenario::Scenario;
 
@@ -44,6 +47,20 @@ enum Command {
     /// Runs a scenario once per solver and value of a parameter (a tolerance, a step, an NFE)
     /// and writes the work–precision data; prints each solver's observed order.
     Sweep(SweepArgs),
+    /// Prints the benchmark tables of the four simulations and the GPU layer (wall-clock on
+    /// this machine; GPU rows name their adapter and are skipped without one).
+    Bench(BenchArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct BenchArgs {
+    /// Only these suites (comma-separated): nlse, nlse-gpu, threebody, diffusion,
+    /// navier-stokes, gpu.
+    #[arg(long, value_delimiter = ',')]
+    suite: Vec<String>,
+    /// The smallest sizes and one repetition: a check in seconds, not a measurement.
+    #[arg(long)]
+    quick: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -104,6 +121,10 @@ struct RunArgs {
     /// Output file: .csv or .jsonl (JSON lines); '-' writes CSV to standard output.
     #[arg(long)]
     out: PathBuf,
+    /// Writes the final state to this file (JSON with the link): `stepscope run FILE --until
+    /// T` continues from it exactly.
+    #[arg(long)]
+    checkpoint: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -115,7 +136,7 @@ enum BackendArg {
 /// Whether `stepscope` was called with a subcommand of this command line (rather than a link
 /// for the playground).
 pub fn is_command(first_argument: &str) -> bool {
-    matches!(first_argument, "run" | "sweep")
+    matches!(first_argument, "run" | "sweep" | "bench")
 }
 
 /// Runs the command line on `args` (the program name first); returns the exit code.
@@ -131,6 +152,7 @@ pub fn main(args: impl IntoIterator<Item = std::ffi::OsString>) -> i32 {
     let result = match cli.command {
         Command::Run(args) => run(&args),
         Command::Sweep(args) => sweep(&args),
+        Command::Bench(args) => bench(&args),
     };
     match result {
         Ok(()) => 0,
@@ -288,27 +310,65 @@ impl Progress {
     }
 }
 
-/// The scenario of a link or of a file holding one.
-fn scenario_of(argument: &str) -> Result<Scenario, String> {
+/// What a run starts from: a scenario's initial state, or a saved state.
+enum Start {
+    Link(Scenario),
+    Checkpoint(Box<Checkpoint>),
+}
+
+/// The start of a link, of a file holding one, or of a checkpoint file.
+fn start_of(argument: &str) -> Result<Start, String> {
     let link = if Path::new(argument).is_file() {
-        std::fs::read_to_string(argument)
-            .map_err(|e| format!("cannot read {argument}: {e}"))?
-            .trim()
-            .to_owned()
+        let text = std::fs::read_to_string(argument)
+            .map_err(|e| format!("cannot read {argument}: {e}"))?;
+        if let Some(checkpoint) = Checkpoint::from_json(&text) {
+            return Ok(Start::Checkpoint(Box::new(
+                checkpoint.map_err(|e| format!("{argument}: {e}"))?,
+            )));
+        }
+        text.trim().to_owned()
     } else {
         argument.to_owned()
     };
-    Scenario::from_link(&link).map_err(|e| format!("bad link '{link}': {e}"))
+    Scenario::from_link(&link)
+        .map(Start::Link)
+        .map_err(|e| format!("bad link '{link}': {e}"))
+}
+
+/// The scenario of a link or of a file holding one (a checkpoint's link, for a sweep).
+fn scenario_of(argument: &str) -> Result<Scenario, String> {
+    match start_of(argument)? {
+        Start::Link(scenario) => Ok(scenario),
+        Start::Checkpoint(c) => {
+            Scenario::from_link(&c.link).map_err(|e| format!("the checkpoint's link is bad: {e}"))
+        }
+    }
 }
 
 fn run(args: &RunArgs) -> Result<(), Failure> {
     let bad = Failure::BadInput;
-    let scenario = scenario_of(&args.scenario).map_err(bad)?;
     let backend = match args.backend {
         BackendArg::Cpu => Backend::Cpu,
         BackendArg::Gpu => Backend::Gpu,
     };
-    let mut run = HeadlessRun::new(&scenario, backend).map_err(bad)?;
+    let mut run = match start_of(&args.scenario).map_err(bad)? {
+        Start::Link(scenario) => HeadlessRun::new(&scenario, backend).map_err(bad)?,
+        Start::Checkpoint(_) if backend == Backend::Gpu => {
+            return Err(bad(
+                "a checkpoint continues on the CPU (f64), where it was saved: use --backend cpu"
+                    .into(),
+            ));
+        }
+        Start::Checkpoint(c) => HeadlessRun::Cpu(CpuRun::from_checkpoint(&c).map_err(bad)?),
+    };
+    if let Some(path) = &args.checkpoint
+        && path.extension().and_then(|e| e.to_str()) != Some("json")
+    {
+        return Err(bad(format!(
+            "--checkpoint {}: the file name must end in .json",
+            path.display()
+        )));
+    }
     let t0 = run.time();
     // Check the times before any output is created.
     let until = if run.has_clock() {
@@ -356,7 +416,18 @@ fn run(args: &RunArgs) -> Result<(), Failure> {
     if let Some(summary) = run.summary() {
         eprintln!("{summary}");
     }
-    result
+    result?;
+    if let Some(path) = &args.checkpoint {
+        let checkpoint = run.checkpoint().map_err(Failure::BadInput)?;
+        std::fs::write(path, checkpoint.to_json())
+            .map_err(|e| Failure::BadInput(format!("cannot write {}: {e}", path.display())))?;
+        eprintln!(
+            "checkpoint at t = {} written to {}",
+            checkpoint.t,
+            path.display()
+        );
+    }
+    Ok(())
 }
 
 /// Advances to t0 + k·every (k = 1, 2, …) and to `until`, writing a row at the start and
@@ -471,6 +542,26 @@ fn sweep(args: &SweepArgs) -> Result<(), Failure> {
             .theory_order
             .map_or(String::new(), |p| format!(" (theory {p})"));
         eprintln!("{}: observed order {observed}{theory}", fit.solver);
+    }
+    Ok(())
+}
+
+fn bench(args: &BenchArgs) -> Result<(), Failure> {
+    use crate::bench::{SUITES, Scale};
+    let known: Vec<&str> = SUITES.iter().map(|(name, _)| *name).collect();
+    if let Some(unknown) = args.suite.iter().find(|s| !known.contains(&s.as_str())) {
+        return Err(Failure::BadInput(format!(
+            "--suite {unknown}: unknown suite (known: {})",
+            known.join(", ")
+        )));
+    }
+    let scale = Scale { quick: args.quick };
+    for (name, run) in SUITES {
+        if args.suite.is_empty() || args.suite.iter().any(|s| s == name) {
+            println!("== {name}{}", if args.quick { " (quick)" } else { "" });
+            run(scale);
+            println!();
+        }
     }
     Ok(())
 }

@@ -176,6 +176,27 @@ impl HeadlessRun {
         }
     }
 
+    /// A checkpoint of the run now (the GPU's Navier–Stokes state as read back; the NLSE's
+    /// GPU run has none: its f32 state would not continue an f64 run exactly).
+    pub fn checkpoint(&self) -> Result<crate::checkpoint::Checkpoint, String> {
+        match self {
+            HeadlessRun::Cpu(r) => r.checkpoint(),
+            HeadlessRun::NavierStokesGpu(g) => {
+                let scenario = Scenario::NavierStokes(g.run.params().clone());
+                Ok(crate::checkpoint::Checkpoint::new(
+                    scenario.to_query(),
+                    scenario.sim_key(),
+                    g.run.time(),
+                    g.run.checkpoint_state(),
+                ))
+            }
+            HeadlessRun::NlseGpu(_) => Err(
+                "checkpoints of the NLSE are written from the CPU (f64) run: use --backend cpu"
+                    .into(),
+            ),
+        }
+    }
+
     /// A closing summary for the user (diffusion: the sample against the target).
     pub fn summary(&self) -> Option<String> {
         match self {

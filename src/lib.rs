@@ -5,6 +5,9 @@
 
 pub mod app;
 #[cfg(not(target_arch = "wasm32"))]
+pub mod bench;
+pub mod checkpoint;
+#[cfg(not(target_arch = "wasm32"))]
 pub mod cli;
 pub mod core;
 pub mod gpu;

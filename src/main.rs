@@ -9,7 +9,7 @@ fn main() -> eframe::Result {
     }
     if matches!(arg.as_deref(), Some("-h" | "--help")) {
         println!(
-            "usage: stepscope [LINK | FILE]\n       stepscope run LINK --until T [--backend cpu|gpu] [--every DT] --out FILE.csv|FILE.jsonl\n\nOpens the stepscope playground. LINK is a share link such as\n'?s=nlse&case=breather&solver=dop853ip&rtol=1e-9' (copy it from the app), FILE a file holding one.\n`stepscope run --help` explains the headless runs."
+            "usage: stepscope [LINK | FILE]\n       stepscope run LINK|CHECKPOINT --until T [--backend cpu|gpu] [--every DT] --out FILE.csv|FILE.jsonl [--checkpoint FILE.json]\n       stepscope sweep LINK --vary KEY=A..B --solvers a,b,c [--until T] --out FILE.csv\n       stepscope bench [--suite NAME,...] [--quick]\n\nOpens the stepscope playground. LINK is a share link such as\n'?s=nlse&case=breather&solver=dop853ip&rtol=1e-9' (copy it from the app), FILE a file holding one.\n`stepscope run --help`, `stepscope sweep --help` and `stepscope bench --help` explain the headless commands."
         );
         return Ok(());
     }

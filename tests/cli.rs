@@ -420,3 +420,153 @@ fn sweeps_recover_the_orders_of_fixed_order_methods() {
         assert!(stderr(&o).contains("--vary"), "{vary}: {}", stderr(&o));
     }
 }
+
+/// A checkpoint round-trips exactly: a run to t1 saved, then continued from the file to t2,
+/// writes the same last row, digit for digit, as one run straight to t2 sampled at t1 — for
+/// an adaptive NLSE run (the step controller's memory is saved), an adaptive three-body run
+/// and a Navier–Stokes run with an iterative pressure solve (its first guess is saved). The
+/// checkpoint holds its link; a damaged one, a link given as a checkpoint and a checkpoint
+/// of diffusion sampling are refused with a reason.
+#[test]
+fn a_checkpoint_round_trips_exactly() {
+    for (name, link, t1, t2) in [
+        (
+            "nlse",
+            "?s=nlse&case=collision&solver=dopri5ip&rtol=1e-7&atol=1e-10",
+            "2",
+            "4",
+        ),
+        (
+            "3body",
+            "?s=3body&case=figure8&solver=dopri5&steps=adaptive",
+            "1",
+            "2",
+        ),
+        (
+            "ns",
+            "?s=ns&case=kelvin-helmholtz&n=32&solver=rk3&pressure=mg",
+            "0.2",
+            "0.4",
+        ),
+    ] {
+        let straight = temp(&format!("straight-{name}.csv"));
+        let first = temp(&format!("first-{name}.csv"));
+        let second = temp(&format!("second-{name}.csv"));
+        let saved = temp(&format!("saved-{name}.json"));
+        let path = |p: &PathBuf| p.to_str().expect("utf-8").to_owned();
+        let o = stepscope(&[
+            "run",
+            link,
+            "--until",
+            t2,
+            "--every",
+            t1,
+            "--out",
+            &path(&straight),
+        ]);
+        assert!(o.status.success(), "{name}: {}", stderr(&o));
+        let o = stepscope(&[
+            "run",
+            link,
+            "--until",
+            t1,
+            "--every",
+            t1,
+            "--out",
+            &path(&first),
+            "--checkpoint",
+            &path(&saved),
+        ]);
+        assert!(o.status.success(), "{name}: {}", stderr(&o));
+        assert!(stderr(&o).contains("checkpoint at t = "), "{}", stderr(&o));
+        let o = stepscope(&[
+            "run",
+            &path(&saved),
+            "--until",
+            t2,
+            "--every",
+            t1,
+            "--out",
+            &path(&second),
+        ]);
+        assert!(o.status.success(), "{name}: {}", stderr(&o));
+        let text = |p: &PathBuf| std::fs::read_to_string(p).expect("written");
+        let last = |p: &PathBuf| text(p).lines().last().expect("rows").to_owned();
+        let first_row_resumed = text(&second).lines().nth(1).expect("rows").to_owned();
+        println!(
+            "{name}: straight {}\n{name}: resumed  {}",
+            last(&straight),
+            last(&second)
+        );
+        // The resumed run starts where the first stopped and ends where the straight run did.
+        assert_eq!(first_row_resumed, last(&first), "{name}: the saved state");
+        assert_eq!(last(&second), last(&straight), "{name}: continued exactly");
+        let checkpoint: serde_json::Value = serde_json::from_str(&text(&saved)).expect("JSON");
+        assert!(
+            checkpoint["link"]
+                .as_str()
+                .is_some_and(|l| l.contains("s="))
+        );
+    }
+    // Refusals: a damaged checkpoint, and no checkpoint of diffusion sampling.
+    let damaged = temp("damaged.json");
+    std::fs::write(
+        &damaged,
+        r#"{"format": "stepscope checkpoint", "version": 1}"#,
+    )
+    .expect("written");
+    let o = stepscope(&[
+        "run",
+        damaged.to_str().expect("utf-8"),
+        "--until",
+        "1",
+        "--out",
+        "-",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("damaged"), "{}", stderr(&o));
+    let o = stepscope(&[
+        "run",
+        "?s=diffusion&n=64&nfe=5",
+        "--out",
+        "-",
+        "--checkpoint",
+        temp("diffusion.json").to_str().expect("utf-8"),
+    ]);
+    assert_ne!(o.status.code(), Some(0));
+    assert!(stderr(&o).contains("no checkpoint"), "{}", stderr(&o));
+}
+
+/// `stepscope bench --quick` prints real tables: the three-body suite's IAS15 run of the
+/// Pythagorean problem conserves energy to its tolerance and the NLSE's DOP853-IP keeps the
+/// mass; an unknown suite is refused.
+#[test]
+fn bench_prints_the_tables() {
+    let o = stepscope(&["bench", "--quick", "--suite", "nlse,threebody"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    println!("{out}");
+    assert!(out.contains("== nlse (quick)") && out.contains("== threebody (quick)"));
+    assert!(!out.contains("== diffusion"), "only the suites asked for");
+    let number_after = |key: &str| -> f64 {
+        let rest = &out[out
+            .find(key)
+            .unwrap_or_else(|| panic!("{key} in the output"))
+            + key.len()..];
+        rest.trim_start()
+            .split(|c: char| c == ',' || c.is_whitespace())
+            .next()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("a number after {key}"))
+    };
+    let energy = number_after("|dE/E0| = ");
+    assert!(
+        energy > 0.0 && energy < 1e-8,
+        "IAS15 energy error {energy:e}"
+    );
+    let mass = number_after("mass drift ");
+    assert!(mass < 1e-10, "DOP853-IP mass drift {mass:e}");
+    let o = stepscope(&["bench", "--suite", "warp"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("unknown suite"), "{}", stderr(&o));
+}

@@ -140,6 +140,18 @@ impl StepController {
         }
     }
 
+    /// The error history (for a checkpoint): the last two accepted errors and whether the
+    /// last attempt was rejected.
+    pub fn memory(&self) -> ([f64; 2], bool) {
+        (self.previous_errors, self.last_rejected)
+    }
+
+    /// Restores an error history saved by [`Self::memory`].
+    pub fn set_memory(&mut self, previous_errors: [f64; 2], last_rejected: bool) {
+        self.previous_errors = previous_errors;
+        self.last_rejected = last_rejected;
+    }
+
     /// Forgets the error history (after a solver switch or a state edit).
     pub fn reset(&mut self) {
         self.previous_errors = [1.0; 2];

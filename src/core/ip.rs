@@ -121,6 +121,25 @@ impl InteractionPictureRk {
             .expect("propagator cache was just filled")
     }
 
+    /// The first stage carried over from the last accepted step (FSAL) and the time it is
+    /// for, if there is one: what a checkpoint must keep for a resumed run to take the same
+    /// steps bit for bit (the carried stage is N(u) rotated into the new frame, which is not
+    /// bitwise N(u) evaluated afresh).
+    pub fn carried_stage(&self) -> Option<(f64, &[Complex64])> {
+        self.fsal_first_stage
+            .map(|t| (t, self.stages[0].as_slice()))
+    }
+
+    /// Restores a stage saved by [`Self::carried_stage`].
+    pub fn set_carried_stage(&mut self, t: f64, stage: &[Complex64]) -> Result<(), String> {
+        if stage.len() != self.stages[0].len() {
+            return Err("the carried stage does not fit this grid".into());
+        }
+        self.stages[0].copy_from_slice(stage);
+        self.fsal_first_stage = Some(t);
+        Ok(())
+    }
+
     /// Tells the stepper its last step was accepted (enables FSAL reuse).
     pub fn accepted(&mut self, t1: f64) {
         if !self.tableau.fsal {

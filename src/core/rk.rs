@@ -168,6 +168,23 @@ impl<E: Elem> ExplicitRk<E> {
         self.fsal_first_stage = None;
     }
 
+    /// The first stage carried over from the last accepted FSAL step and its time, if any
+    /// (a checkpoint keeps it, so a resumed run counts the same evaluations).
+    pub fn carried_stage(&self) -> Option<(f64, &[E])> {
+        self.fsal_first_stage
+            .map(|t| (t, self.stages[0].as_slice()))
+    }
+
+    /// Restores a stage saved by [`Self::carried_stage`].
+    pub fn set_carried_stage(&mut self, t: f64, stage: &[E]) -> Result<(), String> {
+        if stage.len() != self.stages[0].len() {
+            return Err("the carried stage does not fit this state".into());
+        }
+        self.stages[0].copy_from_slice(stage);
+        self.fsal_first_stage = Some(t);
+        Ok(())
+    }
+
     /// Tells the stepper that the step it just computed was accepted, so its last stage is
     /// the next first stage (FSAL).
     pub fn accepted(&mut self, t1: f64) {

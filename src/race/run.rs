@@ -353,6 +353,53 @@ impl CpuRun {
         }
     }
 
+    /// A checkpoint of the run now (see [`crate::checkpoint`]).
+    pub fn checkpoint(&self) -> Result<crate::checkpoint::Checkpoint, String> {
+        let (scenario, state) = match self {
+            CpuRun::Nlse(r) => (Scenario::Nlse(r.params().clone()), r.checkpoint_state()),
+            CpuRun::ThreeBody(r) => (
+                Scenario::ThreeBody(r.params().clone()),
+                r.checkpoint_state(),
+            ),
+            CpuRun::NavierStokes(r) => (
+                Scenario::NavierStokes(r.params().clone()),
+                r.checkpoint_state(),
+            ),
+            CpuRun::Diffusion(_) => {
+                return Err(
+                    "a diffusion sampling run is one pass from t_max to t_min that its \
+                            link reproduces exactly: it has no checkpoint"
+                        .into(),
+                );
+            }
+        };
+        Ok(crate::checkpoint::Checkpoint::new(
+            scenario.to_query(),
+            scenario.sim_key(),
+            self.time(),
+            state,
+        ))
+    }
+
+    /// The run a checkpoint saved, continued.
+    pub fn from_checkpoint(checkpoint: &crate::checkpoint::Checkpoint) -> Result<CpuRun, String> {
+        let scenario = Scenario::from_link(&checkpoint.link)
+            .map_err(|e| format!("the checkpoint's link is bad: {e}"))?;
+        let state = &checkpoint.state;
+        Ok(match scenario {
+            Scenario::Nlse(p) => CpuRun::Nlse(Box::new(NlseCpu::from_checkpoint(p, state)?)),
+            Scenario::ThreeBody(p) => {
+                CpuRun::ThreeBody(Box::new(ThreeBodyCpu::from_checkpoint(p, state)?))
+            }
+            Scenario::NavierStokes(p) => {
+                CpuRun::NavierStokes(Box::new(NsRun::from_checkpoint(p, state)?))
+            }
+            Scenario::Diffusion(_) => {
+                return Err("diffusion sampling has no checkpoints: load its link".into());
+            }
+        })
+    }
+
     /// A small picture of the state now.
     pub fn snapshot(&mut self) -> Snapshot {
         match self {

@@ -269,6 +269,86 @@ impl NsRun {
         }
     }
 
+    /// The state for a checkpoint: the MAC velocity and pressure or the vorticity spectrum,
+    /// the dye, the time and the step count.
+    pub fn checkpoint_state(&self) -> crate::checkpoint::RunState {
+        let mut state = crate::checkpoint::RunState::default();
+        match &self.engine {
+            Engine::Mac { vel, phi, .. } => {
+                state.put("faces", vel.u.iter().chain(&vel.v).copied());
+                state.put("pressure", phi.iter().copied());
+            }
+            Engine::Spectral { omega, .. } => {
+                state.put("omega_hat", omega.iter().flat_map(|z| [z.re, z.im]));
+            }
+        }
+        state.put("dye", self.dye.iter().copied());
+        state.put("t", [self.t]);
+        state.count("steps", self.steps);
+        if let Some(p) = self.history.last() {
+            state.put(
+                "last_point",
+                [
+                    p.t,
+                    p.dt,
+                    p.cfl,
+                    p.diffusive_limit,
+                    p.energy,
+                    p.enstrophy,
+                    p.max_divergence,
+                    p.pressure_residual,
+                    p.error,
+                    p.probe,
+                ],
+            );
+            state.count("last_point_iterations", p.pressure_iterations as u64);
+        }
+        state
+    }
+
+    /// The run of `params` continued from a checkpoint's state.
+    pub fn from_checkpoint(
+        params: NsParams,
+        state: &crate::checkpoint::RunState,
+    ) -> Result<NsRun, String> {
+        let mut run = NsRun::new(params)?;
+        let t = state.get_len("t", 1)?[0];
+        let steps = state.counter("steps")?;
+        let dye = state.get_len("dye", run.dye.len())?;
+        match &run.engine {
+            Engine::Mac { vel, phi, .. } => {
+                let faces = state.get_len("faces", vel.u.len() + vel.v.len())?;
+                let pressure = state.get_len("pressure", phi.len())?;
+                run.load_mac_state(&faces, pressure, dye, t, steps)?;
+            }
+            Engine::Spectral { omega, .. } => {
+                let values = state.get_len("omega_hat", 2 * omega.len())?;
+                let omega_hat = values
+                    .chunks_exact(2)
+                    .map(|p| Complex64::new(p[0], p[1]))
+                    .collect();
+                run.load_spectral_state(omega_hat, dye, t, steps)?;
+            }
+        }
+        // The diagnostics of the saved state, as they were when it was saved.
+        let p = state.get_len("last_point", 10)?;
+        run.history = vec![NsPoint {
+            t: p[0],
+            dt: p[1],
+            cfl: p[2],
+            diffusive_limit: p[3],
+            energy: p[4],
+            enstrophy: p[5],
+            max_divergence: p[6],
+            pressure_residual: p[7],
+            error: p[8],
+            probe: p[9],
+            pressure_iterations: usize::try_from(state.counter("last_point_iterations")?)
+                .unwrap_or(usize::MAX),
+        }];
+        Ok(run)
+    }
+
     /// Takes over a state computed elsewhere (the GPU): face velocities (u then v), pressure,
     /// dye, time and step count. MAC runs only; the grid stays.
     pub fn load_mac_state(

@@ -550,6 +550,49 @@ impl NlseCpu {
         Ok(sim)
     }
 
+    /// The state for a checkpoint: ψ̂, the counters and the controller's memory.
+    pub fn checkpoint_state(&self) -> crate::checkpoint::RunState {
+        let mut state = crate::checkpoint::RunState::default();
+        state.put("psi_hat", self.psi_hat.iter().flat_map(|z| [z.re, z.im]));
+        state.put_stats(&self.stats);
+        state.put_controller(&self.controller);
+        if let Stepper::InteractionPicture(ip) = &self.stepper
+            && let Some((t, stage)) = ip.carried_stage()
+        {
+            state.put("carried_stage_t", [t]);
+            state.put("carried_stage", stage.iter().flat_map(|z| [z.re, z.im]));
+        }
+        state
+    }
+
+    /// The run of `params` continued from a checkpoint's state (the drifts stay relative to
+    /// t = 0, which the parameters define).
+    pub fn from_checkpoint(
+        params: NlseParams,
+        state: &crate::checkpoint::RunState,
+    ) -> Result<Self, String> {
+        let mut sim = Self::new(params)?;
+        let values = state.get_len("psi_hat", 2 * sim.grid.n)?;
+        for (z, pair) in sim.psi_hat.iter_mut().zip(values.chunks_exact(2)) {
+            *z = Complex64::new(pair[0], pair[1]);
+        }
+        sim.stats = state.stats()?;
+        state.restore_controller(&mut sim.controller)?;
+        if let (Stepper::InteractionPicture(ip), Ok(t)) =
+            (&mut sim.stepper, state.get_len("carried_stage_t", 1))
+        {
+            let values = state.get_len("carried_stage", 2 * sim.grid.n)?;
+            let stage: Vec<Complex64> = values
+                .chunks_exact(2)
+                .map(|p| Complex64::new(p[0], p[1]))
+                .collect();
+            ip.set_carried_stage(t[0], &stage)?;
+        }
+        sim.last_sample_t = f64::NAN;
+        sim.refresh();
+        Ok(sim)
+    }
+
     /// Takes the histories (for a hand-over to the GPU path).
     pub fn take_history(&mut self) -> NlseHistory {
         std::mem::take(&mut self.history)

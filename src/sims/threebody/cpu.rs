@@ -179,6 +179,58 @@ impl ThreeBodyCpu {
         run
     }
 
+    /// The state for a checkpoint: positions, velocities, counters, the controller's memory
+    /// and the running extremes of the diagnostics.
+    pub fn checkpoint_state(&self) -> crate::checkpoint::RunState {
+        let mut state = crate::checkpoint::RunState::default();
+        state.put("x", self.phase.x.iter().flatten().copied());
+        state.put("v", self.phase.v.iter().flatten().copied());
+        state.put_stats(&self.stats);
+        state.put_controller(&self.controller);
+        state.put(
+            "extremes",
+            [
+                self.diagnostics.max_energy_error,
+                self.diagnostics.closest_approach,
+            ],
+        );
+        if let Stepper::Rk(rk) = &self.stepper
+            && let Some((t, stage)) = rk.carried_stage()
+        {
+            state.put("carried_stage_t", [t]);
+            state.put("carried_stage", stage.iter().copied());
+        }
+        state
+    }
+
+    /// The run of `params` continued from a checkpoint's state (drifts stay relative to the
+    /// initial state the parameters define).
+    pub fn from_checkpoint(
+        params: ThreeBodyParams,
+        state: &crate::checkpoint::RunState,
+    ) -> Result<Self, String> {
+        let mut run = Self::new(params)?;
+        let n = run.phase.x.len();
+        let triples = |v: Vec<f64>| -> Vec<[f64; 3]> {
+            v.chunks_exact(3).map(|c| [c[0], c[1], c[2]]).collect()
+        };
+        run.phase.x = triples(state.get_len("x", 3 * n)?);
+        run.phase.v = triples(state.get_len("v", 3 * n)?);
+        run.stats = state.stats()?;
+        state.restore_controller(&mut run.controller)?;
+        let extremes = state.get_len("extremes", 2)?;
+        run.diagnostics.max_energy_error = extremes[0];
+        run.diagnostics.closest_approach = extremes[1];
+        if let (Stepper::Rk(rk), Ok(t)) = (&mut run.stepper, state.get_len("carried_stage_t", 1)) {
+            rk.set_carried_stage(t[0], &state.get_len("carried_stage", 6 * n)?)?;
+        }
+        run.trails = vec![VecDeque::new(); n];
+        run.history = ThreeBodyHistory::default();
+        run.refresh();
+        run.record();
+        Ok(run)
+    }
+
     /// The parameters.
     pub fn params(&self) -> &ThreeBodyParams {
         &self.params

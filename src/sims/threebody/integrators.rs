@@ -169,6 +169,16 @@ pub struct RkStepper {
 }
 
 impl RkStepper {
+    /// The FSAL stage carried to the next step (see [`ExplicitRk::carried_stage`]).
+    pub fn carried_stage(&self) -> Option<(f64, &[f64])> {
+        self.rk.carried_stage()
+    }
+
+    /// Restores a carried stage.
+    pub fn set_carried_stage(&mut self, t: f64, stage: &[f64]) -> Result<(), String> {
+        self.rk.set_carried_stage(t, stage)
+    }
+
     /// A stepper for `n` bodies.
     pub fn new(tableau: &'static ButcherTableau, n: usize) -> Self {
         Self {
