@@ -10,6 +10,7 @@ pub mod checkpoint;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod cli;
 pub mod core;
+pub mod export;
 pub mod gpu;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod headless;

@@ -196,6 +196,51 @@ impl WebHandle {
         self.with_app(|app| app.set_race_mode(on))
     }
 
+    /// The diagnostics history of the active simulation as `csv` or `json` (every kept
+    /// sample, with the link and the decimation stated).
+    pub fn history(&self, format: &str) -> Result<String, JsValue> {
+        let history = self.with_app(|app| app.history_export())?;
+        match format {
+            "csv" => Ok(history.to_csv()),
+            "json" => Ok(history.to_json()),
+            _ => Err(JsValue::from_str("history format is \"csv\" or \"json\"")),
+        }
+    }
+
+    /// A checkpoint of the active run (JSON with its link); throws why there is none.
+    pub fn checkpoint(&self) -> Result<String, JsValue> {
+        self.with_app(|app| app.checkpoint_json())?
+            .map_err(|e| JsValue::from_str(&e))
+    }
+
+    /// Continues from a checkpoint's JSON; throws the reason if it cannot (nothing changes).
+    pub fn restore(&self, text: &str) -> Result<(), JsValue> {
+        self.with_app(|app| app.load_checkpoint(text))?
+            .map_err(|e| JsValue::from_str(&e))
+    }
+
+    /// Downloads an export: `history-csv`, `history-json`, `checkpoint` or `picture`.
+    pub fn export(&self, what: &str) -> Result<(), JsValue> {
+        use crate::app::export::ExportKind;
+        let kind = match what {
+            "history-csv" => ExportKind::HistoryCsv,
+            "history-json" => ExportKind::HistoryJson,
+            "checkpoint" => ExportKind::Checkpoint,
+            "picture" => ExportKind::Picture,
+            _ => {
+                return Err(JsValue::from_str(
+                    "export is history-csv, history-json, checkpoint or picture",
+                ));
+            }
+        };
+        self.with_app(|app| app.export(kind))
+    }
+
+    /// Tells the app a recording of its canvas runs (it then draws every frame).
+    pub fn set_recording(&self, on: bool) -> Result<(), JsValue> {
+        self.with_app(|app| app.recording = on)
+    }
+
     /// Starts the clock.
     pub fn play(&self) -> Result<(), JsValue> {
         self.with_app(|app| app.set_running(true))

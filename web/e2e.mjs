@@ -286,6 +286,33 @@ try {
     `a bad race is refused with its reason and the last race kept: ${refusedRace}`);
   await page.evaluate(() => window.stepscope.mode("run"));
 
+  // Exports: history with its link and decimation, a checkpoint that reloads exactly, a PNG
+  // picture and a WebM recording, all as downloads.
+  await page.evaluate(() => window.stepscope.load("?s=nlse&case=breather&solver=dopri5ip&rtol=1e-8&atol=1e-11"));
+  await page.evaluate(() => window.stepscope.runUntil(1));
+  const csv = await page.evaluate(() => window.stepscope.history("csv"));
+  const stepRows = csv.split("\n").filter((l) => l.startsWith("h,")).length;
+  check(csv.includes("# link: ?v=1&s=nlse&case=breather") && csv.includes("# decimation: ") && stepRows > 10,
+    `the history export carries the link, the decimation and every kept sample (${stepRows} step sizes)`);
+  const saved = await page.evaluate(() => window.stepscope.checkpoint());
+  await page.evaluate(() => window.stepscope.runUntil(2));
+  const straight = await page.evaluate(() => window.stepscope.diagnostics());
+  await page.evaluate((text) => window.stepscope.restore(text), saved);
+  const restoredT = (await page.evaluate(() => window.stepscope.diagnostics())).t;
+  await page.evaluate(() => window.stepscope.runUntil(2));
+  const resumed = await page.evaluate(() => window.stepscope.diagnostics());
+  check(restoredT === 1 && resumed.t === 2 && resumed.accepted === straight.accepted && JSON.stringify(resumed.diagnostics) === JSON.stringify(straight.diagnostics),
+    `a checkpoint (${saved.length} bytes) reloads at t = 1 and continues to the same state bit for bit`);
+  const badRestore = await page.evaluate(() => { try { window.stepscope.restore("{\"format\": \"stepscope checkpoint\"}"); return null; } catch (e) { return String(e); } });
+  check(badRestore && (await page.evaluate(() => window.stepscope.diagnostics().t)) === 2, `a damaged checkpoint is refused and the run kept: ${badRestore}`);
+  await page.evaluate(() => window.stepscope.exportFile("picture"));
+  await page.waitForFunction(() => window.stepscope.lastDownload && window.stepscope.lastDownload.type === "image/png", null, { timeout: 30000 });
+  const picture = await page.evaluate(() => window.stepscope.lastDownload);
+  check(picture.size > 10000, `the picture export downloads a PNG (${picture.name}, ${picture.size} bytes)`);
+  const recording = await page.evaluate(() => window.stepscope.record(1.5));
+  check(recording.size > 0 && recording.seconds < 5 && !recording.capped,
+    `a WebM recording of the canvas downloads (${recording.size} bytes in ${recording.seconds.toFixed(1)} s)`);
+
   const shot = await page.screenshot();
   check(shot.length > 30000, `the canvas is rendered (screenshot ${shot.length} bytes)`);
   if (screenshotPath) {

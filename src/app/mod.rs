@@ -5,6 +5,7 @@ mod chaos_map;
 pub mod colour;
 mod compute;
 mod diffusion;
+pub mod export;
 mod navier_stokes;
 mod panels;
 pub mod race;
@@ -95,6 +96,13 @@ pub struct StepscopeApp {
     view: views::View,
     /// The egui context, to wake the UI after changes from outside (the JS API).
     egui_ctx: Option<egui::Context>,
+    /// A recording of the window is running (frames are drawn continuously so that the
+    /// video has them even when nothing moves).
+    pub recording: bool,
+    /// A picture export waits for the window's screenshot.
+    picture_requested: bool,
+    /// Where the window's screenshot arrives.
+    screenshot: std::sync::Arc<std::sync::Mutex<Option<std::sync::Arc<egui::ColorImage>>>>,
     /// Whether an f64 shadow should follow the NLSE's GPU run.
     shadow_wanted: bool,
     /// The f64 shadow of the NLSE's GPU run.
@@ -167,6 +175,9 @@ impl StepscopeApp {
             waterfall_rows_drawn: (0, f64::NAN),
             view: views::View::State,
             egui_ctx: None,
+            recording: false,
+            picture_requested: false,
+            screenshot: Default::default(),
             shadow_wanted: false,
             shadow: None,
             race_mode: false,
@@ -1393,6 +1404,7 @@ impl StepscopeApp {
     /// The whole UI; eframe's `App::ui` and the kittest harness both call this.
     pub fn show(&mut self, ui: &mut egui::Ui) {
         let ctx = ui.ctx().clone();
+        self.take_screenshot();
         self.handle_keys(&ctx);
         self.advance_frame();
         egui::Panel::left("controls")
@@ -1412,7 +1424,7 @@ impl StepscopeApp {
         let mut map_error = None;
         if let (true, Some(lab)) = (self.race_mode, &mut self.race_lab) {
             egui::CentralPanel::default().show(ui, |ui| race::central(lab, ui));
-            if lab.busy() {
+            if lab.busy() || self.recording {
                 ctx.request_repaint();
             }
             return;
@@ -1433,7 +1445,12 @@ impl StepscopeApp {
         let map_busy = self.three_body.as_ref().is_some_and(|tb| tb.map.busy());
         let sampling_busy = self.diffusion.as_ref().is_some_and(|d| d.gpu_busy())
             || self.navier_stokes.as_ref().is_some_and(|n| n.gpu_busy());
-        if self.running || self.run_target.is_some() || self.sim.busy() || map_busy || sampling_busy
+        if self.running
+            || self.run_target.is_some()
+            || self.sim.busy()
+            || map_busy
+            || sampling_busy
+            || self.recording
         {
             ctx.request_repaint();
         }

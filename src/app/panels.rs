@@ -358,13 +358,18 @@ fn notice_and_links(app: &mut StepscopeApp, ui: &mut egui::Ui) {
                 .hint_text("paste a link…")
                 .desired_width(180.0),
         );
-        if ui.button("Load").clicked() {
-            let link = app.link_input.clone();
-            if app.load_link(&link).is_ok() {
+        if ui
+            .button("Load")
+            .on_hover_text("A share link; on the desktop also the path of a file holding one or of a checkpoint.")
+            .clicked()
+        {
+            let input = app.link_input.trim().to_owned();
+            if load_input(app, &input).is_ok() {
                 app.link_input.clear();
             }
         }
     });
+    super::export::controls(app, ui);
     ui.separator();
     ui.label(
         egui::RichText::new(format!("Rendering: {}", app.backend))
@@ -485,4 +490,21 @@ fn shadow_controls(app: &mut StepscopeApp, ui: &mut egui::Ui) {
     {
         app.notice = Some(Notice::Error(e));
     }
+}
+
+/// Loads what was pasted: a link, or on the desktop a file holding a link or a checkpoint.
+fn load_input(app: &mut StepscopeApp, input: &str) -> Result<(), String> {
+    #[cfg(not(target_arch = "wasm32"))]
+    if std::path::Path::new(input).is_file() {
+        let text = std::fs::read_to_string(input).map_err(|e| {
+            let message = format!("Cannot read {input}: {e}");
+            app.notice = Some(Notice::Error(message.clone()));
+            message
+        })?;
+        if crate::checkpoint::Checkpoint::from_json(&text).is_some() {
+            return app.load_checkpoint(&text);
+        }
+        return app.load_link(text.trim());
+    }
+    app.load_link(input)
 }
