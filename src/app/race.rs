@@ -56,6 +56,22 @@ struct Form {
     chosen: Vec<String>,
 }
 
+impl Form {
+    /// The form showing `plan`.
+    fn from_plan(plan: &RacePlan) -> Form {
+        let n = plan.values.len();
+        Form {
+            key: plan.key.clone(),
+            from: plan.values[0],
+            to: plan.values[n - 1],
+            points: n,
+            until: plan.until.unwrap_or(f64::NAN),
+            measure: plan.measure,
+            chosen: plan.solvers.clone(),
+        }
+    }
+}
+
 /// The race lab of one scenario.
 pub struct RaceLab {
     /// The scenario raced (its link).
@@ -71,18 +87,9 @@ impl RaceLab {
     /// A lab on `scenario` with the preset race of its simulation, not started.
     pub fn new(scenario: &Scenario) -> RaceLab {
         let plan = race::preset(scenario);
-        let n = plan.values.len();
         RaceLab {
             link: plan.link.clone(),
-            form: Form {
-                key: plan.key.clone(),
-                from: plan.values[0],
-                to: plan.values[n - 1],
-                points: n,
-                until: plan.until.unwrap_or(f64::NAN),
-                measure: plan.measure,
-                chosen: plan.solvers.clone(),
-            },
+            form: Form::from_plan(&plan),
             lanes: Vec::new(),
             race: None,
             error: None,
@@ -144,16 +151,7 @@ impl RaceLab {
                 failure: None,
             });
         }
-        let n = plan.values.len();
-        self.form = Form {
-            key: plan.key.clone(),
-            from: plan.values[0],
-            to: plan.values[n - 1],
-            points: n,
-            until: plan.until.unwrap_or(f64::NAN),
-            measure: plan.measure,
-            chosen: plan.solvers.clone(),
-        };
+        self.form = Form::from_plan(&plan);
         self.link = plan.link;
         self.lanes = lanes;
         self.race = Some(race);

@@ -49,12 +49,8 @@ fn time_gpu(
 
 /// Prints the GPU layer tables (FFT, reductions).
 pub fn run(scale: Scale) {
-    let ctx = match pollster::block_on(GpuContext::headless(false)) {
-        Ok(ctx) => ctx,
-        Err(e) => {
-            println!("no GPU adapter: {e}");
-            return;
-        }
+    let Some(ctx) = super::gpu_or_say_why() else {
+        return;
     };
     println!("GPU layer benchmark on {}", ctx.describe());
     println!();

@@ -33,6 +33,17 @@ impl Scale {
     }
 }
 
+/// The best GPU adapter, or None after printing why there is none (the suite is skipped).
+fn gpu_or_say_why() -> Option<crate::gpu::GpuContext> {
+    match pollster::block_on(crate::gpu::GpuContext::headless(false)) {
+        Ok(ctx) => Some(ctx),
+        Err(e) => {
+            println!("no GPU adapter: {e}");
+            None
+        }
+    }
+}
+
 /// A suite: prints its tables at the given scale.
 pub type Suite = fn(Scale);
 

@@ -75,12 +75,8 @@ fn cpu_rate(p: &NlseParams, min_seconds: f64) -> f64 {
 
 /// Prints the NLSE GPU-vs-CPU tables.
 pub fn run(scale: Scale) {
-    let ctx = match pollster::block_on(GpuContext::headless(false)) {
-        Ok(ctx) => ctx,
-        Err(e) => {
-            println!("no GPU adapter: {e}");
-            return;
-        }
+    let Some(ctx) = super::gpu_or_say_why() else {
+        return;
     };
     println!("NLSE GPU (f32) vs CPU (f64) on {}", ctx.describe());
     println!("Two-soliton collision, h = 0.01 (fixed) or rtol = 1e-5 (ERK4(3)-IP, PI control).");
