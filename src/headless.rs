@@ -45,7 +45,7 @@ pub enum HeadlessRun {
 }
 
 /// A GPU device for headless work (a real adapter if there is one, else a software one).
-fn device() -> Result<GpuContext, String> {
+pub fn device() -> Result<GpuContext, String> {
     pollster::block_on(GpuContext::headless(false))
         .map_err(|e| format!("no GPU adapter for --backend gpu: {e}"))
 }

@@ -206,6 +206,58 @@ fn the_gpu_backend_matches_the_cpu_headless() {
     );
     assert!((t[2] - 1.0).abs() < 1e-9, "{t:?}");
     assert!(error[2] < 1e-4 && drift[2] < 1e-5);
+
+    // A three-body sweep on the GPU, every run in one dispatch: the same work as on the CPU,
+    // leapfrog's order, and each row's f32 floor; a solver without a kernel is refused.
+    let sweep = |backend: &str, solvers: &str| {
+        let out = temp(&format!("wp-{backend}.csv"));
+        let o = stepscope(&[
+            "sweep",
+            "?s=3body&case=figure8&steps=fixed",
+            "--vary",
+            "dt=0.1..0.0125",
+            "--points",
+            "4",
+            "--solvers",
+            solvers,
+            "--until",
+            "2",
+            "--backend",
+            backend,
+            "--out",
+            out.to_str().expect("utf-8"),
+        ]);
+        (o, out)
+    };
+    let (cpu, cpu_out) = sweep("cpu", "leapfrog,rk4");
+    let (gpu, gpu_out) = sweep("gpu", "leapfrog,rk4");
+    assert!(gpu.status.success(), "{}", stderr(&gpu));
+    assert!(
+        stderr(&gpu).contains("8 runs in each dispatch"),
+        "{}",
+        stderr(&gpu)
+    );
+    let (header, cpu_rows) = read_csv(&cpu_out);
+    let (gpu_header, gpu_rows) = read_csv(&gpu_out);
+    assert_eq!(
+        column(&header, &cpu_rows, "work"),
+        column(&gpu_header, &gpu_rows, "work")
+    );
+    assert!(
+        column(&gpu_header, &gpu_rows, "floor")
+            .iter()
+            .all(|f| *f > 0.0)
+    );
+    let orders = observed_orders(&gpu);
+    println!("GPU sweep: {orders:?}; CPU: {:?}", observed_orders(&cpu));
+    assert!(
+        orders
+            .iter()
+            .any(|(s, p)| s == "leapfrog" && (p - 2.0).abs() <= 0.3)
+    );
+    let (refused, _) = sweep("gpu", "leapfrog,ias15");
+    assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
+    assert!(stderr(&refused).contains("ias15 has no GPU kernel"));
 }
 
 #[test]

@@ -101,3 +101,109 @@ fn escape_maps_agree_between_gpu_and_f64() {
     assert!(same_class as f64 >= 0.98 * members as f64);
     assert!(close_times as f64 >= 0.95 * escapes as f64);
 }
+
+/// A three-body race on the GPU: twelve runs (leapfrog, Yoshida-4, RK4 at four steps each) in
+/// each dispatch, f32, against the same race on the f64 CPU. Each run does exactly the f64
+/// run's force evaluations; its energy error agrees with the f64 one to 1 % plus the f32 floor
+/// the run states; leapfrog's observed order is 2 ± 0.3 on the GPU too; points whose f64
+/// error lies below the floor are flagged and left out of the fit; the whole race takes the
+/// dispatches of its longest run, not the sum of all.
+#[test]
+fn a_gpu_race_runs_every_run_in_one_dispatch_and_matches_the_f64_race() {
+    use stepscope::race::{BatchRunner, Measure, Race, RacePlan};
+    use stepscope::sims::threebody::gpu_race::{GpuThreeBodyRace, step_plan, unsupported};
+    let Some(ctx) = common::gpu_context() else {
+        return;
+    };
+    let plan = |solvers: &[&str]| {
+        RacePlan::new(
+            "?s=3body&case=figure8&steps=fixed",
+            "dt",
+            (0.1, 0.0125),
+            4,
+            solvers.iter().map(|s| (*s).to_owned()).collect(),
+            Some(2.0),
+            Measure::Scenario,
+        )
+        .expect("plan")
+    };
+    let solvers = ["leapfrog", "yoshida4", "rk4"];
+    let mut cpu = Race::new(plan(&solvers)).expect("race");
+    cpu.run_to_end(|_| {});
+    let mut gpu = Race::new(plan(&solvers)).expect("race");
+    let runner = GpuThreeBodyRace::new(&ctx, &gpu, true).expect("GPU race");
+    assert_eq!(runner.runs_per_dispatch(), 12);
+    gpu.run_batched(Box::new(runner)).expect("batched");
+    println!("{}", gpu.backend());
+    gpu.run_to_end(|_| {});
+    assert!(gpu.failure().is_none(), "{:?}", gpu.failure());
+    assert_eq!(gpu.points().len(), 12);
+    for (c, g) in cpu.points().iter().zip(gpu.points()) {
+        let floor = g.floor.expect("a GPU point states its floor");
+        println!(
+            "{:>9} dt {:.4}: work {} / {}, error f64 {:.4e}, f32 {:.4e}, floor {:.2e}{}",
+            g.solver,
+            g.value,
+            c.work,
+            g.work,
+            c.error,
+            g.error,
+            floor,
+            if g.resolved() { "" } else { "  (at the floor)" }
+        );
+        assert_eq!((&c.solver, c.value), (&g.solver, g.value));
+        assert_eq!(c.work, g.work, "the same force evaluations");
+        assert!(
+            (g.error - c.error).abs() <= 0.01 * c.error + floor,
+            "{} dt {}: f32 {:e} vs f64 {:e}, floor {floor:e}",
+            g.solver,
+            g.value,
+            g.error,
+            c.error
+        );
+        if c.error < floor {
+            assert!(!g.resolved(), "an error below the floor must be flagged");
+        }
+    }
+    let fits = gpu.fits();
+    let leapfrog = fits[0]
+        .observed_order
+        .expect("leapfrog resolves every point");
+    println!("leapfrog on the GPU: observed order {leapfrog:.2}");
+    assert!((leapfrog - 2.0).abs() <= 0.3);
+    // Flagged points stay out of the fit: Yoshida-4 keeps only its coarsest point in f32.
+    assert!(fits[1].points.iter().filter(|p| p.resolved()).count() < 2);
+    assert_eq!(fits[1].observed_order, None);
+
+    // Dispatches: the longest run (160 steps at dt = 0.0125) at 32 steps per dispatch, in
+    // submissions of 4, not one run after another.
+    let mut race = Race::new(plan(&solvers)).expect("race");
+    let mut runner = GpuThreeBodyRace::new(&ctx, &race, true).expect("GPU race");
+    let longest = step_plan(0.0125, 2.0);
+    assert_eq!(longest, (160, 0.0));
+    while runner.advance(1.0).expect("runs").is_none() {}
+    assert!(
+        runner.dispatches() <= 8,
+        "{} dispatches",
+        runner.dispatches()
+    );
+
+    // What the kernel cannot run is refused with a reason.
+    race = Race::new(plan(&["leapfrog", "ias15"])).expect("race");
+    let why = unsupported(&race).expect("ias15 has no GPU kernel");
+    assert!(why.contains("ias15"), "{why}");
+    let nlse = Race::new(
+        RacePlan::new(
+            "?s=nlse&case=soliton",
+            "dt",
+            (0.1, 0.05),
+            2,
+            vec!["strang".into()],
+            Some(0.5),
+            Measure::Scenario,
+        )
+        .expect("plan"),
+    )
+    .expect("race");
+    assert!(GpuThreeBodyRace::new(&ctx, &nlse, true).is_err());
+}

@@ -869,6 +869,60 @@ fn race_mode_runs_lanes_and_fills_the_work_precision_diagram() {
     assert_eq!(diagnostics(&h)["t"], 0.0);
 }
 
+/// A three-body race whose sweep runs on the GPU (lavapipe): the app asks for it, polls it
+/// frame by frame without blocking, says where it runs, rings the points at the f32 floor and
+/// fits leapfrog's order from the rest. Without a GPU the same request is refused and the
+/// last race is kept.
+#[test]
+fn a_race_sweeps_on_the_gpu_in_the_app() {
+    let spec = r#"{"key": "dt", "from": 0.1, "to": 0.0125, "points": 4,
+        "solvers": ["leapfrog", "yoshida4", "rk4"], "until": 2, "backend": "gpu"}"#;
+    let mut h = harness(Some("?s=3body&case=figure8&steps=fixed"));
+    let refused = h.state_mut().start_race(spec);
+    assert!(refused.is_err_and(|e| e.contains("no GPU")));
+    let Some(ctx) = common::gpu_context() else {
+        return;
+    };
+    h.state_mut().set_gpu(Some(ctx));
+    h.state_mut().start_race(spec).expect("a GPU race");
+    let state = |h: &Harness<'_, StepscopeApp>| -> serde_json::Value {
+        serde_json::from_str(&h.state().race_json()).expect("JSON")
+    };
+    let mut frames = 0;
+    while state(&h)["finished"] != true {
+        h.run_steps(1);
+        frames += 1;
+        assert!(frames < 5000, "the GPU race never finished: {}", state(&h));
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    let race = state(&h);
+    println!("GPU race after {frames} frames: {}", race["backend"]);
+    assert!(
+        race["backend"]
+            .as_str()
+            .is_some_and(|b| b.starts_with("GPU "))
+    );
+    let fits = race["fits"].as_array().expect("fits");
+    let leapfrog = fits[0]["observed_order"].as_f64().expect("a slope");
+    assert!((leapfrog - 2.0).abs() <= 0.3, "{leapfrog}");
+    let points: Vec<&serde_json::Value> = fits
+        .iter()
+        .flat_map(|f| f["points"].as_array().expect("points"))
+        .collect();
+    assert_eq!(points.len(), 12);
+    assert!(
+        points
+            .iter()
+            .all(|p| p["floor"].as_f64().is_some_and(|f| f > 0.0))
+    );
+    h.run_steps(2);
+    // The legends of both diagrams name the ringed points (yoshida4 and rk4 have some).
+    let rings = h
+        .query_all_by_label("ringed: at the f32 floor, not fitted")
+        .count();
+    assert!(rings >= 2, "{rings} legend entries for the ringed points");
+}
+
 /// The precision shadow in the app (lavapipe): an f64 run follows the GPU run through the
 /// frames; at the end time the f32–f64 difference is within the f32 round-off bound, the
 /// app says single precision limits RK4IP (whose own error is far smaller), flags a

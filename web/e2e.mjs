@@ -284,6 +284,25 @@ try {
   const refusedRace = await page.evaluate(() => { try { window.stepscope.race({ solvers: ["warp-drive"] }); return null; } catch (e) { return String(e); } });
   check(refusedRace && /warp-drive/.test(refusedRace) && (await page.evaluate(() => window.stepscope.raceState().fits.length)) === 2,
     `a bad race is refused with its reason and the last race kept: ${refusedRace}`);
+  // The same lab on WebGPU: twelve three-body runs (leapfrog, yoshida4, rk4 at four steps) in
+  // each dispatch, f32, against the f64 race of the same plan.
+  await page.evaluate(() => window.stepscope.load("?s=3body&case=figure8&steps=fixed"));
+  const threeBodyRace = { key: "dt", from: 0.1, to: 0.0125, points: 4, solvers: ["leapfrog", "yoshida4", "rk4"], until: 2 };
+  await page.evaluate((p) => window.stepscope.race(p), threeBodyRace);
+  await page.waitForFunction(() => window.stepscope.raceState().finished, null, { timeout: 300000 });
+  const cpuRace = await page.evaluate(() => window.stepscope.raceState());
+  await page.evaluate((p) => window.stepscope.race({ ...p, backend: "gpu" }), threeBodyRace);
+  await page.waitForFunction(() => window.stepscope.raceState().finished, null, { timeout: 300000 });
+  const gpuRace = await page.evaluate(() => window.stepscope.raceState());
+  const pairs = cpuRace.fits.flatMap((f, k) => f.points.map((p, i) => [p, gpuRace.fits[k].points[i]]));
+  for (const [c, g] of pairs) {
+    console.log(`race on WebGPU ${g.solver} dt ${g.value.toFixed(4)}: work ${c.work}/${g.work}, error f64 ${c.error.toExponential(3)}, f32 ${g.error.toExponential(3)}, floor ${g.floor.toExponential(2)}`);
+  }
+  const leapfrogGpu = gpuRace.fits[0].observed_order;
+  check(/^GPU .*12 runs in each dispatch, f32$/.test(gpuRace.backend) && pairs.length === 12
+      && pairs.every(([c, g]) => c.work === g.work && Math.abs(g.error - c.error) <= 0.01 * c.error + g.floor)
+      && Math.abs(leapfrogGpu - 2) <= 0.3,
+    `a three-body race on WebGPU (${gpuRace.backend}) matches the f64 race within its f32 floor; leapfrog order ${leapfrogGpu?.toFixed(3)}`);
   await page.evaluate(() => window.stepscope.mode("run"));
 
   // Exports: history with its link and decimation, a checkpoint that reloads exactly, a PNG

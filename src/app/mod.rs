@@ -378,9 +378,18 @@ impl StepscopeApp {
             until,
             measure,
         )?;
+        let on_gpu = match spec.get("backend").map(|b| b.as_str()) {
+            None | Some(Some("cpu")) => false,
+            Some(Some("gpu")) => true,
+            Some(_) => return Err("race: 'backend' is \"cpu\" or \"gpu\"".into()),
+        };
+        if on_gpu && self.gpu.is_none() {
+            return Err("race: no GPU adapter, so no GPU race".into());
+        }
         self.set_race_mode(true);
+        let gpu = self.gpu.as_ref().filter(|_| on_gpu);
         match &mut self.race_lab {
-            Some(lab) => lab.start(plan),
+            Some(lab) => lab.start(plan, gpu),
             None => Err("the race lab did not open".into()),
         }
     }
@@ -1423,7 +1432,7 @@ impl StepscopeApp {
         }
         let mut map_error = None;
         if let (true, Some(lab)) = (self.race_mode, &mut self.race_lab) {
-            egui::CentralPanel::default().show(ui, |ui| race::central(lab, ui));
+            egui::CentralPanel::default().show(ui, |ui| race::central(lab, self.gpu.as_ref(), ui));
             if lab.busy() || self.recording {
                 ctx.request_repaint();
             }

@@ -7,9 +7,11 @@
 use egui_plot::{Legend, Line, Plot, PlotPoints, Points};
 
 use super::views::{log_tick, sci};
+use crate::gpu::GpuContext;
 use crate::race::run::Snapshot;
 use crate::race::{self, CpuRun, Measure, Race, RacePlan, TracePoint};
 use crate::scenario::Scenario;
+use crate::sims::threebody::gpu_race::GpuThreeBodyRace;
 
 /// Most solvers a race shows side by side.
 pub const MAX_LANES: usize = 8;
@@ -54,11 +56,13 @@ struct Form {
     measure: Measure,
     /// Chosen solvers, by link token.
     chosen: Vec<String>,
+    /// Run the sweep on the GPU (all runs in one dispatch) where the kernels allow.
+    on_gpu: bool,
 }
 
 impl Form {
     /// The form showing `plan`.
-    fn from_plan(plan: &RacePlan) -> Form {
+    fn from_plan(plan: &RacePlan, on_gpu: bool) -> Form {
         let n = plan.values.len();
         Form {
             key: plan.key.clone(),
@@ -68,6 +72,7 @@ impl Form {
             until: plan.until.unwrap_or(f64::NAN),
             measure: plan.measure,
             chosen: plan.solvers.clone(),
+            on_gpu,
         }
     }
 }
@@ -89,7 +94,7 @@ impl RaceLab {
         let plan = race::preset(scenario);
         RaceLab {
             link: plan.link.clone(),
-            form: Form::from_plan(&plan),
+            form: Form::from_plan(&plan, false),
             lanes: Vec::new(),
             race: None,
             error: None,
@@ -117,15 +122,20 @@ impl RaceLab {
         )
     }
 
-    /// Starts the race `plan` (replacing the form): the lanes and the sweep. A bad plan is
-    /// refused with the reason and the current race is kept.
-    pub fn start(&mut self, plan: RacePlan) -> Result<(), String> {
+    /// Starts the race `plan` (replacing the form): the lanes and the sweep, the sweep on
+    /// `gpu` (every run in one dispatch, f32) when given. A bad plan, or a sweep the GPU
+    /// kernels cannot run, is refused with the reason and the current race is kept.
+    pub fn start(&mut self, plan: RacePlan, gpu: Option<&GpuContext>) -> Result<(), String> {
         if plan.solvers.len() > MAX_LANES {
             return Err(format!(
                 "a race shows at most {MAX_LANES} solvers side by side"
             ));
         }
-        let race = Race::new(plan.clone())?;
+        let mut race = Race::new(plan.clone())?;
+        if let Some(ctx) = gpu {
+            let runner = GpuThreeBodyRace::new(ctx, &race, false)?;
+            race.run_batched(Box::new(runner))?;
+        }
         let middle = plan.values[plan.values.len() / 2];
         let scenario = race.scenario().clone();
         let mut lanes = Vec::new();
@@ -151,7 +161,7 @@ impl RaceLab {
                 failure: None,
             });
         }
-        self.form = Form::from_plan(&plan);
+        self.form = Form::from_plan(&plan, gpu.is_some());
         self.link = plan.link;
         self.lanes = lanes;
         self.race = Some(race);
@@ -245,6 +255,7 @@ impl RaceLab {
             "started": true,
             "link": self.link,
             "plan": race.plan(),
+            "backend": race.backend(),
             "finished": race.is_finished(),
             "progress": race.progress(),
             "failure": race.failure(),
@@ -257,8 +268,8 @@ impl RaceLab {
 }
 
 /// The race lab's central panel.
-pub(super) fn central(lab: &mut RaceLab, ui: &mut egui::Ui) {
-    form(lab, ui);
+pub(super) fn central(lab: &mut RaceLab, gpu: Option<&GpuContext>, ui: &mut egui::Ui) {
+    form(lab, gpu, ui);
     if let Some(e) = &lab.error {
         ui.colored_label(ui.visuals().error_fg_color, e);
     }
@@ -278,6 +289,7 @@ pub(super) fn central(lab: &mut RaceLab, ui: &mut egui::Ui) {
     ui.horizontal(|ui| {
         ui.add(egui::ProgressBar::new(race.progress() as f32).desired_width(160.0));
         ui.label(status);
+        ui.weak(format!("Sweep on {}.", race.backend()));
     });
     egui::ScrollArea::vertical().show(ui, |ui| {
         small_multiples(lab, ui);
@@ -286,7 +298,7 @@ pub(super) fn central(lab: &mut RaceLab, ui: &mut egui::Ui) {
     });
 }
 
-fn form(lab: &mut RaceLab, ui: &mut egui::Ui) {
+fn form(lab: &mut RaceLab, gpu: Option<&GpuContext>, ui: &mut egui::Ui) {
     let scenario = Scenario::from_link(&lab.link).ok();
     ui.horizontal_wrapped(|ui| {
         ui.label("Vary");
@@ -321,8 +333,20 @@ fn form(lab: &mut RaceLab, ui: &mut egui::Ui) {
                 }
             }
         }
+        if gpu.is_some() {
+            ui.label("· sweep on");
+            ui.selectable_value(&mut lab.form.on_gpu, false, "CPU f64")
+                .on_hover_text("One run after another in double precision.");
+            ui.selectable_value(&mut lab.form.on_gpu, true, "GPU f32")
+                .on_hover_text(
+                    "Every run in one dispatch, in single precision: three-body leapfrog, yoshida4 \
+                 and rk4 over dt, by the energy error. Errors near the f32 floor are marked and \
+                 left out of the fitted slope.",
+                );
+        }
         if ui.button("Start race").clicked() {
-            let started = lab.plan().and_then(|plan| lab.start(plan));
+            let device = gpu.filter(|_| lab.form.on_gpu);
+            let started = lab.plan().and_then(|plan| lab.start(plan, device));
             lab.error = started.err();
         }
     });
@@ -507,12 +531,17 @@ fn work_precision(lab: &RaceLab, ui: &mut egui::Ui) {
                 .y_axis_formatter(log_tick)
                 .show(&mut cols[c], |p| {
                     for (k, fit) in fits.iter().enumerate() {
-                        let mut points: Vec<[f64; 2]> = fit
+                        let log_point = |q: &race::RacePoint| {
+                            let (x, e) = (x_of(q), q.error);
+                            (x > 0.0 && e > 0.0 && e.is_finite()).then(|| [x.log10(), e.log10()])
+                        };
+                        let mut points: Vec<[f64; 2]> =
+                            fit.points.iter().filter_map(log_point).collect();
+                        let at_floor: Vec<[f64; 2]> = fit
                             .points
                             .iter()
-                            .map(|q| (x_of(q), q.error))
-                            .filter(|(x, e)| *x > 0.0 && *e > 0.0 && e.is_finite())
-                            .map(|(x, e)| [x.log10(), e.log10()])
+                            .filter(|q| !q.resolved())
+                            .filter_map(log_point)
                             .collect();
                         // Wall times need not grow with the work (timer noise): the curve
                         // joins the points in order of x.
@@ -526,8 +555,25 @@ fn work_precision(lab: &RaceLab, ui: &mut egui::Ui) {
                                 .color(colour)
                                 .radius(3.0),
                         );
+                        if !at_floor.is_empty() {
+                            // Ringed: the arithmetic's floor, not the method, sets these.
+                            p.points(
+                                Points::new(
+                                    "ringed: at the f32 floor, not fitted",
+                                    PlotPoints::from(at_floor),
+                                )
+                                .color(ui_error_colour())
+                                .filled(false)
+                                .radius(6.0),
+                            );
+                        }
                     }
                 });
         }
     });
+}
+
+/// The ring around points limited by the arithmetic.
+fn ui_error_colour() -> egui::Color32 {
+    egui::Color32::from_rgb(200, 40, 40)
 }

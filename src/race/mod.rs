@@ -7,7 +7,9 @@
 //! (Hairer, Nørsett & Wanner I, §II.10 for work–precision diagrams).
 //!
 //! A [`Race`] advances in slices of wall time, so the app fills a diagram in while it stays
-//! responsive; the command line and the tests run it to the end. No UI, no GPU.
+//! responsive; the command line and the tests run it to the end. It runs its entries one by
+//! one on the f64 CPU, or hands them all to a [`BatchRunner`] (the GPU race of
+//! `sims::threebody::gpu_race`: every run in one dispatch). No UI, no GPU here.
 
 pub mod run;
 
@@ -235,6 +237,50 @@ pub struct RacePoint {
     pub seconds: f64,
     /// Why the run failed, if it did.
     pub failure: Option<String>,
+    /// The smallest error the run's arithmetic can resolve, where it is coarser than f64
+    /// (a single-precision GPU run): points within [`FLOOR_MARGIN`] of it show the
+    /// arithmetic, not the method, and are left out of the fitted order.
+    #[serde(default)]
+    pub floor: Option<f64>,
+}
+
+/// How far above its resolution floor a point's error must be to count in the fit.
+pub const FLOOR_MARGIN: f64 = 10.0;
+
+impl RacePoint {
+    /// Whether the error is far enough above the arithmetic's floor to show the method.
+    pub fn resolved(&self) -> bool {
+        self.floor
+            .is_none_or(|floor| self.error > FLOOR_MARGIN * floor)
+    }
+}
+
+/// One run's result from a [`BatchRunner`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct BatchResult {
+    /// Work (see [`work_unit`]).
+    pub work: f64,
+    /// Error by the runner's measure.
+    pub error: f64,
+    /// Wall time attributed to the run.
+    pub seconds: f64,
+    /// Why the run failed, if it did.
+    pub failure: Option<String>,
+    /// See [`RacePoint::floor`].
+    pub floor: Option<f64>,
+}
+
+/// Runs every run of a race at once somewhere else (the GPU), without blocking.
+pub trait BatchRunner {
+    /// Works for about `seconds` (without waiting on a device); returns one result per run
+    /// of [`Race::runs`], in that order, once all are done.
+    fn advance(&mut self, seconds: f64) -> Result<Option<Vec<BatchResult>>, String>;
+    /// Fraction of the work done.
+    fn progress(&self) -> f64;
+    /// What the error measures.
+    fn measure_name(&self) -> &'static str;
+    /// Where and how the runs go, for labels ("GPU …: 12 runs in one dispatch, f32").
+    fn describe(&self) -> String;
 }
 
 /// A solver's curve in the work–precision diagram.
@@ -279,11 +325,18 @@ pub struct Race {
     orders: Vec<(String, Option<f64>)>,
     measure_name: &'static str,
     failure: Option<String>,
+    /// The runner doing every run at once, while it works.
+    batch: Option<Box<dyn BatchRunner>>,
+    /// Where the runs go.
+    backend: String,
 }
 
 /// Step attempts (Navier–Stokes: steps; diffusion: NFE per particle) between looks at the
 /// clock.
 const SLICE_ATTEMPTS: u64 = 32;
+
+/// Wall time a batch runner gets per slice.
+const SLICE_SECONDS: f64 = 0.01;
 
 impl Race {
     /// Checks the plan and builds every run's scenario before anything runs, so bad input
@@ -361,7 +414,36 @@ impl Race {
             orders,
             measure_name,
             failure: None,
+            batch: None,
+            backend: "CPU, f64, one run after another".into(),
         })
+    }
+
+    /// The runs of the race, in order: (solver, value, scenario), reference runs left out.
+    pub fn runs(&self) -> impl Iterator<Item = (&str, f64, &Scenario)> {
+        self.entries
+            .iter()
+            .filter(|e| !e.is_reference)
+            .map(|e| (e.solver.as_str(), e.value, &e.scenario))
+    }
+
+    /// Hands every run to `runner` instead of the CPU (before the race has started).
+    pub fn run_batched(&mut self, runner: Box<dyn BatchRunner>) -> Result<(), String> {
+        if self.next > 0 || !self.points.is_empty() {
+            return Err("the race has already started on the CPU".into());
+        }
+        if self.plan.measure != Measure::Scenario {
+            return Err("a batched race measures against the scenario's own truth".into());
+        }
+        self.measure_name = runner.measure_name();
+        self.backend = runner.describe();
+        self.batch = Some(runner);
+        Ok(())
+    }
+
+    /// Where the runs go (CPU f64 one by one, or the batch runner's description).
+    pub fn backend(&self) -> &str {
+        &self.backend
     }
 
     /// The plan.
@@ -381,7 +463,8 @@ impl Race {
 
     /// Whether every run is done (or the race failed).
     pub fn is_finished(&self) -> bool {
-        self.failure.is_some() || (self.next >= self.entries.len() && self.current.is_none())
+        self.failure.is_some()
+            || (self.batch.is_none() && self.next >= self.entries.len() && self.current.is_none())
     }
 
     /// Why the race as a whole failed (the reference run failed, or the scenario has nothing
@@ -392,6 +475,9 @@ impl Race {
 
     /// Fraction of the runs done.
     pub fn progress(&self) -> f64 {
+        if let Some(batch) = &self.batch {
+            return batch.progress();
+        }
         let done = self.next - usize::from(self.current.is_some());
         done as f64 / self.entries.len() as f64
     }
@@ -412,7 +498,11 @@ impl Race {
                     .filter(|p| &p.solver == solver)
                     .cloned()
                     .collect();
-                let pairs: Vec<(f64, f64)> = points.iter().map(|p| (p.work, p.error)).collect();
+                let pairs: Vec<(f64, f64)> = points
+                    .iter()
+                    .filter(|p| p.resolved())
+                    .map(|p| (p.work, p.error))
+                    .collect();
                 SolverFit {
                     solver: solver.clone(),
                     observed_order: crate::core::fit::observed_order(&pairs),
@@ -428,8 +518,10 @@ impl Race {
     pub fn advance(&mut self, seconds: f64) -> bool {
         let start = Instant::now();
         while !self.is_finished() {
+            // A batch runner is polled once: its device works between the calls.
+            let batched = self.batch.is_some();
             self.slice();
-            if start.elapsed().as_secs_f64() >= seconds {
+            if batched || start.elapsed().as_secs_f64() >= seconds {
                 break;
             }
         }
@@ -450,6 +542,42 @@ impl Race {
     /// One slice of work: starts the next run, or advances the current one a little, or
     /// finishes it.
     fn slice(&mut self) {
+        if let Some(batch) = &mut self.batch {
+            match batch.advance(SLICE_SECONDS) {
+                Ok(None) => {}
+                Ok(Some(results)) => {
+                    let runs: Vec<(String, f64)> = self
+                        .runs()
+                        .map(|(solver, value, _)| (solver.to_owned(), value))
+                        .collect();
+                    if results.len() != runs.len() {
+                        self.failure = Some(format!(
+                            "the batch returned {} results for {} runs",
+                            results.len(),
+                            runs.len()
+                        ));
+                    }
+                    for ((solver, value), r) in runs.into_iter().zip(results) {
+                        self.points.push(RacePoint {
+                            solver,
+                            value,
+                            work: r.work,
+                            error: r.error,
+                            seconds: r.seconds,
+                            failure: r.failure,
+                            floor: r.floor,
+                        });
+                    }
+                    self.next = self.entries.len();
+                    self.batch = None;
+                }
+                Err(e) => {
+                    self.failure = Some(e);
+                    self.batch = None;
+                }
+            }
+            return;
+        }
         let Some(mut current) = self.current.take() else {
             if let Some(entry) = self.entries.get(self.next) {
                 self.next += 1;
@@ -542,6 +670,7 @@ impl Race {
             error,
             seconds,
             failure,
+            floor: None,
         });
     }
 }

@@ -1,0 +1,420 @@
+//! Three-body races on the GPU (`shaders/nbody_race.wgsl`): every run of a race — each
+//! fixed-step solver at each step size — is one invocation of the same dispatch, in f32, from
+//! the same initial state. The runs count force evaluations and measure the largest relative
+//! energy error exactly as the f64 runs do, so the two diagrams can be laid over each other;
+//! where f32 cannot resolve an error the point says so (its floor) and stays out of the fit.
+//!
+//! Used through [`crate::race::Race::run_batched`]: the app polls it a slice per frame, the
+//! command line and the tests wait on it.
+
+use bytemuck::{Pod, Zeroable};
+use web_time::Instant;
+
+use super::integrators::yoshida4_weights;
+use super::scenarios::initial_bodies;
+use super::{Body, Gravity, MAX_BODIES, StepMode, ThreeBodyMethod, ThreeBodyParams};
+use crate::gpu::readback::Readback;
+use crate::gpu::{GpuContext, buffer_layout_entry, entry, storage, wgpu};
+use crate::race::{BatchResult, BatchRunner, Race};
+use crate::scenario::Scenario;
+
+const SHADER: &str = include_str!("../../../shaders/nbody_race.wgsl");
+const WORKGROUP: u32 = 64;
+/// Unit round-off of f32.
+const F32_UNIT_ROUNDOFF: f64 = 5.960_464_477_539_063e-8;
+/// Steps each run takes per dispatch (a dispatch stays well under a frame on lavapipe).
+const STEPS_PER_DISPATCH: u32 = 32;
+/// Dispatches recorded per submission.
+const DISPATCHES_PER_SUBMIT: u32 = 4;
+
+/// Mirror of the WGSL `Params` uniform.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Pod, Zeroable)]
+struct RaceUniform {
+    n_bodies: u32,
+    runs: u32,
+    steps_per_dispatch: u32,
+    pad0: u32,
+    softening2: f32,
+    yoshida_w1: f32,
+    yoshida_w0: f32,
+    pad1: f32,
+}
+
+/// Mirror of the WGSL `Run` struct.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Pod, Zeroable)]
+struct RunSpec {
+    method: u32,
+    full_steps: u32,
+    pad0: u32,
+    pad1: u32,
+    h: f32,
+    h_last: f32,
+    pad2: f32,
+    pad3: f32,
+}
+
+/// Mirror of the WGSL `Progress` struct.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, Pod, Zeroable)]
+struct RunProgress {
+    steps: u32,
+    nfe: u32,
+    done: u32,
+    non_finite: u32,
+    energy0: f32,
+    max_energy_error: f32,
+    energy_error: f32,
+    pad: f32,
+}
+const _: () = assert!(std::mem::size_of::<RunProgress>() == 32);
+
+/// The kernel's method code of a solver it runs.
+fn method_code(method: ThreeBodyMethod) -> Option<u32> {
+    match method {
+        ThreeBodyMethod::Leapfrog => Some(0),
+        ThreeBodyMethod::Yoshida4 => Some(1),
+        ThreeBodyMethod::Rk4 => Some(2),
+        _ => None,
+    }
+}
+
+/// The steps a fixed-step run of step `dt` takes to `until`, as the f64 run takes them
+/// (`ThreeBodyCpu::run`: steps of dt, the last one clipped to land on the end time):
+/// (full steps, last step or 0).
+pub fn step_plan(dt: f64, until: f64) -> (u64, f64) {
+    let mut t = 0.0f64;
+    let mut full = 0u64;
+    loop {
+        let remaining = until - t;
+        if remaining <= 1e-13 * t.abs().max(1.0) {
+            return (full, 0.0);
+        }
+        if t + dt > until {
+            return (full, remaining);
+        }
+        let t_new = t + dt;
+        t = if (t_new - until).abs() <= 1e-12 * until.abs().max(1.0) {
+            until
+        } else {
+            t_new
+        };
+        full += 1;
+    }
+}
+
+/// Why `race` cannot run on the GPU, if it cannot: the kernel runs the fixed-step leapfrog,
+/// Yoshida-4 and RK4 over dt on up to 16 bodies, measured by the energy error.
+pub fn unsupported(race: &Race) -> Option<String> {
+    let Scenario::ThreeBody(base) = race.scenario() else {
+        return Some("GPU races run the three-body simulation (the ensemble kernel)".into());
+    };
+    let plan = race.plan();
+    if plan.key != "dt" {
+        return Some(format!(
+            "GPU races vary the step dt, not {}",
+            plan.key.as_str()
+        ));
+    }
+    if plan.measure != crate::race::Measure::Scenario {
+        return Some("GPU races measure the energy error, not against a reference run".into());
+    }
+    if base.body_count() > MAX_BODIES {
+        return Some(format!("the GPU kernel holds at most {MAX_BODIES} bodies"));
+    }
+    for (solver, _, scenario) in race.runs() {
+        let Scenario::ThreeBody(p) = scenario else {
+            return Some("every run must be a three-body run".into());
+        };
+        if method_code(p.method).is_none() {
+            return Some(format!(
+                "{solver} has no GPU kernel: GPU races run leapfrog, yoshida4 and rk4"
+            ));
+        }
+        if p.step_mode != StepMode::Fixed {
+            return Some("GPU races use fixed steps (steps=fixed)".into());
+        }
+    }
+    None
+}
+
+/// A three-body race running on the GPU (see the module docs).
+pub struct GpuThreeBodyRace {
+    ctx: GpuContext,
+    runs: u32,
+    total_steps: Vec<u64>,
+    floors: Vec<f64>,
+    progress_buffer: wgpu::Buffer,
+    bind_group: wgpu::BindGroup,
+    pipeline: wgpu::ComputePipeline,
+    readback: Readback,
+    latest: Vec<RunProgress>,
+    /// Wait for each readback (command line, tests) instead of polling (the app).
+    blocking: bool,
+    started: Option<Instant>,
+    dispatches: u64,
+}
+
+impl GpuThreeBodyRace {
+    /// Uploads every run of `race` (checked with [`unsupported`]) and the shared initial
+    /// state. With `blocking`, [`BatchRunner::advance`] waits for the device.
+    pub fn new(ctx: &GpuContext, race: &Race, blocking: bool) -> Result<Self, String> {
+        if let Some(why) = unsupported(race) {
+            return Err(why);
+        }
+        let until = race
+            .plan()
+            .until
+            .ok_or("a three-body race needs an end time")?;
+        let params: Vec<&ThreeBodyParams> = race
+            .runs()
+            .filter_map(|(_, _, s)| match s {
+                Scenario::ThreeBody(p) => Some(p),
+                _ => None,
+            })
+            .collect();
+        let first = params.first().ok_or("the race has no runs")?;
+        let bodies = initial_bodies(first);
+        super::validate_bodies(&bodies)?;
+        if params.iter().any(|p| initial_bodies(p) != bodies) {
+            return Err("the runs of a race must start from the same bodies".into());
+        }
+        let softening = first.softening;
+        let mut specs = Vec::new();
+        let mut total_steps = Vec::new();
+        for p in &params {
+            let (full, last) = step_plan(p.dt, until);
+            let steps = full + u64::from(last > 0.0);
+            if full > u64::from(u32::MAX / 4) {
+                return Err(format!(
+                    "dt = {:e} to t = {until} is {full} steps: too many for one GPU run",
+                    p.dt
+                ));
+            }
+            specs.push(RunSpec {
+                method: method_code(p.method).ok_or("no GPU kernel")?,
+                full_steps: full as u32,
+                pad0: 0,
+                pad1: 0,
+                h: p.dt as f32,
+                h_last: last as f32,
+                pad2: 0.0,
+                pad3: 0.0,
+            });
+            total_steps.push(steps);
+        }
+        let floors = energy_floors(&bodies, softening, &total_steps);
+        let runs = specs.len() as u32;
+        let (w1, w0) = yoshida4_weights();
+        let uniform = RaceUniform {
+            n_bodies: bodies.len() as u32,
+            runs,
+            steps_per_dispatch: STEPS_PER_DISPATCH,
+            pad0: 0,
+            softening2: (softening * softening) as f32,
+            yoshida_w1: w1 as f32,
+            yoshida_w0: w0 as f32,
+            pad1: 0.0,
+        };
+        let base: Vec<[f32; 4]> = bodies
+            .iter()
+            .flat_map(|b| {
+                [
+                    [b.x[0] as f32, b.x[1] as f32, b.x[2] as f32, b.mass as f32],
+                    [b.v[0] as f32, b.v[1] as f32, b.v[2] as f32, 0.0],
+                ]
+            })
+            .collect();
+        let state_bytes = u64::from(runs) * 3 * bodies.len() as u64 * 16;
+        let progress_bytes = u64::from(runs) * std::mem::size_of::<RunProgress>() as u64;
+        let uniform_buffer =
+            ctx.buffer_with("race params", &[uniform], wgpu::BufferUsages::UNIFORM);
+        let base_buffer = ctx.buffer_with("race bodies", &base, wgpu::BufferUsages::STORAGE);
+        let spec_buffer = ctx.buffer_with("race runs", &specs, wgpu::BufferUsages::STORAGE);
+        let state = ctx.buffer("race state", state_bytes, wgpu::BufferUsages::STORAGE);
+        // Created zeroed: every run starts fresh.
+        let progress_buffer = ctx.buffer(
+            "race progress",
+            progress_bytes,
+            wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
+        );
+        let layout = ctx
+            .device
+            .create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+                label: Some("race"),
+                entries: &[
+                    buffer_layout_entry(0, wgpu::BufferBindingType::Uniform),
+                    buffer_layout_entry(1, storage(true)),
+                    buffer_layout_entry(2, storage(true)),
+                    buffer_layout_entry(3, storage(false)),
+                    buffer_layout_entry(4, storage(false)),
+                ],
+            });
+        let pipeline_layout = ctx
+            .device
+            .create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+                label: Some("race"),
+                bind_group_layouts: &[Some(&layout)],
+                immediate_size: 0,
+            });
+        let [pipeline] = ctx.compute_pipelines_with_layout(
+            "nbody_race.wgsl",
+            SHADER,
+            Some(&pipeline_layout),
+            ["advance"],
+        );
+        let bind_group = ctx.device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some("race"),
+            layout: &layout,
+            entries: &[
+                entry(0, &uniform_buffer),
+                entry(1, &base_buffer),
+                entry(2, &spec_buffer),
+                entry(3, &state),
+                entry(4, &progress_buffer),
+            ],
+        });
+        Ok(Self {
+            ctx: ctx.clone(),
+            runs,
+            total_steps,
+            floors,
+            readback: Readback::new(ctx, progress_bytes, "race progress readback"),
+            latest: vec![RunProgress::default(); runs as usize],
+            progress_buffer,
+            bind_group,
+            pipeline,
+            blocking,
+            started: None,
+            dispatches: 0,
+        })
+    }
+
+    /// Advance dispatches recorded so far (each moves every run that is not done).
+    pub fn dispatches(&self) -> u64 {
+        self.dispatches
+    }
+
+    /// The runs that share each dispatch.
+    pub fn runs_per_dispatch(&self) -> u32 {
+        self.runs
+    }
+
+    fn submit(&mut self) {
+        let mut encoder = self
+            .ctx
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("race advance"),
+            });
+        for _ in 0..DISPATCHES_PER_SUBMIT {
+            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                label: Some("race advance"),
+                timestamp_writes: None,
+            });
+            pass.set_pipeline(&self.pipeline);
+            pass.set_bind_group(0, &self.bind_group, &[]);
+            pass.dispatch_workgroups(self.runs.div_ceil(WORKGROUP), 1, 1);
+        }
+        self.dispatches += u64::from(DISPATCHES_PER_SUBMIT);
+        let requested = self
+            .readback
+            .request(&mut encoder, &self.progress_buffer, 0);
+        self.ctx.queue.submit([encoder.finish()]);
+        if requested {
+            self.readback.submitted();
+        }
+    }
+
+    fn results(&self, seconds: f64) -> Vec<BatchResult> {
+        let total_work: f64 = self.latest.iter().map(|p| f64::from(p.nfe)).sum();
+        self.latest
+            .iter()
+            .zip(&self.floors)
+            .map(|(p, floor)| {
+                let work = f64::from(p.nfe);
+                let failure = (p.non_finite != 0)
+                    .then(|| format!("the f32 state stopped being finite after {} steps", p.steps));
+                BatchResult {
+                    work,
+                    error: if failure.is_some() {
+                        f64::NAN
+                    } else {
+                        f64::from(p.max_energy_error)
+                    },
+                    // The runs share the device: each is charged its share of the work.
+                    seconds: seconds * work / total_work.max(1.0),
+                    failure,
+                    floor: Some(*floor),
+                }
+            })
+            .collect()
+    }
+}
+
+/// The smallest relative energy error f32 resolves after `steps` steps: the energy's
+/// evaluation round-off, u·(T + |V|)/|E|, grown as a random walk over the steps (each step
+/// rounds the state once).
+fn energy_floors(bodies: &[Body], softening: f64, steps: &[u64]) -> Vec<f64> {
+    let gravity = Gravity::new(bodies, softening);
+    let x: Vec<[f64; 3]> = bodies.iter().map(|b| b.x).collect();
+    let v: Vec<[f64; 3]> = bodies.iter().map(|b| b.v).collect();
+    let zero_v = vec![[0.0; 3]; bodies.len()];
+    let potential = gravity.energy(&x, &zero_v);
+    let total = gravity.energy(&x, &v);
+    let kinetic = total - potential;
+    let scale = (kinetic.abs() + potential.abs()) / total.abs().max(1e-300);
+    steps
+        .iter()
+        .map(|&n| F32_UNIT_ROUNDOFF * scale * (n.max(1) as f64).sqrt())
+        .collect()
+}
+
+impl BatchRunner for GpuThreeBodyRace {
+    fn advance(&mut self, seconds: f64) -> Result<Option<Vec<BatchResult>>, String> {
+        let start = Instant::now();
+        let started = *self.started.get_or_insert(start);
+        loop {
+            if !self.readback.in_flight() {
+                self.submit();
+            }
+            let bytes = if self.blocking {
+                self.readback.wait(&self.ctx)
+            } else {
+                self.readback.try_take(&self.ctx)
+            }
+            .map_err(|e| e.to_string())?;
+            if let Some(bytes) = bytes {
+                self.latest = bytemuck::cast_slice(&bytes).to_vec();
+                if self.latest.iter().all(|p| p.done != 0) {
+                    return Ok(Some(self.results(started.elapsed().as_secs_f64())));
+                }
+            }
+            if !self.blocking || start.elapsed().as_secs_f64() >= seconds {
+                return Ok(None);
+            }
+        }
+    }
+
+    fn progress(&self) -> f64 {
+        let total: u64 = self.total_steps.iter().sum();
+        let done: u64 = self.latest.iter().map(|p| u64::from(p.steps)).sum();
+        done as f64 / total.max(1) as f64
+    }
+
+    fn measure_name(&self) -> &'static str {
+        "max relative energy error (f32 on the GPU)"
+    }
+
+    fn describe(&self) -> String {
+        // Browsers hide the adapter's name: name the backend then.
+        let adapter = &self.ctx.adapter;
+        let name = if adapter.name.is_empty() {
+            format!("{:?}", adapter.backend)
+        } else {
+            adapter.name.clone()
+        };
+        format!("GPU {name}: {} runs in each dispatch, f32", self.runs)
+    }
+}
