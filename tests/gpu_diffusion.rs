@@ -159,3 +159,91 @@ fn a_gpu_run_can_be_encoded_step_by_step() {
         "the same dispatches in any batching give the same bits"
     );
 }
+
+/// The precision shadow of GPU sampling: the f64 run of the same program follows the f32
+/// particles fed back frame by frame; their RMS distance stays within the f32 bound at every
+/// comparison, and the verdict names single precision exactly when that distance exceeds the
+/// f64 sampler's own distance to the reference ODE solution.
+#[test]
+fn the_diffusion_shadow_follows_the_gpu_run_within_the_f32_bound() {
+    use stepscope::sims::diffusion::gpu::GpuLiveRun;
+    use stepscope::sims::diffusion::run::DiffusionRun;
+    use stepscope::sims::diffusion::shadow::{DiffusionShadow, precision_limit};
+    let Some(ctx) = common::gpu_context() else {
+        return;
+    };
+    // (sampler, target, NFE, whether f32 limits the accuracy at the end)
+    for (sampler, target, nfe, limited) in [
+        (SamplerKind::Ddim, TargetKind::Ring8, 10, Some(false)),
+        (SamplerKind::DpmSolver3, TargetKind::Ring8, 30, Some(false)),
+        (SamplerKind::DpmSolver3, TargetKind::Ring8, 300, Some(false)),
+        (SamplerKind::DpmSolver3, TargetKind::Ring8, 1500, Some(true)),
+        (
+            SamplerKind::EdmHeun,
+            TargetKind::GaussianNd,
+            40,
+            Some(false),
+        ),
+        (SamplerKind::UniPc, TargetKind::TwoMoons, 200, Some(false)),
+        (SamplerKind::EulerMaruyama, TargetKind::Spiral, 100, None),
+    ] {
+        let params = DiffusionParams {
+            sampler,
+            target,
+            nfe,
+            particles: 1024,
+            dim: 16,
+            components: 64,
+            ..DiffusionParams::default()
+        };
+        let run = DiffusionRun::new(params.clone()).expect("run");
+        let mut run = run.with_params_external(params).expect("external");
+        let mut gpu = GpuLiveRun::new(&ctx, &run).expect("gpu");
+        let mut shadow = DiffusionShadow::new(&run).expect("shadow");
+        let mut frames = 0;
+        while !(run.is_finished() && shadow.follow(&run, 10_000).expect("follows")) {
+            gpu.frame(&ctx, &mut run, 8.0).expect("frame");
+            shadow.follow(&run, 10_000).expect("follows");
+            frames += 1;
+            assert!(frames < 20_000, "the GPU run never finished");
+            std::thread::sleep(std::time::Duration::from_micros(200));
+        }
+        let points = shadow.points();
+        let last = points.last().expect("comparisons");
+        let worst = points
+            .iter()
+            .map(|p| p.difference / p.bound)
+            .fold(0.0, f64::max);
+        println!(
+            "{:>8} {:?} NFE {nfe}: {} comparisons, last difference {:.2e}, bound {:.2e} \
+             (worst ratio {worst:.2}), f64 ODE error {:?}, f32 {:?}; verdict {:?}",
+            sampler.key(),
+            target,
+            points.len(),
+            last.difference,
+            last.bound,
+            last.f64_error,
+            last.f32_error,
+            precision_limit(Some(last)),
+        );
+        assert!(points.len() >= 2);
+        assert!(
+            points
+                .iter()
+                .all(|p| p.difference <= p.bound && p.difference > 0.0),
+            "{points:?}"
+        );
+        let verdict = precision_limit(Some(last));
+        assert_eq!(verdict.is_some(), limited == Some(true));
+        if limited == Some(true) {
+            // Independently of the verdict: the f32 run is measurably farther from the
+            // reference ODE solution than the f64 run.
+            let (f32_error, f64_error) =
+                (last.f32_error.expect("ODE"), last.f64_error.expect("ODE"));
+            assert!(
+                f32_error > 3.0 * f64_error,
+                "{f32_error:e} vs {f64_error:e}"
+            );
+        }
+    }
+}

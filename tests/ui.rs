@@ -923,6 +923,77 @@ fn a_race_sweeps_on_the_gpu_in_the_app() {
     assert!(rings >= 2, "{rings} legend entries for the ringed points");
 }
 
+/// The precision shadow of GPU sampling in the app (lavapipe): DPM-Solver-3 with 1500
+/// evaluations is accurate enough that f32 limits it; the f64 shadow catches up with the GPU
+/// run over the frames, the verdict says so, and continuing on the shadow leaves the f64
+/// particles, whose distance to the reference ODE solution is the smaller.
+#[test]
+fn the_diffusion_shadow_flags_single_precision_in_the_app() {
+    let Some(ctx) = common::gpu_context() else {
+        return;
+    };
+    let link = "?s=diffusion&target=ring8&sampler=dpm3&nfe=1500&n=1024&seed=1";
+    let mut h = harness(Some(link));
+    assert!(
+        h.state_mut().set_shadow(true).is_err(),
+        "no shadow of a CPU run"
+    );
+    h.state_mut().set_gpu(Some(ctx));
+    h.state_mut().set_compute(true).expect("GPU");
+    h.state_mut().set_shadow(true).expect("shadow");
+    // Live: while it plays, the shadow compares at every readback.
+    h.state_mut().set_running(true);
+    let mut d = diagnostics(&h);
+    for _ in 0..3000 {
+        h.run_steps(1);
+        d = diagnostics(&h);
+        if d["shadow"]["points"].as_u64() >= Some(3) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    assert!(d["shadow"]["points"].as_u64() >= Some(3), "{d}");
+    assert!(
+        d["shadow"]["last"]["difference"].as_f64() > Some(0.0),
+        "{d}"
+    );
+    h.state_mut().run_until(0.0).expect("sampling");
+    for _ in 0..5000 {
+        h.run_steps(1);
+        d = diagnostics(&h);
+        if d["finished"] == true
+            && d["shadow"]["t"] == d["t"]
+            && d["shadow"]["last"]["f64_error"].is_number()
+        {
+            break;
+        }
+    }
+    println!("diffusion shadow: {}", d["shadow"]);
+    assert!(d["shadow"]["points"].as_u64() >= Some(4), "{d}");
+    let last = &d["shadow"]["last"];
+    let (difference, bound) = (
+        last["difference"].as_f64().expect("a comparison"),
+        last["bound"].as_f64().expect("a bound"),
+    );
+    assert!(difference > 0.0 && difference <= bound, "{last}");
+    let (f32_error, f64_error) = (
+        last["f32_error"].as_f64().expect("ODE error"),
+        last["f64_error"].as_f64().expect("ODE error"),
+    );
+    assert!(f32_error > 3.0 * f64_error, "{last}");
+    let limit = d["precision_limit"].as_str().expect("a verdict");
+    assert!(limit.contains("single precision"), "{limit}");
+    h.run_steps(1);
+    let _ = h.get_by_label("Continue on the f64 shadow");
+    h.state_mut()
+        .continue_on_shadow()
+        .expect("level with the GPU");
+    h.run_steps(1);
+    let d = diagnostics(&h);
+    assert_eq!(d["compute"], "cpu-f64");
+    assert_eq!(d["report"]["ode_error_rms"].as_f64(), Some(f64_error));
+}
+
 /// The precision shadow in the app (lavapipe): an f64 run follows the GPU run through the
 /// frames; at the end time the f32–f64 difference is within the f32 round-off bound, the
 /// app says single precision limits RK4IP (whose own error is far smaller), flags a

@@ -11,6 +11,7 @@ use crate::gpu::GpuContext;
 use crate::sims::diffusion::gpu::GpuLiveRun;
 use crate::sims::diffusion::process::{ProcessKind, TimeGrid};
 use crate::sims::diffusion::run::DiffusionRun;
+use crate::sims::diffusion::shadow::DiffusionShadow;
 use crate::sims::diffusion::{DiffusionParams, InitKind, MAX_DIM, SamplerKind, TargetKind};
 
 /// Particles drawn in the view (the first ones of a larger run).
@@ -36,6 +37,12 @@ pub struct DiffusionApp {
     pub show_score: bool,
     /// The last computed field: the time and target it belongs to, its picture and arrows.
     field: Option<FieldView>,
+    /// Whether an f64 shadow should follow the GPU run.
+    shadow_wanted: bool,
+    /// The f64 shadow of the GPU run.
+    shadow: Option<DiffusionShadow>,
+    /// Why the shadow stopped, for the app's notice (taken once shown).
+    pub shadow_stopped: Option<String>,
 }
 
 /// A drawn density and score field at one time.
@@ -47,6 +54,8 @@ struct FieldView {
     arrows: (Vec<[f64; 2]>, Vec<[f64; 2]>),
 }
 
+/// Wall time per frame the f64 shadow may take to catch up.
+const SHADOW_BUDGET_S: f64 = 0.008;
 /// Component evaluations one density picture may cost (its side shrinks for big mixtures).
 const DENSITY_BUDGET: f64 = 2.0e6;
 /// Shortest wall time between two recomputations while the run moves.
@@ -67,6 +76,9 @@ impl DiffusionApp {
             show_density: true,
             show_score: false,
             field: None,
+            shadow_wanted: false,
+            shadow: None,
+            shadow_stopped: None,
         })
     }
 
@@ -237,7 +249,103 @@ impl DiffusionApp {
         if self.run.is_finished() {
             self.finish_requested = false;
         }
+        if let Err(e) = self.follow_shadow(SHADOW_BUDGET_S) {
+            self.shadow_stopped = Some(e);
+        }
         Ok(())
+    }
+
+    /// Lets an f64 shadow follow the GPU run (`on`), or stops it; refused with the reason on
+    /// the CPU or when the particle set is too large for an f64 run to keep up.
+    pub fn set_shadow(&mut self, on: bool) -> Result<(), String> {
+        if on {
+            if self.gpu.is_none() {
+                return Err(
+                    "the f64 shadow follows the GPU (f32) run: compute on the GPU first".into(),
+                );
+            }
+            if !DiffusionShadow::affordable(&self.run) {
+                return Err(format!(
+                    "an f64 shadow follows up to {} particle coordinates (this run has {})",
+                    crate::sims::diffusion::shadow::MAX_SHADOW_COORDINATES,
+                    self.run.initial().len()
+                ));
+            }
+        } else {
+            self.shadow = None;
+        }
+        self.shadow_wanted = on;
+        Ok(())
+    }
+
+    /// Whether an f64 shadow follows the GPU run.
+    pub fn shadow_on(&self) -> bool {
+        self.shadow_wanted
+    }
+
+    /// The shadow's comparisons so far.
+    pub fn shadow_points(&self) -> &[crate::core::shadow::ShadowPoint] {
+        self.shadow.as_ref().map_or(&[], |s| s.points())
+    }
+
+    /// The shadow's run time (it catches up with the GPU run).
+    pub fn shadow_time(&self) -> Option<f64> {
+        self.shadow.as_ref().map(|s| s.run().time())
+    }
+
+    /// Continues on the f64 shadow once it is level with the GPU run (the GPU run is
+    /// dropped; the CPU run goes on from the same step in double precision).
+    pub fn continue_on_shadow(&mut self) -> Result<(), String> {
+        let shadow = self
+            .shadow
+            .take()
+            .ok_or("no f64 shadow is following the GPU run")?;
+        if shadow.run().steps_done() != self.run.steps_done() {
+            self.shadow = Some(shadow);
+            return Err("the f64 shadow has not caught up with the GPU run yet".into());
+        }
+        self.run = shadow.into_run();
+        self.gpu = None;
+        self.shadow_wanted = false;
+        self.finish_requested = false;
+        Ok(())
+    }
+
+    /// Keeps the shadow level with the GPU run within `budget` seconds: (re)started from the
+    /// initial particles when there is none or the run was rebuilt.
+    fn follow_shadow(&mut self, budget: f64) -> Result<(), String> {
+        if self.gpu.is_none() {
+            self.shadow = None;
+            self.shadow_wanted = false;
+            return Ok(());
+        }
+        if !self.shadow_wanted {
+            return Ok(());
+        }
+        let stale = self.shadow.as_ref().is_none_or(|s| {
+            s.run().params() != self.run.params() || s.run().steps_done() > self.run.steps_done()
+        });
+        if stale {
+            self.shadow = Some(DiffusionShadow::new(&self.run).inspect_err(|_| {
+                self.shadow_wanted = false;
+            })?);
+        }
+        let Some(shadow) = &mut self.shadow else {
+            return Ok(());
+        };
+        let start = web_time::Instant::now();
+        loop {
+            match shadow.follow(&self.run, 1) {
+                Ok(true) => return Ok(()),
+                Ok(false) if start.elapsed().as_secs_f64() < budget => {}
+                Ok(false) => return Ok(()),
+                Err(e) => {
+                    self.shadow = None;
+                    self.shadow_wanted = false;
+                    return Err(format!("the f64 shadow stopped: {e}"));
+                }
+            }
+        }
     }
 
     /// Finishes the run now: on the CPU, and on a native GPU by waiting for it; in the browser

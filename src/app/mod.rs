@@ -189,6 +189,9 @@ impl StepscopeApp {
     /// with the reason, when the NLSE does not compute on the GPU or its grid is too large
     /// for an f64 run to keep up.
     pub fn set_shadow(&mut self, on: bool) -> Result<(), String> {
+        if let (ActiveSim::Diffusion, Some(d)) = (self.active, &mut self.diffusion) {
+            return d.set_shadow(on);
+        }
         if on {
             if !self.sim.is_gpu() {
                 return Err(
@@ -211,16 +214,27 @@ impl StepscopeApp {
 
     /// Whether an f64 shadow follows the GPU run.
     pub fn shadow_on(&self) -> bool {
-        self.shadow_wanted
+        match (self.active, &self.diffusion) {
+            (ActiveSim::Diffusion, Some(d)) => d.shadow_on(),
+            _ => self.shadow_wanted,
+        }
     }
 
-    /// The shadow's comparisons so far.
-    pub fn shadow_points(&self) -> &[crate::sims::nlse::shadow::ShadowPoint] {
-        self.shadow.as_ref().map_or(&[], |s| s.points())
+    /// The shadow's comparisons so far (of the NLSE's or the diffusion sampler's GPU run).
+    pub fn shadow_points(&self) -> &[crate::core::shadow::ShadowPoint] {
+        match (self.active, &self.diffusion) {
+            (ActiveSim::Diffusion, Some(d)) => d.shadow_points(),
+            _ => self.shadow.as_ref().map_or(&[], |s| s.points()),
+        }
     }
 
-    /// Why single precision limits the NLSE's GPU run, if it does (None on the CPU).
+    /// Why single precision limits the GPU run, if it does (None on the CPU).
     pub fn precision_limit(&self) -> Option<String> {
+        if let (ActiveSim::Diffusion, Some(d)) = (self.active, &self.diffusion) {
+            return d.gpu.as_ref().and_then(|_| {
+                crate::sims::diffusion::shadow::precision_limit(d.shadow_points().last())
+            });
+        }
         if !self.sim.is_gpu() {
             return None;
         }
@@ -230,6 +244,15 @@ impl StepscopeApp {
     /// Continues the run on the f64 shadow: the main view switches to the path that has been
     /// f64 since the shadow started (the GPU run is dropped).
     pub fn continue_on_shadow(&mut self) -> Result<(), String> {
+        if let (ActiveSim::Diffusion, Some(d)) = (self.active, &mut self.diffusion) {
+            d.continue_on_shadow()?;
+            self.notice = Some(Notice::Info(
+                "Continuing on the f64 shadow: the CPU run that followed the GPU in double \
+                 precision."
+                    .into(),
+            ));
+            return Ok(());
+        }
         let shadow = self
             .shadow
             .take()
@@ -1220,6 +1243,12 @@ impl StepscopeApp {
             "running": self.running,
             "backend": self.backend,
             "compute": if d.gpu.is_some() { "gpu-f32" } else { "cpu-f64" },
+            "precision_limit": self.precision_limit(),
+            "shadow": d.shadow_on().then(|| serde_json::json!({
+                "points": d.shadow_points().len(),
+                "last": d.shadow_points().last(),
+                "t": d.shadow_time(),
+            })),
             "gpu_available": self.gpu.is_some(),
             "gpu_adapter": self.gpu.as_ref().map(|g| g.describe()),
             "notice": match &self.notice { Some(Notice::Error(e)) | Some(Notice::Info(e)) => Some(e.clone()), None => None },
@@ -1324,6 +1353,9 @@ impl StepscopeApp {
                 self.notice = Some(Notice::Error(format!(
                     "The GPU stopped working ({e}); sampling restarted on the CPU."
                 )));
+            }
+            if let Some(e) = d.shadow_stopped.take() {
+                self.notice = Some(Notice::Error(e));
             }
             if d.run.is_finished() {
                 self.running = false;

@@ -47,6 +47,7 @@ pub(super) fn controls(app: &mut StepscopeApp, ui: &mut egui::Ui) {
         }
         ActiveSim::Diffusion => {
             compute_selector(app, ui);
+            shadow_controls(app, ui);
             if let Some(d) = &mut app.diffusion {
                 super::diffusion::controls(d, ui);
             }
@@ -437,7 +438,7 @@ fn share_link(query: &str) -> String {
     format!("?{query}")
 }
 
-/// The precision shadow of the NLSE's GPU run: the switch, the f32–f64 difference against
+/// The precision shadow of the NLSE's or the diffusion sampler's GPU run: the switch, the f32–f64 difference against
 /// its round-off bound over time, the verdict, and the way over to the f64 path.
 fn shadow_controls(app: &mut StepscopeApp, ui: &mut egui::Ui) {
     if let Some(limit) = app.precision_limit() {
@@ -463,12 +464,12 @@ fn shadow_controls(app: &mut StepscopeApp, ui: &mut egui::Ui) {
         return;
     };
     ui.label(format!(
-        "f32 − f64 at t = {:.3}: {} (round-off bound {})",
+        "f32 − f64 at t = {:.4}: {} (round-off bound {})",
         last.t,
         sci(last.difference),
         sci(last.bound)
     ));
-    let line = |name: &str, pick: fn(&crate::sims::nlse::shadow::ShadowPoint) -> f64| {
+    let line = |name: &str, pick: fn(&crate::core::shadow::ShadowPoint) -> f64| {
         let pts: Vec<[f64; 2]> = points
             .iter()
             .filter(|p| pick(p) > 0.0)
@@ -479,7 +480,7 @@ fn shadow_controls(app: &mut StepscopeApp, ui: &mut egui::Ui) {
     let lines = vec![
         line("f32 − f64", |p| p.difference),
         line("f32 round-off bound", |p| p.bound),
-        line("f64 error (exact)", |p| p.f64_error.unwrap_or(f64::NAN)),
+        line("f64 solver error", |p| p.f64_error.unwrap_or(f64::NAN)),
     ];
     super::views::log_plot(ui, "shadow-difference", 120.0, lines);
     if ui

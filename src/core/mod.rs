@@ -17,6 +17,7 @@ pub mod kernels;
 pub mod quadrature;
 pub mod rk;
 pub mod rng;
+pub mod shadow;
 pub mod stats;
 pub mod tableau;
 

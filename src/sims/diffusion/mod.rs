@@ -25,6 +25,7 @@ pub mod mixture;
 pub mod process;
 pub mod program;
 pub mod run;
+pub mod shadow;
 
 use serde::{Deserialize, Serialize};
 

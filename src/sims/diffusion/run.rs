@@ -424,6 +424,16 @@ impl DiffusionRun {
         self.report.as_ref()
     }
 
+    /// Steps of the fixed program taken (or fed back); history points for the adaptive
+    /// engines.
+    pub fn steps_done(&self) -> usize {
+        match &self.engine {
+            Engine::Program { next, .. } => *next,
+            Engine::External { steps_fed, .. } => *steps_fed,
+            _ => self.history.len(),
+        }
+    }
+
     /// Whether the program runs elsewhere (the GPU).
     pub fn is_external(&self) -> bool {
         matches!(self.engine, Engine::External { .. })

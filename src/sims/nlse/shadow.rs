@@ -13,29 +13,10 @@ use super::NlseParams;
 use super::cpu::NlseCpu;
 use super::gpu::GPU_MIN_RTOL;
 
-/// Unit round-off of f32 (2^-24: half the spacing of floats at 1).
-pub const F32_UNIT_ROUNDOFF: f64 = 5.960_464_477_539_063e-8;
+pub use crate::core::shadow::{F32_UNIT_ROUNDOFF, ShadowPoint};
 
 /// The largest grid the shadow follows (its f64 run costs what the CPU path costs).
 pub const MAX_SHADOW_POINTS_N: usize = 4096;
-
-/// Points kept (older ones are thinned to every other point).
-const MAX_HISTORY: usize = 4096;
-
-/// One comparison of the two runs at one time.
-#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
-pub struct ShadowPoint {
-    /// Time.
-    pub t: f64,
-    /// ‖ψ̂_f32 − ψ̂_f64‖₂ / ‖ψ̂_f64‖₂.
-    pub difference: f64,
-    /// What f32 round-off alone can explain at this point (see [`f32_bound`]).
-    pub bound: f64,
-    /// The f64 run's error against the exact solution, where there is one.
-    pub f64_error: Option<f64>,
-    /// The f32 run's error against the exact solution, where there is one.
-    pub f32_error: Option<f64>,
-}
 
 /// The difference f32 round-off can make after `operations` FFT passes over the state on a
 /// grid of `n` points: one f32 FFT has a root-mean-square relative error of about u·√log₂n
@@ -66,13 +47,7 @@ pub fn precision_limit(params: &NlseParams, last: Option<&ShadowPoint>) -> Optio
         None if params.method.is_adaptive() => params.rtol,
         None => return None,
     };
-    (p.difference > solver_error).then(|| {
-        format!(
-            "The f32–f64 difference ({:.1e}) exceeds the solver's own error ({:.1e}): single \
-             precision, not the solver, limits the accuracy here.",
-            p.difference, solver_error
-        )
-    })
+    crate::core::shadow::single_precision_limits(p, solver_error)
 }
 
 /// The f64 run following an f32 run.
@@ -152,20 +127,14 @@ impl PrecisionShadow {
         let flat = |v: &[Complex64]| -> Vec<f64> { v.iter().flat_map(|z| [z.re, z.im]).collect() };
         let difference = crate::race::relative_l2(&flat(f32_hat), &flat(f64_hat));
         let steps = f32_steps.saturating_sub(self.steps_at_start);
-        self.points.push(ShadowPoint {
+        let point = ShadowPoint {
             t,
             difference,
             bound: f32_bound(self.cpu.grid().n, steps * self.passes_per_step),
             f64_error: self.cpu.diagnostics().exact_error,
             f32_error,
-        });
-        if self.points.len() > MAX_HISTORY {
-            let mut k = 0;
-            self.points.retain(|_| {
-                k += 1;
-                k % 2 == 0
-            });
-        }
+        };
+        crate::core::shadow::record(&mut self.points, point);
         Ok(true)
     }
 

@@ -13,6 +13,7 @@ use web_time::Instant;
 use super::integrators::yoshida4_weights;
 use super::scenarios::initial_bodies;
 use super::{Body, Gravity, MAX_BODIES, StepMode, ThreeBodyMethod, ThreeBodyParams};
+use crate::core::shadow::F32_UNIT_ROUNDOFF;
 use crate::gpu::readback::Readback;
 use crate::gpu::{GpuContext, buffer_layout_entry, entry, storage, wgpu};
 use crate::race::{BatchResult, BatchRunner, Race};
@@ -20,8 +21,6 @@ use crate::scenario::Scenario;
 
 const SHADER: &str = include_str!("../../../shaders/nbody_race.wgsl");
 const WORKGROUP: u32 = 64;
-/// Unit round-off of f32.
-const F32_UNIT_ROUNDOFF: f64 = 5.960_464_477_539_063e-8;
 /// Steps each run takes per dispatch (a dispatch stays well under a frame on lavapipe).
 const STEPS_PER_DISPATCH: u32 = 32;
 /// Dispatches recorded per submission.
