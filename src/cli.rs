@@ -85,8 +85,8 @@ struct SweepArgs {
     /// temporal error of a spatially discretised flow).
     #[arg(long, value_enum, default_value_t = AgainstArg::Scenario)]
     against: AgainstArg,
-    /// Where the runs go: one by one on the f64 CPU, or all in one dispatch on the f32 GPU
-    /// (three-body leapfrog, yoshida4 and rk4 over dt).
+    /// Where the runs go: one by one on the f64 CPU, or on the f32 GPU (three-body
+    /// leapfrog, yoshida4 and rk4 over dt all in one dispatch; NLSE runs one after another).
     #[arg(long, value_enum, default_value_t = BackendArg::Cpu)]
     backend: BackendArg,
     /// Output file: .csv or .jsonl; '-' writes CSV to standard output.
@@ -488,13 +488,12 @@ fn sweep(args: &SweepArgs) -> Result<(), Failure> {
     .map_err(|e| bad(format!("--points/--vary: {e}")))?;
     let mut race = Race::new(plan).map_err(bad)?;
     if let BackendArg::Gpu = args.backend {
-        if let Some(why) = crate::sims::threebody::gpu_race::unsupported(&race) {
+        if let Some(why) = crate::sims::gpu_race_unsupported(&race) {
             return Err(bad(format!("--backend gpu: {why}")));
         }
         let ctx = crate::headless::device().map_err(Failure::Run)?;
-        let runner = crate::sims::threebody::gpu_race::GpuThreeBodyRace::new(&ctx, &race, true)
-            .map_err(bad)?;
-        race.run_batched(Box::new(runner)).map_err(bad)?;
+        let runner = crate::sims::gpu_race_runner(&ctx, &race, true).map_err(bad)?;
+        race.run_batched(runner).map_err(bad)?;
     }
     eprintln!("runs on: {}", race.backend());
     let mut output = Output::open(

@@ -595,3 +595,84 @@ fn the_precision_shadow_measures_f32_within_its_bound() {
         .is_none()
     );
 }
+
+/// An NLSE race on the GPU (lavapipe): the runs go one after another through the f32 path
+/// and are measured against the exact soliton as the f64 race is. Each run does the f64
+/// run's evaluations (the last fixed step lands on the end time as the f64 one does), its
+/// error agrees with the f64 error to within the f32 floor it states, Strang's observed
+/// order on the GPU is 2 ± 0.3, and the 4th-order points, whose f64 errors lie below the
+/// floor, are flagged and left out of the fit.
+#[test]
+fn an_nlse_race_on_the_gpu_matches_the_f64_race_within_its_floor() {
+    use stepscope::race::{Measure, Race, RacePlan};
+    let Some(ctx) = common::gpu_context() else {
+        return;
+    };
+    let plan = || {
+        RacePlan::new(
+            "?s=nlse&case=soliton",
+            "dt",
+            (0.1, 0.0125),
+            4,
+            vec!["strang".into(), "rk4ip".into()],
+            Some(1.0),
+            Measure::Scenario,
+        )
+        .expect("plan")
+    };
+    let mut cpu = Race::new(plan()).expect("race");
+    cpu.run_to_end(|_| {});
+    let mut gpu = Race::new(plan()).expect("race");
+    let runner = stepscope::sims::gpu_race_runner(&ctx, &gpu, true).expect("GPU race");
+    gpu.run_batched(runner).expect("batched");
+    gpu.run_to_end(|_| {});
+    assert!(gpu.failure().is_none(), "{:?}", gpu.failure());
+    println!("{}: {}", gpu.backend(), gpu.measure_name());
+    for (c, g) in cpu.points().iter().zip(gpu.points()) {
+        let floor = g.floor.expect("a floor");
+        println!(
+            "{:>6} dt {:.4}: work {} / {}, error f64 {:.3e}, f32 {:.3e}, floor {floor:.2e}",
+            g.solver, g.value, c.work, g.work, c.error, g.error
+        );
+        assert_eq!(c.work, g.work);
+        assert!((g.error - c.error).abs() <= 0.01 * c.error + floor);
+        if c.error < floor {
+            assert!(!g.resolved());
+        }
+    }
+    // The app's way: polled without waiting, frame by frame; the same numbers.
+    let mut polled = Race::new(plan()).expect("race");
+    let runner = stepscope::sims::gpu_race_runner(&ctx, &polled, false).expect("GPU race");
+    polled.run_batched(runner).expect("batched");
+    let mut polls = 0;
+    while !polled.advance(0.005) {
+        polls += 1;
+        assert!(polls < 100_000, "the polled race never finished");
+        std::thread::sleep(std::time::Duration::from_micros(500));
+    }
+    let numbers =
+        |r: &Race| -> Vec<(f64, f64)> { r.points().iter().map(|p| (p.work, p.error)).collect() };
+    assert_eq!(numbers(&polled), numbers(&gpu), "after {polls} polls");
+    let fits = gpu.fits();
+    let strang = fits[0]
+        .observed_order
+        .expect("strang resolves two points or more");
+    assert!((strang - 2.0).abs() <= 0.3, "{strang}");
+    assert_eq!(fits[1].observed_order, None, "rk4ip is below the f32 floor");
+    // Navier–Stokes races stay on the CPU, with the reason.
+    let ns = Race::new(
+        RacePlan::new(
+            "?s=ns&case=taylor-green&n=16",
+            "cfl",
+            (0.5, 0.25),
+            2,
+            vec!["rk2".into()],
+            Some(0.1),
+            Measure::Scenario,
+        )
+        .expect("plan"),
+    )
+    .expect("race");
+    let why = stepscope::sims::gpu_race_unsupported(&ns).expect("CPU only");
+    assert!(why.contains("CPU"), "{why}");
+}

@@ -11,7 +11,6 @@ use crate::gpu::GpuContext;
 use crate::race::run::Snapshot;
 use crate::race::{self, CpuRun, Measure, Race, RacePlan, TracePoint};
 use crate::scenario::Scenario;
-use crate::sims::threebody::gpu_race::GpuThreeBodyRace;
 
 /// Most solvers a race shows side by side.
 pub const MAX_LANES: usize = 8;
@@ -133,8 +132,8 @@ impl RaceLab {
         }
         let mut race = Race::new(plan.clone())?;
         if let Some(ctx) = gpu {
-            let runner = GpuThreeBodyRace::new(ctx, &race, false)?;
-            race.run_batched(Box::new(runner))?;
+            let runner = crate::sims::gpu_race_runner(ctx, &race, false)?;
+            race.run_batched(runner)?;
         }
         let middle = plan.values[plan.values.len() / 2];
         let scenario = race.scenario().clone();
@@ -339,9 +338,9 @@ fn form(lab: &mut RaceLab, gpu: Option<&GpuContext>, ui: &mut egui::Ui) {
                 .on_hover_text("One run after another in double precision.");
             ui.selectable_value(&mut lab.form.on_gpu, true, "GPU f32")
                 .on_hover_text(
-                    "Every run in one dispatch, in single precision: three-body leapfrog, yoshida4 \
-                 and rk4 over dt, by the energy error. Errors near the f32 floor are marked and \
-                 left out of the fitted slope.",
+                    "In single precision on the GPU: three-body leapfrog, yoshida4 and rk4 over dt \
+                 all in one dispatch; NLSE runs one after another. Errors near the f32 floor \
+                 are ringed and left out of the fitted slope.",
                 );
         }
         if ui.button("Start race").clicked() {

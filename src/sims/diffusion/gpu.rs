@@ -278,7 +278,10 @@ impl GpuSampler {
 
     /// Records up to `max_steps` further steps into `encoder`; returns how many.
     pub fn encode_steps(&mut self, encoder: &mut wgpu::CommandEncoder, max_steps: usize) -> usize {
-        let end = self.next_step.saturating_add(max_steps).min(self.steps.len());
+        let end = self
+            .next_step
+            .saturating_add(max_steps)
+            .min(self.steps.len());
         if end == self.next_step {
             return 0;
         }

@@ -17,6 +17,7 @@
 
 pub mod cpu;
 pub mod gpu;
+pub mod gpu_race;
 pub mod gpu_views;
 pub mod scenarios;
 pub mod shadow;
