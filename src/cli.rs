@@ -359,8 +359,7 @@ fn run(args: &RunArgs) -> Result<(), Failure> {
         Start::Link(scenario) => HeadlessRun::new(&scenario, backend).map_err(bad)?,
         Start::Checkpoint(_) if backend == Backend::Gpu => {
             return Err(bad(
-                "a checkpoint continues on the CPU (f64), where it was saved: use --backend cpu"
-                    .into(),
+                "a checkpoint continues on the CPU (f64): use --backend cpu".into(),
             ));
         }
         Start::Checkpoint(c) => HeadlessRun::Cpu(CpuRun::from_checkpoint(&c).map_err(bad)?),

@@ -176,8 +176,8 @@ impl HeadlessRun {
         }
     }
 
-    /// A checkpoint of the run now (the GPU's Navier–Stokes state as read back; the NLSE's
-    /// GPU run has none: its f32 state would not continue an f64 run exactly).
+    /// A checkpoint of the run now (a GPU run's f32 state as read back, exactly; it continues
+    /// on the CPU).
     pub fn checkpoint(&self) -> Result<crate::checkpoint::Checkpoint, String> {
         match self {
             HeadlessRun::Cpu(r) => r.checkpoint(),
@@ -190,10 +190,15 @@ impl HeadlessRun {
                     g.run.checkpoint_state(),
                 ))
             }
-            HeadlessRun::NlseGpu(_) => Err(
-                "checkpoints of the NLSE are written from the CPU (f64) run: use --backend cpu"
-                    .into(),
-            ),
+            HeadlessRun::NlseGpu(g) => {
+                let scenario = Scenario::Nlse(g.0.params().clone());
+                Ok(crate::checkpoint::Checkpoint::new(
+                    scenario.to_query(),
+                    scenario.sim_key(),
+                    g.0.time(),
+                    g.0.checkpoint_state(),
+                ))
+            }
         }
     }
 

@@ -255,6 +255,44 @@ fn the_gpu_backend_matches_the_cpu_headless() {
             .iter()
             .any(|(s, p)| s == "leapfrog" && (p - 2.0).abs() <= 0.3)
     );
+    // A GPU run's checkpoint holds its f32 state and continues on the CPU.
+    let saved = temp("soliton-gpu-checkpoint.json");
+    let out = temp("soliton-gpu-then-cpu.csv");
+    let o = stepscope(&[
+        "run",
+        "?s=nlse&case=soliton&solver=rk4ip&dt=0.01",
+        "--until",
+        "0.5",
+        "--every",
+        "0.25",
+        "--backend",
+        "gpu",
+        "--out",
+        out.to_str().expect("utf-8"),
+        "--checkpoint",
+        saved.to_str().expect("utf-8"),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = stepscope(&[
+        "run",
+        saved.to_str().expect("utf-8"),
+        "--until",
+        "1",
+        "--out",
+        out.to_str().expect("utf-8"),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let (header, rows) = read_csv(&out);
+    let t = column(&header, &rows, "t");
+    let error = column(&header, &rows, "exact_error");
+    println!(
+        "GPU to t = 0.5, then CPU from its checkpoint to t = {}: exact error {:.2e}",
+        t[t.len() - 1],
+        error[error.len() - 1]
+    );
+    assert_eq!(t[0], 0.5);
+    assert_eq!(t[t.len() - 1], 1.0);
+    assert!(error[error.len() - 1] < 1e-4);
     let (refused, _) = sweep("gpu", "leapfrog,ias15");
     assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
     assert!(stderr(&refused).contains("ias15 has no GPU kernel"));

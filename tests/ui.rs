@@ -1162,3 +1162,65 @@ fn exports_hold_every_sample_and_checkpoints_reload_exactly() {
     assert_eq!(&pixels[..8], &[255, 0, 0, 255, 0, 255, 0, 255]);
     assert_eq!(&pixels[20..24], &[10, 20, 30, 255]);
 }
+
+/// Checkpoints of GPU runs (lavapipe): the NLSE's and the Navier–Stokes' f32 states as last
+/// read back are saved exactly and continue on the CPU (f64) when loaded — the loaded run's
+/// own checkpoint holds the same state, bit for bit, at the same time.
+#[test]
+fn gpu_runs_save_checkpoints_that_reload_their_f32_state_exactly() {
+    let Some(ctx) = common::gpu_context() else {
+        return;
+    };
+    let mut h = harness(Some("?s=nlse&case=soliton&solver=rk4ip&dt=0.01"));
+    h.state_mut().set_gpu(Some(ctx));
+    h.run_steps(1);
+    for link in [
+        "?s=nlse&case=soliton&solver=rk4ip&dt=0.01",
+        "?s=ns&case=taylor-green&n=16&solver=rk3",
+    ] {
+        h.state_mut().load_link(link).expect("loads");
+        h.state_mut().set_compute(true).expect("GPU");
+        h.state_mut().run_until(0.25).expect("runs");
+        for _ in 0..3000 {
+            h.run_steps(1);
+            let d = diagnostics(&h);
+            if d["t"].as_f64() >= Some(0.25) && d["busy"] != true {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        let on_gpu = diagnostics(&h);
+        assert_eq!(on_gpu["compute"], "gpu-f32", "{link}");
+        // The NLSE lands on the end time; Navier–Stokes keeps its CFL steps past it.
+        assert!(on_gpu["t"].as_f64() >= Some(0.25), "{link}");
+        let saved: serde_json::Value =
+            serde_json::from_str(&h.state().checkpoint_json().expect("a GPU checkpoint"))
+                .expect("JSON");
+        h.state_mut().reset();
+        let text = saved.to_string();
+        h.state_mut().load_checkpoint(&text).expect("loads");
+        h.run_steps(1);
+        assert_eq!(diagnostics(&h)["compute"], "cpu-f64", "{link}");
+        let again: serde_json::Value =
+            serde_json::from_str(&h.state().checkpoint_json().expect("checkpoint")).expect("JSON");
+        println!(
+            "{link}: saved at t = {} from the GPU, reloaded at t = {}",
+            saved["t"], again["t"]
+        );
+        assert_eq!(again["t"], saved["t"], "{link}");
+        let field = if link.contains("nlse") {
+            "psi_hat"
+        } else {
+            "faces"
+        };
+        let bits = |c: &serde_json::Value| {
+            c["state"]["floats"]
+                .as_array()
+                .and_then(|f| f.iter().find(|pair| pair[0] == field))
+                .map(|pair| pair[1].clone())
+                .unwrap_or_default()
+        };
+        assert!(bits(&saved).is_array(), "{link}: {}", saved["state"]);
+        assert_eq!(bits(&again), bits(&saved), "{link}");
+    }
+}

@@ -125,12 +125,11 @@ impl StepscopeApp {
     /// A checkpoint of the active run as JSON (see [`crate::checkpoint`]): from the CPU (f64)
     /// path; diffusion sampling has none (its link reproduces it).
     pub fn checkpoint_json(&self) -> Result<String, String> {
-        if self.computes_on_gpu() {
-            return Err(
-                "checkpoints are saved from the CPU (f64) run: switch Compute to CPU f64 first"
-                    .into(),
-            );
+        if self.computes_on_gpu() && self.active == ActiveSim::Diffusion {
+            return Err("diffusion sampling is one pass that its link reproduces exactly: it has no checkpoint".into());
         }
+        // A GPU run is saved as last read back: its f32 state exactly (the Navier–Stokes
+        // mirror holds the GPU's fields; the NLSE's ψ̂ comes from its readback).
         let (scenario, state, t) = match (self.active, &self.three_body, &self.navier_stokes) {
             (ActiveSim::ThreeBody, Some(tb), _) => (
                 Scenario::ThreeBody(tb.run.params().clone()),
@@ -151,7 +150,11 @@ impl StepscopeApp {
                     run.checkpoint_state(),
                     run.stats().t,
                 ),
-                NlseRun::Gpu(_) => return Err("switch Compute to CPU f64 first".into()),
+                NlseRun::Gpu(run) => (
+                    Scenario::Nlse(run.sim.params().clone()),
+                    run.sim.checkpoint_state(),
+                    run.sim.time(),
+                ),
             },
         };
         Ok(Checkpoint::new(scenario.to_query(), scenario.sim_key(), t, state).to_json())

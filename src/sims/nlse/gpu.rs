@@ -959,6 +959,20 @@ impl NlseGpu {
         &self.spectrum
     }
 
+    /// The state for a checkpoint, as of the last readback: ψ̂ (the f32 values, exact in
+    /// f64) and the counters. The GPU controller's error history stays on the device: the
+    /// run loaded from the checkpoint continues on the CPU (f64) from this exact state with
+    /// a fresh controller memory, and the state says so (`f32_state`).
+    pub fn checkpoint_state(&self) -> crate::checkpoint::RunState {
+        let mut state = crate::checkpoint::RunState::default();
+        state.put("psi_hat", self.spectrum.iter().flat_map(|z| [z.re, z.im]));
+        state.put_stats(&self.stats);
+        state.put("controller", [1.0, 1.0]);
+        state.count("last_rejected", 0);
+        state.count("f32_state", 1);
+        state
+    }
+
     /// ψ on the grid as of the last readback.
     pub fn field(&self) -> &[Complex64] {
         &self.physical
