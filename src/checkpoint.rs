@@ -6,11 +6,11 @@
 //!
 //! What is saved per simulation: the NLSE spectrum ψ̂, the integrator's counters and its step
 //! controller's memory; the three-body positions and velocities, counters, controller memory
-//! and running extremes (IAS15 restarts its predictor from the saved state, so a resumed
-//! IAS15 run agrees to its tolerance rather than bit for bit); the Navier–Stokes velocity,
-//! pressure (the next solve's first guess) or vorticity spectrum, dye, time and step count.
-//! A diffusion sampling run is one pass from t_max to t_min that its link reproduces
-//! exactly; it has no checkpoint.
+//! and running extremes (IAS15 also its force polynomial, predictor basis and Kahan
+//! residuals); the Navier–Stokes velocity, pressure (the next solve's first guess) or
+//! vorticity spectrum, dye, time and step count. A GPU run is saved as last read back: its
+//! f32 state, exactly, which continues on the CPU (f64). A diffusion sampling run is one pass
+//! from t_max to t_min that its link reproduces exactly; it has no checkpoint.
 
 use serde::{Deserialize, Serialize};
 

@@ -513,7 +513,8 @@ fn sweeps_recover_the_orders_of_fixed_order_methods() {
 
 /// A checkpoint round-trips exactly: a run to t1 saved, then continued from the file to t2,
 /// writes the same last row, digit for digit, as one run straight to t2 sampled at t1 — for
-/// an adaptive NLSE run (the step controller's memory is saved), an adaptive three-body run
+/// an adaptive NLSE run (the step controller's memory is saved), adaptive three-body runs
+/// (DOPRI5, and IAS15 with its force polynomial and Kahan residuals)
 /// and a Navier–Stokes run with an iterative pressure solve (its first guess is saved). The
 /// checkpoint holds its link; a damaged one, a link given as a checkpoint and a checkpoint
 /// of diffusion sampling are refused with a reason.
@@ -531,6 +532,12 @@ fn a_checkpoint_round_trips_exactly() {
             "?s=3body&case=figure8&solver=dopri5&steps=adaptive",
             "1",
             "2",
+        ),
+        (
+            "ias15",
+            "?s=3body&case=pythagorean&solver=ias15&tol=1e-9",
+            "10",
+            "20",
         ),
         (
             "ns",

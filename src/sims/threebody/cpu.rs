@@ -200,6 +200,9 @@ impl ThreeBodyCpu {
             state.put("carried_stage_t", [t]);
             state.put("carried_stage", stage.iter().copied());
         }
+        if let Stepper::Ias15(ias) = &self.stepper {
+            ias.save(&mut state);
+        }
         state
     }
 
@@ -223,6 +226,9 @@ impl ThreeBodyCpu {
         run.diagnostics.closest_approach = extremes[1];
         if let (Stepper::Rk(rk), Ok(t)) = (&mut run.stepper, state.get_len("carried_stage_t", 1)) {
             rk.set_carried_stage(t[0], &state.get_len("carried_stage", 6 * n)?)?;
+        }
+        if let Stepper::Ias15(ias) = &mut run.stepper {
+            ias.restore(state, n)?;
         }
         run.trails = vec![VecDeque::new(); n];
         run.history = ThreeBodyHistory::default();

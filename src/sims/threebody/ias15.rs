@@ -245,6 +245,63 @@ impl Ias15 {
         self.predicted_for = 0.0;
     }
 
+    /// Writes what carries over from one step to the next into a checkpoint: the force
+    /// polynomial (b, g), its last corrections (e), the saved prediction basis, the Kahan
+    /// residuals and the last step, so that a run loaded from it predicts its next step
+    /// exactly as the run that went on.
+    pub fn save(&self, state: &mut crate::checkpoint::RunState) {
+        for (name, arrays) in self.carried_arrays() {
+            state.put(name, arrays.iter().flatten().copied());
+        }
+        state.put(
+            "ias15_residuals",
+            self.comp_x.iter().chain(&self.comp_v).copied(),
+        );
+        state.put("ias15_steps", [self.dt_last_done, self.predicted_for]);
+    }
+
+    /// Restores what [`Ias15::save`] wrote for `n` bodies.
+    pub fn restore(&mut self, state: &crate::checkpoint::RunState, n: usize) -> Result<(), String> {
+        let n3 = 3 * n;
+        *self = Ias15::with_criterion(n, self.epsilon, self.criterion);
+        let mut loaded = Vec::new();
+        for (name, _) in self.carried_arrays() {
+            loaded.push(state.get_len(name, 7 * n3)?);
+        }
+        for ((_, arrays), values) in self.carried_arrays_mut().into_iter().zip(loaded) {
+            for (array, chunk) in arrays.iter_mut().zip(values.chunks_exact(n3)) {
+                array.copy_from_slice(chunk);
+            }
+        }
+        let residuals = state.get_len("ias15_residuals", 2 * n3)?;
+        self.comp_x.copy_from_slice(&residuals[..n3]);
+        self.comp_v.copy_from_slice(&residuals[n3..]);
+        let steps = state.get_len("ias15_steps", 2)?;
+        self.dt_last_done = steps[0];
+        self.predicted_for = steps[1];
+        Ok(())
+    }
+
+    fn carried_arrays(&self) -> [(&'static str, &[Vec<f64>; 7]); 5] {
+        [
+            ("ias15_b", &self.b),
+            ("ias15_g", &self.g),
+            ("ias15_e", &self.e),
+            ("ias15_b_saved", &self.b_saved),
+            ("ias15_e_saved", &self.e_saved),
+        ]
+    }
+
+    fn carried_arrays_mut(&mut self) -> [(&'static str, &mut [Vec<f64>; 7]); 5] {
+        [
+            ("ias15_b", &mut self.b),
+            ("ias15_g", &mut self.g),
+            ("ias15_e", &mut self.e),
+            ("ias15_b_saved", &mut self.b_saved),
+            ("ias15_e_saved", &mut self.e_saved),
+        ]
+    }
+
     fn forces_at(&mut self, g: &Gravity, x: &[f64], out: &mut [f64]) {
         for (i, p) in self.positions.iter_mut().enumerate() {
             *p = [x[3 * i], x[3 * i + 1], x[3 * i + 2]];
