@@ -202,6 +202,14 @@ impl HeadlessRun {
         }
     }
 
+    /// The CPU mirror of a Navier–Stokes GPU run (its state as last read back).
+    pub fn navier_stokes_mirror(&self) -> Option<&NsRun> {
+        match self {
+            HeadlessRun::NavierStokesGpu(g) => Some(&g.run),
+            _ => None,
+        }
+    }
+
     /// A closing summary for the user (diffusion: the sample against the target).
     pub fn summary(&self) -> Option<String> {
         match self {

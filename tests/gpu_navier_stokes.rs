@@ -417,3 +417,64 @@ fn the_gpu_spectral_run_paints_and_carries_dye_like_the_cpu() {
         assert!(worst <= 1, "{kind:?}: {worst}");
     }
 }
+
+/// The precision shadow of the spectral solver on the GPU (lavapipe): an f64 run follows
+/// the f32 run to every field readback; their largest velocity difference stays within the
+/// f32 bound at each; on Taylor–Green the two runs' errors against the exact solution (the
+/// same max-norm measure) differ by no more than their difference (triangle inequality), and
+/// f32 is far from limiting there, so there is no verdict. MAC runs are refused with the
+/// reason.
+#[test]
+fn the_navier_stokes_shadow_follows_the_spectral_gpu_run_within_the_f32_bound() {
+    use stepscope::headless::{Backend, HeadlessRun};
+    use stepscope::scenario::Scenario;
+    use stepscope::sims::navier_stokes::shadow::{NsShadow, unsupported};
+    if common::gpu_context().is_none() {
+        return;
+    }
+    for link in [
+        "?s=ns&case=taylor-green&n=32&solver=spectral-rk4",
+        "?s=ns&case=turbulence&n=64&solver=spectral-if",
+    ] {
+        let scenario = Scenario::from_link(link).expect("link");
+        let mut gpu = HeadlessRun::new(&scenario, Backend::Gpu).expect("GPU run");
+        let mut shadow =
+            NsShadow::new(gpu.navier_stokes_mirror().expect("mirror")).expect("shadow");
+        for k in 1..=8 {
+            gpu.advance_to(0.1 * f64::from(k)).expect("advances");
+            let mirror = gpu.navier_stokes_mirror().expect("mirror");
+            assert!(shadow.follow(mirror, 1_000_000).expect("follows"));
+        }
+        let points = shadow.points();
+        let last = points.last().expect("comparisons");
+        let verdict = stepscope::core::shadow::precision_limit(Some(last));
+        println!(
+            "{link}: {} comparisons to t = {:.3}, difference {:.2e}, bound {:.2e}, f64 error {:?}, f32 error {:?}; verdict {verdict:?}",
+            points.len(),
+            last.t,
+            last.difference,
+            last.bound,
+            last.f64_error,
+            last.f32_error
+        );
+        assert_eq!(points.len(), 8);
+        assert!(
+            points
+                .iter()
+                .all(|p| p.difference > 0.0 && p.difference <= p.bound),
+            "{points:?}"
+        );
+        assert_eq!(verdict, None, "{link}");
+        if let (Some(f32_error), Some(f64_error)) = (last.f32_error, last.f64_error) {
+            assert!(
+                (f32_error - f64_error).abs() <= last.difference,
+                "{f32_error:e} vs {f64_error:e}"
+            );
+        }
+    }
+    let mac = stepscope::sims::navier_stokes::run::NsRun::new(
+        stepscope::sims::navier_stokes::NsParams::default(),
+    )
+    .expect("run");
+    assert!(unsupported(&mac).is_some_and(|why| why.contains("spectral")));
+}

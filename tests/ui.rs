@@ -994,6 +994,52 @@ fn the_diffusion_shadow_flags_single_precision_in_the_app() {
     assert_eq!(d["report"]["ode_error_rms"].as_f64(), Some(f64_error));
 }
 
+/// The precision shadow of the spectral Navier–Stokes solver in the app (lavapipe): the f64
+/// run follows the GPU's readbacks over the frames within the f32 bound, f32 is not what
+/// limits Taylor–Green (no verdict), the app continues on the shadow when asked, and a MAC
+/// run's shadow is refused with the reason.
+#[test]
+fn the_navier_stokes_shadow_follows_the_spectral_gpu_run_in_the_app() {
+    let Some(ctx) = common::gpu_context() else {
+        return;
+    };
+    let mut h = harness(Some("?s=ns&case=taylor-green&n=32&solver=spectral-rk4"));
+    h.state_mut().set_gpu(Some(ctx));
+    h.run_steps(1);
+    h.state_mut().set_compute(true).expect("GPU");
+    h.state_mut().set_shadow(true).expect("shadow");
+    h.state_mut().run_until(0.5).expect("runs");
+    let mut d = diagnostics(&h);
+    for _ in 0..5000 {
+        h.run_steps(1);
+        d = diagnostics(&h);
+        if d["t"].as_f64() >= Some(0.5) && d["shadow"]["t"] == d["t"] && d["busy"] != true {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    println!("Navier–Stokes shadow: {}", d["shadow"]);
+    assert!(d["shadow"]["points"].as_u64() >= Some(2), "{d}");
+    let last = &d["shadow"]["last"];
+    let (difference, bound) = (
+        last["difference"].as_f64().expect("a comparison"),
+        last["bound"].as_f64().expect("a bound"),
+    );
+    assert!(difference > 0.0 && difference <= bound, "{last}");
+    assert!(d["precision_limit"].is_null(), "{d}");
+    h.state_mut()
+        .continue_on_shadow()
+        .expect("level with the GPU");
+    h.run_steps(1);
+    assert_eq!(diagnostics(&h)["compute"], "cpu-f64");
+    h.state_mut()
+        .load_link("?s=ns&case=taylor-green&n=32&solver=rk3")
+        .expect("loads");
+    h.state_mut().set_compute(true).expect("GPU");
+    let refused = h.state_mut().set_shadow(true);
+    assert!(refused.is_err_and(|e| e.contains("spectral")));
+}
+
 /// The precision shadow in the app (lavapipe): an f64 run follows the GPU run through the
 /// frames; at the end time the f32–f64 difference is within the f32 round-off bound, the
 /// app says single precision limits RK4IP (whose own error is far smaller), flags a

@@ -7,6 +7,7 @@ use egui_plot::{
 };
 
 use super::views::{BLUE, GREEN, ORANGE, RED, log_tick, sci};
+use crate::core::shadow::ShadowSlot;
 use crate::gpu::GpuContext;
 use crate::sims::diffusion::gpu::GpuLiveRun;
 use crate::sims::diffusion::process::{ProcessKind, TimeGrid};
@@ -37,12 +38,8 @@ pub struct DiffusionApp {
     pub show_score: bool,
     /// The last computed field: the time and target it belongs to, its picture and arrows.
     field: Option<FieldView>,
-    /// Whether an f64 shadow should follow the GPU run.
-    shadow_wanted: bool,
     /// The f64 shadow of the GPU run.
-    shadow: Option<DiffusionShadow>,
-    /// Why the shadow stopped, for the app's notice (taken once shown).
-    pub shadow_stopped: Option<String>,
+    pub shadow: ShadowSlot<DiffusionShadow>,
 }
 
 /// A drawn density and score field at one time.
@@ -76,9 +73,7 @@ impl DiffusionApp {
             show_density: true,
             show_score: false,
             field: None,
-            shadow_wanted: false,
-            shadow: None,
-            shadow_stopped: None,
+            shadow: ShadowSlot::default(),
         })
     }
 
@@ -249,48 +244,30 @@ impl DiffusionApp {
         if self.run.is_finished() {
             self.finish_requested = false;
         }
-        if let Err(e) = self.follow_shadow(SHADOW_BUDGET_S) {
-            self.shadow_stopped = Some(e);
-        }
+        self.follow_shadow(SHADOW_BUDGET_S);
         Ok(())
     }
 
     /// Lets an f64 shadow follow the GPU run (`on`), or stops it; refused with the reason on
     /// the CPU or when the particle set is too large for an f64 run to keep up.
     pub fn set_shadow(&mut self, on: bool) -> Result<(), String> {
-        if on {
-            if self.gpu.is_none() {
-                return Err(
-                    "the f64 shadow follows the GPU (f32) run: compute on the GPU first".into(),
-                );
-            }
-            if !DiffusionShadow::affordable(&self.run) {
-                return Err(format!(
-                    "an f64 shadow follows up to {} particle coordinates (this run has {})",
-                    crate::sims::diffusion::shadow::MAX_SHADOW_COORDINATES,
-                    self.run.initial().len()
-                ));
-            }
+        let allowed = if self.gpu.is_none() {
+            Err("the f64 shadow follows the GPU (f32) run: compute on the GPU first".into())
+        } else if !DiffusionShadow::affordable(&self.run) {
+            Err(format!(
+                "an f64 shadow follows up to {} particle coordinates (this run has {})",
+                crate::sims::diffusion::shadow::MAX_SHADOW_COORDINATES,
+                self.run.initial().len()
+            ))
         } else {
-            self.shadow = None;
-        }
-        self.shadow_wanted = on;
-        Ok(())
-    }
-
-    /// Whether an f64 shadow follows the GPU run.
-    pub fn shadow_on(&self) -> bool {
-        self.shadow_wanted
-    }
-
-    /// The shadow's comparisons so far.
-    pub fn shadow_points(&self) -> &[crate::core::shadow::ShadowPoint] {
-        self.shadow.as_ref().map_or(&[], |s| s.points())
+            Ok(())
+        };
+        self.shadow.set(on, allowed)
     }
 
     /// The shadow's run time (it catches up with the GPU run).
     pub fn shadow_time(&self) -> Option<f64> {
-        self.shadow.as_ref().map(|s| s.run().time())
+        self.shadow.shadow.as_ref().map(|s| s.run().time())
     }
 
     /// Continues on the f64 shadow once it is level with the GPU run (the GPU run is
@@ -298,52 +275,49 @@ impl DiffusionApp {
     pub fn continue_on_shadow(&mut self) -> Result<(), String> {
         let shadow = self
             .shadow
+            .shadow
             .take()
             .ok_or("no f64 shadow is following the GPU run")?;
         if shadow.run().steps_done() != self.run.steps_done() {
-            self.shadow = Some(shadow);
+            self.shadow.shadow = Some(shadow);
             return Err("the f64 shadow has not caught up with the GPU run yet".into());
         }
         self.run = shadow.into_run();
         self.gpu = None;
-        self.shadow_wanted = false;
+        self.shadow.clear();
         self.finish_requested = false;
         Ok(())
     }
 
     /// Keeps the shadow level with the GPU run within `budget` seconds: (re)started from the
     /// initial particles when there is none or the run was rebuilt.
-    fn follow_shadow(&mut self, budget: f64) -> Result<(), String> {
+    fn follow_shadow(&mut self, budget: f64) {
         if self.gpu.is_none() {
-            self.shadow = None;
-            self.shadow_wanted = false;
-            return Ok(());
+            self.shadow.clear();
+            return;
         }
-        if !self.shadow_wanted {
-            return Ok(());
+        if !self.shadow.on() {
+            return;
         }
-        let stale = self.shadow.as_ref().is_none_or(|s| {
+        let stale = self.shadow.shadow.as_ref().is_none_or(|s| {
             s.run().params() != self.run.params() || s.run().steps_done() > self.run.steps_done()
         });
         if stale {
-            self.shadow = Some(DiffusionShadow::new(&self.run).inspect_err(|_| {
-                self.shadow_wanted = false;
-            })?);
+            match DiffusionShadow::new(&self.run) {
+                Ok(shadow) => self.shadow.shadow = Some(shadow),
+                Err(e) => return self.shadow.stop(format!("The f64 shadow stopped: {e}")),
+            }
         }
-        let Some(shadow) = &mut self.shadow else {
-            return Ok(());
+        let Some(shadow) = &mut self.shadow.shadow else {
+            return;
         };
         let start = web_time::Instant::now();
         loop {
             match shadow.follow(&self.run, 1) {
-                Ok(true) => return Ok(()),
+                Ok(true) => return,
                 Ok(false) if start.elapsed().as_secs_f64() < budget => {}
-                Ok(false) => return Ok(()),
-                Err(e) => {
-                    self.shadow = None;
-                    self.shadow_wanted = false;
-                    return Err(format!("the f64 shadow stopped: {e}"));
-                }
+                Ok(false) => return,
+                Err(e) => return self.shadow.stop(format!("The f64 shadow stopped: {e}")),
             }
         }
     }

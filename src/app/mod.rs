@@ -189,8 +189,10 @@ impl StepscopeApp {
     /// with the reason, when the NLSE does not compute on the GPU or its grid is too large
     /// for an f64 run to keep up.
     pub fn set_shadow(&mut self, on: bool) -> Result<(), String> {
-        if let (ActiveSim::Diffusion, Some(d)) = (self.active, &mut self.diffusion) {
-            return d.set_shadow(on);
+        match (self.active, &mut self.diffusion, &mut self.navier_stokes) {
+            (ActiveSim::Diffusion, Some(d), _) => return d.set_shadow(on),
+            (ActiveSim::NavierStokes, _, Some(ns)) => return ns.set_shadow(on),
+            _ => {}
         }
         if on {
             if !self.sim.is_gpu() {
@@ -214,26 +216,29 @@ impl StepscopeApp {
 
     /// Whether an f64 shadow follows the GPU run.
     pub fn shadow_on(&self) -> bool {
-        match (self.active, &self.diffusion) {
-            (ActiveSim::Diffusion, Some(d)) => d.shadow_on(),
+        match (self.active, &self.diffusion, &self.navier_stokes) {
+            (ActiveSim::Diffusion, Some(d), _) => d.shadow.on(),
+            (ActiveSim::NavierStokes, _, Some(ns)) => ns.shadow.on(),
             _ => self.shadow_wanted,
         }
     }
 
-    /// The shadow's comparisons so far (of the NLSE's or the diffusion sampler's GPU run).
+    /// The shadow's comparisons so far (of the active simulation's GPU run).
     pub fn shadow_points(&self) -> &[crate::core::shadow::ShadowPoint] {
-        match (self.active, &self.diffusion) {
-            (ActiveSim::Diffusion, Some(d)) => d.shadow_points(),
+        match (self.active, &self.diffusion, &self.navier_stokes) {
+            (ActiveSim::Diffusion, Some(d), _) => d.shadow.points(),
+            (ActiveSim::NavierStokes, _, Some(ns)) => ns.shadow.points(),
             _ => self.shadow.as_ref().map_or(&[], |s| s.points()),
         }
     }
 
     /// Why single precision limits the GPU run, if it does (None on the CPU).
     pub fn precision_limit(&self) -> Option<String> {
-        if let (ActiveSim::Diffusion, Some(d)) = (self.active, &self.diffusion) {
-            return d.gpu.as_ref().and_then(|_| {
-                crate::sims::diffusion::shadow::precision_limit(d.shadow_points().last())
-            });
+        if matches!(self.active, ActiveSim::Diffusion | ActiveSim::NavierStokes) {
+            return self
+                .computes_on_gpu()
+                .then(|| crate::core::shadow::precision_limit(self.shadow_points().last()))
+                .flatten();
         }
         if !self.sim.is_gpu() {
             return None;
@@ -244,8 +249,13 @@ impl StepscopeApp {
     /// Continues the run on the f64 shadow: the main view switches to the path that has been
     /// f64 since the shadow started (the GPU run is dropped).
     pub fn continue_on_shadow(&mut self) -> Result<(), String> {
-        if let (ActiveSim::Diffusion, Some(d)) = (self.active, &mut self.diffusion) {
-            d.continue_on_shadow()?;
+        let continued = match (self.active, &mut self.diffusion, &mut self.navier_stokes) {
+            (ActiveSim::Diffusion, Some(d), _) => Some(d.continue_on_shadow()),
+            (ActiveSim::NavierStokes, _, Some(ns)) => Some(ns.continue_on_shadow()),
+            _ => None,
+        };
+        if let Some(continued) = continued {
+            continued?;
             self.notice = Some(Notice::Info(
                 "Continuing on the f64 shadow: the CPU run that followed the GPU in double \
                  precision."
@@ -1191,6 +1201,12 @@ impl StepscopeApp {
             "running": self.running,
             "backend": self.backend,
             "compute": if ns.gpu.is_some() { "gpu-f32" } else { "cpu-f64" },
+            "precision_limit": self.precision_limit(),
+            "shadow": ns.shadow.on().then(|| serde_json::json!({
+                "points": ns.shadow.points().len(),
+                "last": ns.shadow.points().last(),
+                "t": ns.shadow_time(),
+            })),
             "gpu_available": self.gpu.is_some(),
             "gpu_adapter": self.gpu.as_ref().map(|g| g.describe()),
             "gpu_pressure_iterations": ns.gpu.as_ref().and_then(|g| g.ns.pressure_iterations()),
@@ -1244,9 +1260,9 @@ impl StepscopeApp {
             "backend": self.backend,
             "compute": if d.gpu.is_some() { "gpu-f32" } else { "cpu-f64" },
             "precision_limit": self.precision_limit(),
-            "shadow": d.shadow_on().then(|| serde_json::json!({
-                "points": d.shadow_points().len(),
-                "last": d.shadow_points().last(),
+            "shadow": d.shadow.on().then(|| serde_json::json!({
+                "points": d.shadow.points().len(),
+                "last": d.shadow.points().last(),
                 "t": d.shadow_time(),
             })),
             "gpu_available": self.gpu.is_some(),
@@ -1343,6 +1359,9 @@ impl StepscopeApp {
                 self.running = false;
                 self.notice = Some(Notice::Error(e));
             }
+            if let Some(e) = ns.shadow.take_stopped() {
+                self.notice = Some(Notice::Error(e));
+            }
             return;
         }
         if let (ActiveSim::Diffusion, Some(d)) = (self.active, &mut self.diffusion) {
@@ -1354,7 +1373,7 @@ impl StepscopeApp {
                     "The GPU stopped working ({e}); sampling restarted on the CPU."
                 )));
             }
-            if let Some(e) = d.shadow_stopped.take() {
+            if let Some(e) = d.shadow.take_stopped() {
                 self.notice = Some(Notice::Error(e));
             }
             if d.run.is_finished() {

@@ -11,11 +11,13 @@ use web_time::Instant;
 
 use super::diffusion::choose;
 use super::views::{BLUE, GREEN, ORANGE, RED, log_tick, sci};
+use crate::core::shadow::ShadowSlot;
 use crate::gpu::{GpuContext, wgpu};
 use crate::sims::navier_stokes::gpu_run::GpuFlow;
 use crate::sims::navier_stokes::reference::{GHIA_X, GHIA_Y, ghia_table};
 use crate::sims::navier_stokes::run::{FieldKind, NsPoint, NsRun};
 use crate::sims::navier_stokes::scenario::strouhal_reference;
+use crate::sims::navier_stokes::shadow::NsShadow;
 use crate::sims::navier_stokes::{MAX_CELLS, NsCase, NsParams, NsSolver, PressureKind};
 
 /// What a drag on the picture does.
@@ -58,6 +60,8 @@ pub struct NsApp {
     pub gpu_texture: Option<egui::TextureId>,
     /// Whether the last frame drew the GPU's picture.
     pub drew_gpu_texture: bool,
+    /// The f64 shadow of the GPU run (spectral solvers).
+    pub shadow: ShadowSlot<NsShadow>,
 }
 
 /// A run on the GPU and where its clock started.
@@ -95,6 +99,7 @@ impl NsApp {
             gpu_dirty: false,
             gpu_texture: None,
             drew_gpu_texture: false,
+            shadow: ShadowSlot::default(),
         })
     }
 
@@ -287,6 +292,7 @@ impl NsApp {
                         self.steps_per_second =
                             0.9 * self.steps_per_second + 0.1 * taken as f64 / wall_dt;
                     }
+                    self.follow_shadow(0.5 * budget_s);
                     self.run.failure().map(str::to_owned)
                 }
                 Err(e) => {
@@ -312,6 +318,79 @@ impl NsApp {
             self.steps_per_second = 0.9 * self.steps_per_second + 0.1 * taken as f64 / wall_dt;
         }
         self.run.failure().map(str::to_owned)
+    }
+
+    /// Lets an f64 shadow follow the GPU run (`on`), or stops it; refused with the reason on
+    /// the CPU, for the MAC schemes and for grids too large for an f64 run to keep up.
+    pub fn set_shadow(&mut self, on: bool) -> Result<(), String> {
+        let allowed = match (
+            &self.gpu,
+            crate::sims::navier_stokes::shadow::unsupported(&self.run),
+        ) {
+            (None, _) => {
+                Err("the f64 shadow follows the GPU (f32) run: compute on the GPU first".into())
+            }
+            (_, Some(why)) => Err(why),
+            _ => Ok(()),
+        };
+        self.shadow.set(on, allowed)
+    }
+
+    /// The shadow's run time.
+    pub fn shadow_time(&self) -> Option<f64> {
+        self.shadow.shadow.as_ref().map(|s| s.run().time())
+    }
+
+    /// Continues on the f64 shadow once it is level with the GPU run (the GPU run is
+    /// dropped; the CPU goes on from the f64 state).
+    pub fn continue_on_shadow(&mut self) -> Result<(), String> {
+        let shadow = self
+            .shadow
+            .shadow
+            .take()
+            .ok_or("no f64 shadow is following the GPU run")?;
+        if shadow.run().time() != self.run.time() {
+            self.shadow.shadow = Some(shadow);
+            return Err("the f64 shadow has not caught up with the GPU run yet".into());
+        }
+        self.run = shadow.into_run();
+        self.gpu = None;
+        self.run_target = None;
+        self.shadow.clear();
+        Ok(())
+    }
+
+    /// Keeps the shadow level with the mirror of the GPU run within `budget` seconds:
+    /// (re)started from the mirror when there is none or the run was rebuilt.
+    fn follow_shadow(&mut self, budget: f64) {
+        if self.gpu.is_none() {
+            self.shadow.clear();
+            return;
+        }
+        if !self.shadow.on() {
+            return;
+        }
+        let stale = self.shadow.shadow.as_ref().is_none_or(|s| {
+            s.run().params() != self.run.params() || s.run().time() > self.run.time()
+        });
+        if stale {
+            match NsShadow::new(&self.run) {
+                Ok(shadow) => self.shadow.shadow = Some(shadow),
+                Err(e) => return self.shadow.stop(format!("The f64 shadow stopped: {e}")),
+            }
+        }
+        let Some(shadow) = &mut self.shadow.shadow else {
+            return;
+        };
+        let start = Instant::now();
+        loop {
+            match shadow.follow(&self.run, 1) {
+                Ok(true) => return,
+                Ok(false) if start.elapsed().as_secs_f64() < budget => {}
+                Ok(false) => return,
+                Err(e) => return self.shadow.stop(format!("The f64 shadow stopped: {e}")),
+            }
+        }
     }
 
     /// The picture of the current field as a texture (re-uploaded when the run moved).

@@ -55,6 +55,7 @@ pub(super) fn controls(app: &mut StepscopeApp, ui: &mut egui::Ui) {
         }
         ActiveSim::NavierStokes => {
             compute_selector(app, ui);
+            shadow_controls(app, ui);
             if let Some(ns) = &mut app.navier_stokes {
                 super::navier_stokes::controls(ns, ui);
             }

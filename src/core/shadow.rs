@@ -14,7 +14,8 @@ pub struct ShadowPoint {
     /// Time.
     pub t: f64,
     /// The f32–f64 distance of the states, in the simulation's measure (NLSE: relative L2 of
-    /// ψ̂; diffusion: RMS per-particle distance).
+    /// ψ̂; diffusion: RMS per-particle distance; Navier–Stokes: largest velocity difference
+    /// at the error's sample points).
     pub difference: f64,
     /// What f32 round-off alone can explain at this point.
     pub bound: f64,
@@ -48,4 +49,77 @@ pub fn single_precision_limits(point: &ShadowPoint, solver_error: f64) -> Option
             point.difference, solver_error
         )
     })
+}
+
+/// Why single precision, not the solver, limits the GPU run, if it does: the last
+/// comparison's f32–f64 difference exceeds the f64 run's own error (where it is known).
+pub fn precision_limit(last: Option<&ShadowPoint>) -> Option<String> {
+    let p = last?;
+    single_precision_limits(p, p.f64_error?)
+}
+
+/// A shadow's log of comparisons (what a slot needs to know of it).
+pub trait ShadowLog {
+    /// The comparisons so far.
+    fn points(&self) -> &[ShadowPoint];
+}
+
+/// Whether a shadow is wanted, the shadow once started, and why it stopped (for the
+/// app's notice): the bookkeeping every simulation's shadow shares.
+pub struct ShadowSlot<S> {
+    wanted: bool,
+    /// The shadow, once started.
+    pub shadow: Option<S>,
+    stopped: Option<String>,
+}
+
+impl<S> Default for ShadowSlot<S> {
+    fn default() -> Self {
+        Self {
+            wanted: false,
+            shadow: None,
+            stopped: None,
+        }
+    }
+}
+
+impl<S: ShadowLog> ShadowSlot<S> {
+    /// Whether a shadow is wanted.
+    pub fn on(&self) -> bool {
+        self.wanted
+    }
+
+    /// Asks for a shadow (when `allowed` says it may follow) or stops it.
+    pub fn set(&mut self, on: bool, allowed: Result<(), String>) -> Result<(), String> {
+        if on {
+            allowed?;
+        } else {
+            self.shadow = None;
+        }
+        self.wanted = on;
+        Ok(())
+    }
+
+    /// The comparisons so far.
+    pub fn points(&self) -> &[ShadowPoint] {
+        self.shadow.as_ref().map_or(&[], |s| s.points())
+    }
+
+    /// Stops the shadow, keeping why for the app's notice.
+    pub fn stop(&mut self, why: String) {
+        self.shadow = None;
+        self.wanted = false;
+        self.stopped = Some(why);
+    }
+
+    /// Drops the shadow without a notice (the run left the GPU).
+    pub fn clear(&mut self) {
+        self.shadow = None;
+        self.wanted = false;
+    }
+
+    /// Why the shadow stopped, once.
+    pub fn take_stopped(&mut self) -> Option<String> {
+        self.stopped.take()
+    }
 }

@@ -28,10 +28,7 @@ pub fn f32_bound(evaluations: f64, components: usize, scale: f64) -> f64 {
 /// Why single precision, not the sampler, limits the GPU run's accuracy, if it does: once
 /// both runs are done, the f32–f64 distance exceeds the f64 sampler's own distance to the
 /// reference ODE solution (deterministic samplers).
-pub fn precision_limit(last: Option<&ShadowPoint>) -> Option<String> {
-    let p = last?;
-    crate::core::shadow::single_precision_limits(p, p.f64_error?)
-}
+pub use crate::core::shadow::precision_limit;
 
 /// The f64 run following an f32 GPU sampling run.
 pub struct DiffusionShadow {
@@ -121,5 +118,11 @@ impl DiffusionShadow {
     /// The f64 run, to continue on it.
     pub fn into_run(self) -> DiffusionRun {
         self.cpu
+    }
+}
+
+impl crate::core::shadow::ShadowLog for DiffusionShadow {
+    fn points(&self) -> &[ShadowPoint] {
+        &self.points
     }
 }

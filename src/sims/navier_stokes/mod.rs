@@ -16,6 +16,7 @@ pub mod poisson;
 pub mod reference;
 pub mod run;
 pub mod scenario;
+pub mod shadow;
 pub mod spectral;
 
 use serde::{Deserialize, Serialize};

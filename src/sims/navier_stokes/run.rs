@@ -617,6 +617,27 @@ impl NsRun {
             .fold(0.0, f64::max)
     }
 
+    /// The largest velocity difference between this run and `other` (of the same scenario)
+    /// at the points [`Self::error`] samples, and the largest speed of this run there: the
+    /// error's own measure, so a difference can be set beside an error.
+    pub fn velocity_difference(&self, other: &NsRun) -> (f64, f64) {
+        let (a, b) = (self.face_velocity(), other.face_velocity());
+        let grid = match &self.engine {
+            Engine::Mac { grid, .. } => grid,
+            Engine::Spectral { .. } => &self.dye_grid,
+        };
+        scenario::error_points(&self.params, 1024)
+            .into_iter()
+            .map(|(x, y)| {
+                let (ua, va) = grid.velocity_at(&a, x, y);
+                let (ub, vb) = grid.velocity_at(&b, x, y);
+                ((ua - ub).abs().max((va - vb).abs()), ua.abs().max(va.abs()))
+            })
+            .fold((0.0, 0.0), |(d, s), (dp, sp)| {
+                (f64::max(d, dp), f64::max(s, sp))
+            })
+    }
+
     /// The cavity's centre-line profiles `(u on x = ½ against y, v on y = ½ against x)`.
     pub fn centre_lines(&self) -> Option<(Profile, Profile)> {
         match (&self.engine, self.params.case) {

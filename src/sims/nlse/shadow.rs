@@ -153,3 +153,9 @@ impl PrecisionShadow {
         self.cpu
     }
 }
+
+impl crate::core::shadow::ShadowLog for PrecisionShadow {
+    fn points(&self) -> &[ShadowPoint] {
+        &self.points
+    }
+}
