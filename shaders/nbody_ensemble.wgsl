@@ -1,3 +1,4 @@
+// requires: nbody_gravity.wgsl
 // Ensembles of independent N-body systems for chaos maps: one invocation per member (a pixel
 // of the map), f32. The algorithm is the f64 reference's in src/sims/threebody/ensemble.rs:
 // kick–drift–kick leapfrog with h = η·τ (τ = min over pairs of r/|v| and sqrt(r³/(m_i+m_j))),
@@ -7,7 +8,6 @@
 // `advance` dispatch takes at most `steps_per_dispatch` steps per member, so dispatches stay
 // short and the map fills in progressively.
 
-const MAX_BODIES: u32 = 16u;
 
 struct Params {
     n_bodies: u32,
@@ -48,14 +48,8 @@ struct Info {
 @group(0) @binding(2) var<storage, read_write> state: array<vec4<f32>>;
 @group(0) @binding(3) var<storage, read_write> info: array<Info>;
 
-alias Vectors = array<vec3<f32>, MAX_BODIES>;
-
-var<private> x: Vectors;
-var<private> v: Vectors;
 var<private> xs: Vectors;
 var<private> vs: Vectors;
-var<private> acc: Vectors;
-var<private> mass: array<f32, MAX_BODIES>;
 
 fn load_masses() {
     for (var i = 0u; i < params.n_bodies; i++) {
@@ -63,19 +57,9 @@ fn load_masses() {
     }
 }
 
-// Accelerations at the positions `pos` (the primary's or the shadow's) into `acc`.
+// Accelerations at the positions `pos` (a trajectory's own) into `acc`.
 fn accelerations(pos: ptr<private, Vectors>) {
-    let n = params.n_bodies;
-    for (var i = 0u; i < n; i++) { acc[i] = vec3<f32>(0.0); }
-    for (var i = 0u; i < n; i++) {
-        for (var j = i + 1u; j < n; j++) {
-            let d = (*pos)[j] - (*pos)[i];
-            let r2 = dot(d, d) + params.softening2;
-            let inv_r3 = 1.0 / (r2 * sqrt(r2));
-            acc[i] += mass[j] * inv_r3 * d;
-            acc[j] -= mass[i] * inv_r3 * d;
-        }
-    }
+    gravity(pos, params.n_bodies, params.softening2);
 }
 
 // One kick–drift–kick step of size h of the trajectory (pos, vel).
@@ -109,17 +93,7 @@ fn pair_timescale() -> f32 {
 }
 
 fn energy() -> f32 {
-    let n = params.n_bodies;
-    var kinetic = 0.0;
-    var potential = 0.0;
-    for (var i = 0u; i < n; i++) {
-        kinetic += 0.5 * mass[i] * dot(v[i], v[i]);
-        for (var j = i + 1u; j < n; j++) {
-            let d = x[j] - x[i];
-            potential -= mass[i] * mass[j] / sqrt(dot(d, d) + params.softening2);
-        }
-    }
-    return kinetic + potential;
+    return gravity_energy(params.n_bodies, params.softening2);
 }
 
 fn separation() -> f32 {

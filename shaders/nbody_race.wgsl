@@ -1,3 +1,4 @@
+// requires: nbody_gravity.wgsl
 // A race of fixed-step N-body integrators: one invocation per run (a solver at a step size),
 // every run of the race in the same dispatch, f32. The schemes are the f64 reference's in
 // src/sims/threebody/integrators.rs, with the same force-evaluation count:
@@ -10,7 +11,6 @@
 // last step). The energy is checked after every step; the run's error is the largest
 // relative energy error, as for the f64 run.
 
-const MAX_BODIES: u32 = 16u;
 const LEAPFROG: u32 = 0u;
 const YOSHIDA4: u32 = 1u;
 const RK4: u32 = 2u;
@@ -59,45 +59,19 @@ struct Progress {
 @group(0) @binding(3) var<storage, read_write> state: array<vec4<f32>>;
 @group(0) @binding(4) var<storage, read_write> progress: array<Progress>;
 
-alias Vectors = array<vec3<f32>, MAX_BODIES>;
-
-var<private> x: Vectors;
-var<private> v: Vectors;
-var<private> acc: Vectors;
-var<private> mass: array<f32, MAX_BODIES>;
 // Runge–Kutta scratch: stage positions, the running sums of the stage slopes.
 var<private> xs: Vectors;
 var<private> vs: Vectors;
 var<private> sum_v: Vectors;
 var<private> sum_a: Vectors;
 
-// Accelerations at the positions `pos` into `acc` (pairwise, as Gravity::accelerations).
+// Accelerations at the positions `pos` (a trajectory's own) into `acc`.
 fn accelerations(pos: ptr<private, Vectors>) {
-    let n = params.n_bodies;
-    for (var i = 0u; i < n; i++) { acc[i] = vec3<f32>(0.0); }
-    for (var i = 0u; i < n; i++) {
-        for (var j = i + 1u; j < n; j++) {
-            let d = (*pos)[j] - (*pos)[i];
-            let r2 = dot(d, d) + params.softening2;
-            let inv_r3 = 1.0 / (r2 * sqrt(r2));
-            acc[i] += mass[j] * inv_r3 * d;
-            acc[j] -= mass[i] * inv_r3 * d;
-        }
-    }
+    gravity(pos, params.n_bodies, params.softening2);
 }
 
 fn energy() -> f32 {
-    let n = params.n_bodies;
-    var kinetic = 0.0;
-    var potential = 0.0;
-    for (var i = 0u; i < n; i++) {
-        kinetic += 0.5 * mass[i] * dot(v[i], v[i]);
-        for (var j = i + 1u; j < n; j++) {
-            let d = x[j] - x[i];
-            potential -= mass[i] * mass[j] / sqrt(dot(d, d) + params.softening2);
-        }
-    }
-    return kinetic + potential;
+    return gravity_energy(params.n_bodies, params.softening2);
 }
 
 // One kick–drift–kick step of size h; `acc` holds a(x) on entry and on exit.

@@ -157,7 +157,10 @@ fn pod_mirrors_have_the_wgsl_layouts() {
 #[test]
 fn ensemble_mirrors_have_the_wgsl_layouts() {
     use stepscope::sims::threebody::gpu_ensemble::{EnsembleUniform, MemberInfo};
-    let source = include_str!("../shaders/nbody_ensemble.wgsl");
+    let source = concat!(
+        include_str!("../shaders/nbody_gravity.wgsl"),
+        include_str!("../shaders/nbody_ensemble.wgsl")
+    );
     let (params, fields) = struct_layout(source, "Params");
     assert_eq!(params as usize, std::mem::size_of::<EnsembleUniform>());
     // The f32 block starts after the eight u32s, as in the Rust mirror.
@@ -167,6 +170,30 @@ fn ensemble_mirrors_have_the_wgsl_layouts() {
     assert_eq!(info as usize, std::mem::size_of::<MemberInfo>());
     let steps = fields.iter().find(|(n, _)| n == "steps").map(|(_, o)| *o);
     assert_eq!(steps, Some(16));
+}
+
+#[test]
+fn race_mirrors_have_the_wgsl_layouts() {
+    use stepscope::sims::threebody::gpu_race::{RaceUniform, RunProgress, RunSpec};
+    let gravity = include_str!("../shaders/nbody_gravity.wgsl");
+    let max_bodies = stepscope::sims::threebody::MAX_BODIES;
+    assert!(gravity.contains(&format!("const MAX_BODIES: u32 = {max_bodies}u;")));
+    let source = concat!(
+        include_str!("../shaders/nbody_gravity.wgsl"),
+        include_str!("../shaders/nbody_race.wgsl")
+    );
+    for (name, size) in [
+        ("Params", std::mem::size_of::<RaceUniform>()),
+        ("Run", std::mem::size_of::<RunSpec>()),
+        ("Progress", std::mem::size_of::<RunProgress>()),
+    ] {
+        let (wgsl, _) = struct_layout(source, name);
+        assert_eq!(wgsl as usize, size, "{name}");
+    }
+    let (_, fields) = struct_layout(source, "Progress");
+    let at = |field: &str| fields.iter().find(|(n, _)| n == field).map(|(_, o)| *o);
+    assert_eq!(at("energy0"), Some(16));
+    assert_eq!(at("max_energy_error"), Some(20));
 }
 
 #[test]

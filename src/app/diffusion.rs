@@ -273,18 +273,10 @@ impl DiffusionApp {
     /// Continues on the f64 shadow once it is level with the GPU run (the GPU run is
     /// dropped; the CPU run goes on from the same step in double precision).
     pub fn continue_on_shadow(&mut self) -> Result<(), String> {
-        let shadow = self
-            .shadow
-            .shadow
-            .take()
-            .ok_or("no f64 shadow is following the GPU run")?;
-        if shadow.run().steps_done() != self.run.steps_done() {
-            self.shadow.shadow = Some(shadow);
-            return Err("the f64 shadow has not caught up with the GPU run yet".into());
-        }
+        let steps = self.run.steps_done();
+        let shadow = self.shadow.take_level(|s| s.run().steps_done() == steps)?;
         self.run = shadow.into_run();
         self.gpu = None;
-        self.shadow.clear();
         self.finish_requested = false;
         Ok(())
     }
@@ -293,33 +285,15 @@ impl DiffusionApp {
     /// initial particles when there is none or the run was rebuilt.
     fn follow_shadow(&mut self, budget: f64) {
         if self.gpu.is_none() {
-            self.shadow.clear();
-            return;
+            return self.shadow.clear();
         }
-        if !self.shadow.on() {
-            return;
-        }
-        let stale = self.shadow.shadow.as_ref().is_none_or(|s| {
-            s.run().params() != self.run.params() || s.run().steps_done() > self.run.steps_done()
-        });
-        if stale {
-            match DiffusionShadow::new(&self.run) {
-                Ok(shadow) => self.shadow.shadow = Some(shadow),
-                Err(e) => return self.shadow.stop(format!("The f64 shadow stopped: {e}")),
-            }
-        }
-        let Some(shadow) = &mut self.shadow.shadow else {
-            return;
-        };
-        let start = web_time::Instant::now();
-        loop {
-            match shadow.follow(&self.run, 1) {
-                Ok(true) => return,
-                Ok(false) if start.elapsed().as_secs_f64() < budget => {}
-                Ok(false) => return,
-                Err(e) => return self.shadow.stop(format!("The f64 shadow stopped: {e}")),
-            }
-        }
+        let run = &self.run;
+        self.shadow.keep_up(
+            budget,
+            |s| s.run().params() != run.params() || s.run().steps_done() > run.steps_done(),
+            || DiffusionShadow::new(run),
+            |s| s.follow(run, 1),
+        );
     }
 
     /// Finishes the run now: on the CPU, and on a native GPU by waiting for it; in the browser

@@ -344,19 +344,11 @@ impl NsApp {
     /// Continues on the f64 shadow once it is level with the GPU run (the GPU run is
     /// dropped; the CPU goes on from the f64 state).
     pub fn continue_on_shadow(&mut self) -> Result<(), String> {
-        let shadow = self
-            .shadow
-            .shadow
-            .take()
-            .ok_or("no f64 shadow is following the GPU run")?;
-        if shadow.run().time() != self.run.time() {
-            self.shadow.shadow = Some(shadow);
-            return Err("the f64 shadow has not caught up with the GPU run yet".into());
-        }
+        let t = self.run.time();
+        let shadow = self.shadow.take_level(|s| s.run().time() == t)?;
         self.run = shadow.into_run();
         self.gpu = None;
         self.run_target = None;
-        self.shadow.clear();
         Ok(())
     }
 
@@ -364,33 +356,15 @@ impl NsApp {
     /// (re)started from the mirror when there is none or the run was rebuilt.
     fn follow_shadow(&mut self, budget: f64) {
         if self.gpu.is_none() {
-            self.shadow.clear();
-            return;
+            return self.shadow.clear();
         }
-        if !self.shadow.on() {
-            return;
-        }
-        let stale = self.shadow.shadow.as_ref().is_none_or(|s| {
-            s.run().params() != self.run.params() || s.run().time() > self.run.time()
-        });
-        if stale {
-            match NsShadow::new(&self.run) {
-                Ok(shadow) => self.shadow.shadow = Some(shadow),
-                Err(e) => return self.shadow.stop(format!("The f64 shadow stopped: {e}")),
-            }
-        }
-        let Some(shadow) = &mut self.shadow.shadow else {
-            return;
-        };
-        let start = Instant::now();
-        loop {
-            match shadow.follow(&self.run, 1) {
-                Ok(true) => return,
-                Ok(false) if start.elapsed().as_secs_f64() < budget => {}
-                Ok(false) => return,
-                Err(e) => return self.shadow.stop(format!("The f64 shadow stopped: {e}")),
-            }
-        }
+        let run = &self.run;
+        self.shadow.keep_up(
+            budget,
+            |s| s.run().params() != run.params() || s.run().time() > run.time(),
+            || NsShadow::new(run),
+            |s| s.follow(run, 1),
+        );
     }
 
     /// The picture of the current field as a texture (re-uploaded when the run moved).

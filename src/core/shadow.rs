@@ -118,8 +118,57 @@ impl<S: ShadowLog> ShadowSlot<S> {
         self.wanted = false;
     }
 
+    /// Takes the shadow to continue on it, once `level` says it has caught up with the run
+    /// it follows (else it stays and the reason comes back).
+    pub fn take_level(&mut self, level: impl FnOnce(&S) -> bool) -> Result<S, String> {
+        let shadow = self
+            .shadow
+            .take()
+            .ok_or("no f64 shadow is following the GPU run")?;
+        if !level(&shadow) {
+            self.shadow = Some(shadow);
+            return Err("the f64 shadow has not caught up with the GPU run yet".into());
+        }
+        self.clear();
+        Ok(shadow)
+    }
+
     /// Why the shadow stopped, once.
     pub fn take_stopped(&mut self) -> Option<String> {
         self.stopped.take()
+    }
+
+    /// Keeps a wanted shadow in lockstep: starts it with `start` when there is none or
+    /// `stale` says the run it follows was rebuilt, then calls `follow` (one bounded piece of
+    /// catching up; true once level) until it is level or `budget_s` seconds have passed. A
+    /// failure stops the shadow with the reason.
+    pub fn keep_up(
+        &mut self,
+        budget_s: f64,
+        stale: impl FnOnce(&S) -> bool,
+        start: impl FnOnce() -> Result<S, String>,
+        mut follow: impl FnMut(&mut S) -> Result<bool, String>,
+    ) {
+        if !self.wanted {
+            return;
+        }
+        if self.shadow.as_ref().is_none_or(stale) {
+            match start() {
+                Ok(shadow) => self.shadow = Some(shadow),
+                Err(e) => return self.stop(format!("The f64 shadow stopped: {e}")),
+            }
+        }
+        let Some(shadow) = &mut self.shadow else {
+            return;
+        };
+        let begun = web_time::Instant::now();
+        loop {
+            match follow(shadow) {
+                Ok(true) => return,
+                Ok(false) if begun.elapsed().as_secs_f64() < budget_s => {}
+                Ok(false) => return,
+                Err(e) => return self.stop(format!("The f64 shadow stopped: {e}")),
+            }
+        }
     }
 }

@@ -602,6 +602,17 @@ impl NsRun {
         let Some(exact) = scenario::exact_velocity(&self.params, self.t) else {
             return f64::NAN;
         };
+        self.error_samples()
+            .into_iter()
+            .map(|((x, y), (u, v))| {
+                let (ue, ve) = exact(x, y);
+                (u - ue).abs().max((v - ve).abs())
+            })
+            .fold(0.0, f64::max)
+    }
+
+    /// The velocity at the points the error is sampled at: ((x, y), (u, v)).
+    fn error_samples(&self) -> Vec<((f64, f64), (f64, f64))> {
         let vel = self.face_velocity();
         let grid = match &self.engine {
             Engine::Mac { grid, .. } => grid,
@@ -609,28 +620,18 @@ impl NsRun {
         };
         scenario::error_points(&self.params, 1024)
             .into_iter()
-            .map(|(x, y)| {
-                let (u, v) = grid.velocity_at(&vel, x, y);
-                let (ue, ve) = exact(x, y);
-                (u - ue).abs().max((v - ve).abs())
-            })
-            .fold(0.0, f64::max)
+            .map(|(x, y)| ((x, y), grid.velocity_at(&vel, x, y)))
+            .collect()
     }
 
     /// The largest velocity difference between this run and `other` (of the same scenario)
     /// at the points [`Self::error`] samples, and the largest speed of this run there: the
     /// error's own measure, so a difference can be set beside an error.
     pub fn velocity_difference(&self, other: &NsRun) -> (f64, f64) {
-        let (a, b) = (self.face_velocity(), other.face_velocity());
-        let grid = match &self.engine {
-            Engine::Mac { grid, .. } => grid,
-            Engine::Spectral { .. } => &self.dye_grid,
-        };
-        scenario::error_points(&self.params, 1024)
+        self.error_samples()
             .into_iter()
-            .map(|(x, y)| {
-                let (ua, va) = grid.velocity_at(&a, x, y);
-                let (ub, vb) = grid.velocity_at(&b, x, y);
+            .zip(other.error_samples())
+            .map(|((_, (ua, va)), (_, (ub, vb)))| {
                 ((ua - ub).abs().max((va - vb).abs()), ua.abs().max(va.abs()))
             })
             .fold((0.0, 0.0), |(d, s), (dp, sp)| {

@@ -11,7 +11,10 @@ use super::ensemble::{
 use crate::gpu::readback::Readback;
 use crate::gpu::{GpuContext, GpuError, buffer_layout_entry, entry, storage, wgpu};
 
-const SHADER: &str = include_str!("../../../shaders/nbody_ensemble.wgsl");
+const SHADER: &str = concat!(
+    include_str!("../../../shaders/nbody_gravity.wgsl"),
+    include_str!("../../../shaders/nbody_ensemble.wgsl")
+);
 const WORKGROUP: u32 = 64;
 
 /// Mirror of the WGSL `Params` uniform.

@@ -19,7 +19,10 @@ use crate::gpu::{GpuContext, buffer_layout_entry, entry, storage, wgpu};
 use crate::race::{BatchResult, BatchRunner, Race};
 use crate::scenario::Scenario;
 
-const SHADER: &str = include_str!("../../../shaders/nbody_race.wgsl");
+const SHADER: &str = concat!(
+    include_str!("../../../shaders/nbody_gravity.wgsl"),
+    include_str!("../../../shaders/nbody_race.wgsl")
+);
 const WORKGROUP: u32 = 64;
 /// Steps each run takes per dispatch (a dispatch stays well under a frame on lavapipe).
 const STEPS_PER_DISPATCH: u32 = 32;
@@ -29,7 +32,7 @@ const DISPATCHES_PER_SUBMIT: u32 = 4;
 /// Mirror of the WGSL `Params` uniform.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Pod, Zeroable)]
-struct RaceUniform {
+pub struct RaceUniform {
     n_bodies: u32,
     runs: u32,
     steps_per_dispatch: u32,
@@ -43,7 +46,7 @@ struct RaceUniform {
 /// Mirror of the WGSL `Run` struct.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Pod, Zeroable)]
-struct RunSpec {
+pub struct RunSpec {
     method: u32,
     full_steps: u32,
     pad0: u32,
@@ -57,7 +60,7 @@ struct RunSpec {
 /// Mirror of the WGSL `Progress` struct.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, Pod, Zeroable)]
-struct RunProgress {
+pub struct RunProgress {
     steps: u32,
     nfe: u32,
     done: u32,
