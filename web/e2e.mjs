@@ -366,6 +366,7 @@ try {
     for (const [name, link, plan] of [
       ["nlse", "?s=nlse&case=soliton", { key: "dt", from: 0.1, to: 0.0125, points: 4, solvers: ["strang", "yoshida4", "rk4ip"], until: 1 }],
       ["threebody", "?s=3body&case=figure8&steps=fixed", { key: "dt", from: 0.02, to: 0.0025, points: 4, solvers: ["leapfrog", "yoshida4"], until: 6.3259 }],
+      ["threebody-gpu", "?s=3body&case=figure8&steps=fixed", { key: "dt", from: 0.1, to: 0.0125, points: 6, solvers: ["leapfrog", "yoshida4", "rk4"], until: 2, backend: "gpu" }],
       ["diffusion", "?s=diffusion&n=1024&init=exact", { key: "nfe", from: 40, to: 320, points: 4, solvers: ["ddim", "heun", "dpm2", "dpm3"] }],
       ["navier-stokes", "?s=ns&case=turbulence&n=32&pressure=fft", { key: "cfl", from: 0.8, to: 0.1, points: 4, solvers: ["rk2", "rk3", "spectral-rk4"], until: 2, measure: "reference" }],
     ]) {
