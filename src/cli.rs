@@ -86,7 +86,8 @@ struct SweepArgs {
     #[arg(long, value_enum, default_value_t = AgainstArg::Scenario)]
     against: AgainstArg,
     /// Where the runs go: one by one on the f64 CPU, or on the f32 GPU (three-body
-    /// leapfrog, yoshida4 and rk4 over dt all in one dispatch; NLSE runs one after another).
+    /// leapfrog, yoshida4 and rk4 over dt all in one dispatch; NLSE and diffusion runs one
+    /// after another; Navier–Stokes races stay on the CPU).
     #[arg(long, value_enum, default_value_t = BackendArg::Cpu)]
     backend: BackendArg,
     /// Output file: .csv or .jsonl; '-' writes CSV to standard output.

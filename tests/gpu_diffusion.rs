@@ -247,3 +247,89 @@ fn the_diffusion_shadow_follows_the_gpu_run_within_the_f32_bound() {
         }
     }
 }
+
+/// A diffusion race on the GPU (lavapipe): the runs go one after another through the f32
+/// sampler programs from the same particles and noise as the f64 race. Each run does the f64
+/// run's evaluations; its distance to the reference ODE solution agrees with the f64 one to
+/// 1 % plus the f32 floor it states; DDIM's observed order on the GPU is 1 ± 0.3; the app's
+/// polled way gives the same numbers; an adaptive sampler's point says it runs on the CPU.
+#[test]
+fn a_diffusion_race_on_the_gpu_matches_the_f64_race_within_its_floor() {
+    use stepscope::race::{Measure, Race, RacePlan};
+    let Some(ctx) = common::gpu_context() else {
+        return;
+    };
+    let plan = |samplers: &[&str]| {
+        RacePlan::new(
+            "?s=diffusion&target=ring8&n=1024&init=exact",
+            "nfe",
+            (20.0, 160.0),
+            4,
+            samplers.iter().map(|s| (*s).to_owned()).collect(),
+            None,
+            Measure::Scenario,
+        )
+        .expect("plan")
+    };
+    let samplers = ["ddim", "heun", "dpm3"];
+    let mut cpu = Race::new(plan(&samplers)).expect("race");
+    cpu.run_to_end(|_| {});
+    let mut gpu = Race::new(plan(&samplers)).expect("race");
+    let runner = stepscope::sims::gpu_race_runner(&ctx, &gpu, true).expect("GPU race");
+    gpu.run_batched(runner).expect("batched");
+    gpu.run_to_end(|_| {});
+    assert!(gpu.failure().is_none(), "{:?}", gpu.failure());
+    println!("{}: {}", gpu.backend(), gpu.measure_name());
+    for (c, g) in cpu.points().iter().zip(gpu.points()) {
+        let floor = g.floor.expect("a floor");
+        println!(
+            "{:>5} NFE {:>3}: work {} / {}, error f64 {:.4e}, f32 {:.4e}, floor {floor:.2e}",
+            g.solver, g.value, c.work, g.work, c.error, g.error
+        );
+        assert_eq!(c.work, g.work);
+        assert!(
+            (g.error - c.error).abs() <= 0.01 * c.error + floor,
+            "{} NFE {}",
+            g.solver,
+            g.value
+        );
+    }
+    let ddim = gpu.fits()[0]
+        .observed_order
+        .expect("ddim resolves its points");
+    println!("DDIM on the GPU: observed order {ddim:.2}");
+    assert!((ddim - 1.0).abs() <= 0.3);
+    // The app's way: polled without waiting; the same numbers.
+    let mut polled = Race::new(plan(&["ddim", "dopri5"])).expect("race");
+    let runner = stepscope::sims::gpu_race_runner(&ctx, &polled, false).expect("GPU race");
+    polled.run_batched(runner).expect("batched");
+    let mut polls = 0;
+    while !polled.advance(0.005) {
+        polls += 1;
+        assert!(polls < 100_000, "the polled race never finished");
+        std::thread::sleep(std::time::Duration::from_micros(500));
+    }
+    let ddim_points: Vec<(f64, f64)> = polled
+        .points()
+        .iter()
+        .filter(|p| p.solver == "ddim")
+        .map(|p| (p.work, p.error))
+        .collect();
+    let blocking_points: Vec<(f64, f64)> = gpu.points()[..4]
+        .iter()
+        .map(|p| (p.work, p.error))
+        .collect();
+    assert_eq!(ddim_points, blocking_points, "after {polls} polls");
+    let adaptive = polled
+        .points()
+        .iter()
+        .find(|p| p.solver == "dopri5")
+        .expect("a dopri5 point");
+    assert!(
+        adaptive
+            .failure
+            .as_deref()
+            .is_some_and(|f| f.contains("CPU only")),
+        "{adaptive:?}"
+    );
+}

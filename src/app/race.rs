@@ -339,8 +339,9 @@ fn form(lab: &mut RaceLab, gpu: Option<&GpuContext>, ui: &mut egui::Ui) {
             ui.selectable_value(&mut lab.form.on_gpu, true, "GPU f32")
                 .on_hover_text(
                     "In single precision on the GPU: three-body leapfrog, yoshida4 and rk4 over dt \
-                 all in one dispatch; NLSE runs one after another. Errors near the f32 floor \
-                 are ringed and left out of the fitted slope.",
+                 all in one dispatch; NLSE and diffusion runs one after another (Navier–Stokes \
+                 races stay on the CPU). Errors near the f32 floor are ringed and left out of \
+                 the fitted slope.",
                 );
         }
         if ui.button("Start race").clicked() {

@@ -80,6 +80,15 @@ impl GpuContext {
         })
     }
 
+    /// The adapter's name, or its backend where the browser hides the name (labels).
+    pub fn adapter_name(&self) -> String {
+        if self.adapter.name.is_empty() {
+            format!("{:?}", self.adapter.backend)
+        } else {
+            self.adapter.name.clone()
+        }
+    }
+
     /// One line naming the adapter, for benchmark and test output.
     pub fn describe(&self) -> String {
         format!(

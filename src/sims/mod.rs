@@ -12,14 +12,19 @@ use crate::race::{BatchRunner, Race};
 use crate::scenario::Scenario;
 
 /// Why the runs of `race` cannot go to the GPU, if they cannot: three-body races run every
-/// run in one dispatch ([`threebody::gpu_race`]), NLSE races run one run after another on
-/// the GPU path ([`nlse::gpu_race`]); diffusion and Navier–Stokes races run on the CPU.
+/// run in one dispatch ([`threebody::gpu_race`]); NLSE and diffusion races run one run after
+/// another on their GPU paths ([`nlse::gpu_race`], [`diffusion::gpu_race`]); Navier–Stokes
+/// races run on the CPU (they compare runs at one time, which the GPU's CFL steps do not
+/// land on).
 pub fn gpu_race_unsupported(race: &Race) -> Option<String> {
     match race.scenario() {
         Scenario::ThreeBody(_) => threebody::gpu_race::unsupported(race),
         Scenario::Nlse(_) => nlse::gpu_race::unsupported(race),
-        Scenario::Diffusion(_) | Scenario::NavierStokes(_) => Some(
-            "GPU races run the NLSE and the three-body problem; this race runs on the CPU".into(),
+        Scenario::Diffusion(_) => diffusion::gpu_race::unsupported(race),
+        Scenario::NavierStokes(_) => Some(
+            "Navier–Stokes races compare runs at one time, which the GPU's CFL steps do not \
+             land on: this race runs on the CPU"
+                .into(),
         ),
     }
 }
@@ -36,6 +41,9 @@ pub fn gpu_race_runner(
     }
     Ok(match race.scenario() {
         Scenario::Nlse(_) => Box::new(nlse::gpu_race::GpuNlseRace::new(ctx, race, blocking)?),
+        Scenario::Diffusion(_) => Box::new(diffusion::gpu_race::GpuDiffusionRace::new(
+            ctx, race, blocking,
+        )?),
         _ => Box::new(threebody::gpu_race::GpuThreeBodyRace::new(
             ctx, race, blocking,
         )?),

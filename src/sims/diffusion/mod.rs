@@ -20,6 +20,7 @@
 pub mod adaptive;
 pub mod cpu;
 pub mod gpu;
+pub mod gpu_race;
 pub mod metrics;
 pub mod mixture;
 pub mod process;

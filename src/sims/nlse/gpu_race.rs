@@ -160,12 +160,9 @@ impl BatchRunner for GpuNlseRace {
     }
 
     fn describe(&self) -> String {
-        let adapter = &self.ctx.adapter;
-        let name = if adapter.name.is_empty() {
-            format!("{:?}", adapter.backend)
-        } else {
-            adapter.name.clone()
-        };
-        format!("GPU {name}: the runs one after another, f32")
+        format!(
+            "GPU {}: the runs one after another, f32",
+            self.ctx.adapter_name()
+        )
     }
 }

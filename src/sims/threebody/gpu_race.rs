@@ -410,13 +410,10 @@ impl BatchRunner for GpuThreeBodyRace {
     }
 
     fn describe(&self) -> String {
-        // Browsers hide the adapter's name: name the backend then.
-        let adapter = &self.ctx.adapter;
-        let name = if adapter.name.is_empty() {
-            format!("{:?}", adapter.backend)
-        } else {
-            adapter.name.clone()
-        };
-        format!("GPU {name}: {} runs in each dispatch, f32", self.runs)
+        format!(
+            "GPU {}: {} runs in each dispatch, f32",
+            self.ctx.adapter_name(),
+            self.runs
+        )
     }
 }
