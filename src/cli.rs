@@ -16,10 +16,10 @@ use std::path::{Path, PathBuf};
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::checkpoint::Checkpoint;
-use crate::headless::{Backend, HeadlessRun};
-use crate::race::CpuRun;
+use crate::gpu::GpuContext;
 use crate::race::{self, Measure, Race, RacePlan};
 use crate::scenario::Scenario;
+use crate::sims::run::{self as runs, Run, Target};
 
 /// Exit code of a run that failed (diverged, step-size underflow).
 pub const EXIT_RUN_FAILED: i32 = 1;
@@ -132,10 +132,16 @@ struct RunArgs {
     checkpoint: Option<PathBuf>,
 }
 
-#[derive(Clone, Copy, Debug, ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 enum BackendArg {
     Cpu,
     Gpu,
+}
+
+/// A GPU device for headless work (a real adapter if there is one, else a software one).
+fn device() -> Result<GpuContext, String> {
+    pollster::block_on(GpuContext::headless(false))
+        .map_err(|e| format!("no GPU adapter for --backend gpu: {e}"))
 }
 
 /// Whether `stepscope` was called with a subcommand of this command line (rather than a link
@@ -352,18 +358,23 @@ fn scenario_of(argument: &str) -> Result<Scenario, String> {
 
 fn run(args: &RunArgs) -> Result<(), Failure> {
     let bad = Failure::BadInput;
-    let backend = match args.backend {
-        BackendArg::Cpu => Backend::Cpu,
-        BackendArg::Gpu => Backend::Gpu,
-    };
-    let mut run = match start_of(&args.scenario).map_err(bad)? {
-        Start::Link(scenario) => HeadlessRun::new(&scenario, backend).map_err(bad)?,
-        Start::Checkpoint(_) if backend == Backend::Gpu => {
+    let (scenario, mut run) = match start_of(&args.scenario).map_err(bad)? {
+        Start::Link(scenario) => {
+            let run = match args.backend {
+                BackendArg::Cpu => scenario.cpu_run(),
+                BackendArg::Gpu => device()
+                    .and_then(|ctx| scenario.gpu_run(&ctx))
+                    .map_err(|e| format!("--backend gpu: {e}; use --backend cpu")),
+            }
+            .map_err(bad)?;
+            (scenario, run)
+        }
+        Start::Checkpoint(_) if args.backend == BackendArg::Gpu => {
             return Err(bad(
                 "a checkpoint continues on the CPU (f64): use --backend cpu".into(),
             ));
         }
-        Start::Checkpoint(c) => HeadlessRun::Cpu(CpuRun::from_checkpoint(&c).map_err(bad)?),
+        Start::Checkpoint(c) => Scenario::restore(&c).map_err(bad)?,
     };
     if let Some(path) = &args.checkpoint
         && path.extension().and_then(|e| e.to_str()) != Some("json")
@@ -375,7 +386,7 @@ fn run(args: &RunArgs) -> Result<(), Failure> {
     }
     let t0 = run.time();
     // Check the times before any output is created.
-    let until = if run.has_clock() {
+    let until = if scenario.info().has_clock {
         let until = args
             .until
             .ok_or_else(|| bad("--until T is needed: the time to run to".to_owned()))?;
@@ -406,10 +417,10 @@ fn run(args: &RunArgs) -> Result<(), Failure> {
     let mut output = Output::open(&args.out, run.columns()).map_err(bad)?;
     let mut progress = Progress::new();
     let result = match until {
-        Some(until) => sample_until(&mut run, &mut output, &mut progress, t0, until, every),
+        Some(until) => sample_until(run.as_mut(), &mut output, &mut progress, t0, until, every),
         None => {
-            let finished = run.finish();
-            for row in run.diffusion_rows() {
+            let finished = runs::finish(run.as_mut());
+            for row in run.step_rows() {
                 output.row(&row).map_err(Failure::BadInput)?;
             }
             progress.show(1.0, &format!("t = {:.6}", run.time()));
@@ -422,7 +433,9 @@ fn run(args: &RunArgs) -> Result<(), Failure> {
     }
     result?;
     if let Some(path) = &args.checkpoint {
-        let checkpoint = run.checkpoint().map_err(Failure::BadInput)?;
+        let checkpoint = scenario
+            .checkpoint(run.as_ref())
+            .map_err(Failure::BadInput)?;
         std::fs::write(path, checkpoint.to_json())
             .map_err(|e| Failure::BadInput(format!("cannot write {}: {e}", path.display())))?;
         eprintln!(
@@ -438,7 +451,7 @@ fn run(args: &RunArgs) -> Result<(), Failure> {
 /// after each advance; targets the run has already passed (Navier–Stokes steps follow the
 /// CFL number) are skipped.
 fn sample_until(
-    run: &mut HeadlessRun,
+    run: &mut dyn Run,
     output: &mut Output,
     progress: &mut Progress,
     t0: f64,
@@ -446,7 +459,7 @@ fn sample_until(
     every: f64,
 ) -> Result<(), Failure> {
     let write =
-        |output: &mut Output, run: &HeadlessRun| output.row(&run.row()).map_err(Failure::BadInput);
+        |output: &mut Output, run: &dyn Run| output.row(&run.row()).map_err(Failure::BadInput);
     write(output, run)?;
     let mut k = 1u64;
     loop {
@@ -458,7 +471,7 @@ fn sample_until(
             k += 1;
         }
         let target = (t0 + k as f64 * every).min(until);
-        let advanced = run.advance_to(target);
+        let advanced = runs::advance_to(run, Target::Sample(target));
         write(output, run)?;
         progress.show(
             (run.time() - t0) / (until - t0),
@@ -488,11 +501,11 @@ fn sweep(args: &SweepArgs) -> Result<(), Failure> {
     .map_err(|e| bad(format!("--points/--vary: {e}")))?;
     let mut race = Race::new(plan).map_err(bad)?;
     if let BackendArg::Gpu = args.backend {
-        if let Some(why) = crate::sims::gpu_race_unsupported(&race) {
+        if let Some(why) = race::gpu::unsupported(&race) {
             return Err(bad(format!("--backend gpu: {why}")));
         }
-        let ctx = crate::headless::device().map_err(Failure::Run)?;
-        let runner = crate::sims::gpu_race_runner(&ctx, &race, true).map_err(bad)?;
+        let ctx = device().map_err(Failure::Run)?;
+        let runner = race::gpu::runner(&ctx, &race, true).map_err(bad)?;
         race.run_batched(runner).map_err(bad)?;
     }
     eprintln!("runs on: {}", race.backend());
@@ -548,7 +561,7 @@ fn sweep(args: &SweepArgs) -> Result<(), Failure> {
     eprintln!(
         "error: {}; work: {}",
         race.measure_name(),
-        race::work_unit(race.scenario())
+        race.scenario().info().work_unit
     );
     for fit in race.fits() {
         let observed = fit

@@ -1,7 +1,9 @@
 //! stepscope: a playground for numerical methods that shows the solver thinking.
 //!
-//! Layers (data flows one way): [`scenario`] (serde, links) → [`sims`] (numerics, no UI) →
-//! diagnostics → [`app`] (egui) / JS API. [`core`] holds the numerics every simulation shares.
+//! Layers (data flows one way): [`core`] (the numerics every simulation shares) → [`sims`]
+//! (each simulation behind the one [`sims::run::Run`] interface, CPU f64 and GPU f32) →
+//! [`scenario`] (serde, links, and the only place that names the simulations) → [`race`],
+//! [`cli`], [`app`] (egui) / JS API, which drive `Box<dyn Run>`.
 
 pub mod app;
 #[cfg(not(target_arch = "wasm32"))]
@@ -12,8 +14,6 @@ pub mod cli;
 pub mod core;
 pub mod export;
 pub mod gpu;
-#[cfg(not(target_arch = "wasm32"))]
-pub mod headless;
 pub mod race;
 pub mod scenario;
 pub mod sims;

@@ -148,6 +148,63 @@ fn diffusion_sampling_writes_every_step_and_its_report() {
     assert!(stderr(&o).contains("sliced W2"), "{}", stderr(&o));
 }
 
+/// The number after `label` in `text` (e.g. the summary's "RMS error vs the ODE solution").
+fn number_after(text: &str, label: &str) -> f64 {
+    let rest = &text[text
+        .find(label)
+        .unwrap_or_else(|| panic!("no '{label}' in {text}"))
+        + label.len()..];
+    rest.split(|c: char| c.is_whitespace() || c == ',')
+        .find(|w| !w.is_empty())
+        .and_then(|w| w.parse().ok())
+        .unwrap_or_else(|| panic!("no number after '{label}' in {text}"))
+}
+
+/// Diffusion sampling with `--backend gpu` (it was refused before the run interface): the
+/// same step rows as the CPU, and a sample whose distance to the reference ODE solution agrees
+/// with the f64 run's within the f32 bound of 20 evaluations (u·(1 + ln 8)·20 at the prior's
+/// unit scale, about 6e-6) plus the rounding of the printed summary (4 significant digits).
+/// tests/gpu_diffusion.rs checks the particles themselves against the bound.
+#[test]
+fn diffusion_sampling_runs_on_the_gpu_headless() {
+    if common::gpu_context().is_none() {
+        return;
+    }
+    let mut runs = Vec::new();
+    for backend in ["cpu", "gpu"] {
+        let out = temp(&format!("dpmpp2m-{backend}.csv"));
+        let o = stepscope(&[
+            "run",
+            "?s=diffusion&sampler=dpmpp2m&nfe=20",
+            "--backend",
+            backend,
+            "--out",
+            out.to_str().expect("utf-8"),
+        ]);
+        assert!(o.status.success(), "{backend}: {}", stderr(&o));
+        let (header, rows) = read_csv(&out);
+        let t = column(&header, &rows, "t");
+        let nfe = column(&header, &rows, "nfe");
+        let ode_error = number_after(&stderr(&o), "RMS error vs the ODE solution");
+        runs.push((t, nfe, ode_error));
+    }
+    let (cpu, gpu) = (&runs[0], &runs[1]);
+    println!(
+        "dpmpp2m NFE 20: {} steps; RMS error vs the ODE solution f64 {:.4e}, f32 {:.4e}",
+        cpu.0.len(),
+        cpu.2,
+        gpu.2
+    );
+    assert_eq!((&cpu.0, &cpu.1), (&gpu.0, &gpu.1), "the same steps");
+    assert_eq!(*gpu.1.last().expect("rows"), 20.0);
+    let bound = stepscope::sims::diffusion::shadow::f32_bound(20.0, 8, 1.0);
+    let printed = 5e-4 * (cpu.2.abs() + gpu.2.abs());
+    assert!(
+        (cpu.2 - gpu.2).abs() <= bound + printed,
+        "bound {bound:e} + rounding {printed:e}"
+    );
+}
+
 #[test]
 fn the_gpu_backend_matches_the_cpu_headless() {
     if common::gpu_context().is_none() {

@@ -72,7 +72,11 @@ fn check(sim: &str) {
     let mut differing = Vec::new();
     for case in &cases {
         let csv = run_csv(case);
-        assert!(csv.lines().count() >= 3, "{}: too few rows:\n{csv}", case.link);
+        assert!(
+            csv.lines().count() >= 3,
+            "{}: too few rows:\n{csv}",
+            case.link
+        );
         let path = file_of(&case.link);
         if regenerate {
             std::fs::write(&path, &csv).expect("write the expected CSV");
@@ -132,7 +136,10 @@ fn every_readme_link_is_in_the_list() {
         .expect("README.md");
     let listed: Vec<String> = cases().into_iter().map(|c| c.link).collect();
     let mut found = 0;
-    for start in readme.match_indices("?s=").chain(readme.match_indices("?v=1&s=")) {
+    for start in readme
+        .match_indices("?s=")
+        .chain(readme.match_indices("?v=1&s="))
+    {
         let rest = &readme[start.0..];
         let end = rest
             .find(|c: char| c.is_whitespace() || matches!(c, ')' | '`' | '\'' | '"' | '>'))

@@ -275,7 +275,7 @@ fn a_diffusion_race_on_the_gpu_matches_the_f64_race_within_its_floor() {
     let mut cpu = Race::new(plan(&samplers)).expect("race");
     cpu.run_to_end(|_| {});
     let mut gpu = Race::new(plan(&samplers)).expect("race");
-    let runner = stepscope::sims::gpu_race_runner(&ctx, &gpu, true).expect("GPU race");
+    let runner = stepscope::race::gpu::runner(&ctx, &gpu, true).expect("GPU race");
     gpu.run_batched(runner).expect("batched");
     gpu.run_to_end(|_| {});
     assert!(gpu.failure().is_none(), "{:?}", gpu.failure());
@@ -301,7 +301,7 @@ fn a_diffusion_race_on_the_gpu_matches_the_f64_race_within_its_floor() {
     assert!((ddim - 1.0).abs() <= 0.3);
     // The app's way: polled without waiting; the same numbers.
     let mut polled = Race::new(plan(&["ddim", "dopri5"])).expect("race");
-    let runner = stepscope::sims::gpu_race_runner(&ctx, &polled, false).expect("GPU race");
+    let runner = stepscope::race::gpu::runner(&ctx, &polled, false).expect("GPU race");
     polled.run_batched(runner).expect("batched");
     let mut polls = 0;
     while !polled.advance(0.005) {
@@ -332,4 +332,61 @@ fn a_diffusion_race_on_the_gpu_matches_the_f64_race_within_its_floor() {
             .is_some_and(|f| f.contains("CPU only")),
         "{adaptive:?}"
     );
+}
+
+/// `stepscope run '?s=diffusion&sampler=dpmpp2m&nfe=20' --backend gpu` and the library's
+/// `Scenario::gpu_run`: the f32 run of a sampler program, through the one run interface,
+/// against the f64 run of the same link. Both take the same steps (equal step rows), land on
+/// t_min, and their particles agree within the f32 bound the run states (relative to the
+/// particles' RMS size); adaptive samplers are refused with the reason.
+#[test]
+fn sampling_runs_on_the_gpu_through_the_run_interface_match_the_cpu() {
+    use stepscope::scenario::Scenario;
+    use stepscope::sims::run::finish;
+    let Some(ctx) = common::gpu_context() else {
+        return;
+    };
+    for link in [
+        "?s=diffusion&sampler=dpmpp2m&nfe=20",
+        "?s=diffusion&sampler=ddim&nfe=50&target=moons&process=vp-cosine",
+        "?s=diffusion&sampler=dpm3&nfe=30&target=gmm-nd&dim=8&k=4&process=edm&grid=edm",
+    ] {
+        let scenario = Scenario::from_link(link).expect("link");
+        let mut cpu = scenario.cpu_run().expect("CPU run");
+        let mut gpu = scenario.gpu_run(&ctx).expect("GPU run");
+        finish(cpu.as_mut()).expect("the CPU run samples");
+        finish(gpu.as_mut()).expect("the GPU run samples");
+        let particles = cpu.state_vector();
+        let rms = (particles.iter().map(|x| x * x).sum::<f64>() / particles.len() as f64).sqrt();
+        let floor = gpu.precision_floor().expect("an f32 run states its floor");
+        let parity = common::assert_parity(cpu.as_ref(), gpu.as_ref(), floor / rms, 0.0);
+        let steps = |run: &dyn stepscope::sims::run::Run| -> Vec<[f64; 4]> {
+            run.step_rows()
+                .iter()
+                .map(|r| [r[0], r[1], r[2], r[5]])
+                .collect()
+        };
+        assert_eq!(
+            steps(cpu.as_ref()),
+            steps(gpu.as_ref()),
+            "{link}: the same steps"
+        );
+        let (c, g) = (
+            cpu.accuracy().expect("measured"),
+            gpu.accuracy().expect("measured"),
+        );
+        println!(
+            "{link}: particles differ by {:.2e} (relative; bound {:.2e}); {} f64 {:.4e}, f32 {:.4e}",
+            parity.difference,
+            floor / rms,
+            c.measure,
+            c.value,
+            g.value
+        );
+        assert_eq!(c.measure, g.measure);
+        assert!((c.value - g.value).abs() <= floor, "{link}");
+    }
+    let adaptive = Scenario::from_link("?s=diffusion&sampler=dopri5").expect("link");
+    let why = adaptive.gpu_run(&ctx).err().expect("refused");
+    assert!(why.contains("CPU only"), "{why}");
 }

@@ -426,24 +426,26 @@ fn the_gpu_spectral_run_paints_and_carries_dye_like_the_cpu() {
 /// reason.
 #[test]
 fn the_navier_stokes_shadow_follows_the_spectral_gpu_run_within_the_f32_bound() {
-    use stepscope::headless::{Backend, HeadlessRun};
     use stepscope::scenario::Scenario;
+    use stepscope::sims::navier_stokes::as_run::NsGpuRun;
+    use stepscope::sims::navier_stokes::run::NsRun;
     use stepscope::sims::navier_stokes::shadow::{NsShadow, unsupported};
-    if common::gpu_context().is_none() {
+    use stepscope::sims::run::{Target, advance_to};
+    let Some(ctx) = common::gpu_context() else {
         return;
-    }
+    };
     for link in [
         "?s=ns&case=taylor-green&n=32&solver=spectral-rk4",
         "?s=ns&case=turbulence&n=64&solver=spectral-if",
     ] {
-        let scenario = Scenario::from_link(link).expect("link");
-        let mut gpu = HeadlessRun::new(&scenario, Backend::Gpu).expect("GPU run");
-        let mut shadow =
-            NsShadow::new(gpu.navier_stokes_mirror().expect("mirror")).expect("shadow");
+        let Ok(Scenario::NavierStokes(params)) = Scenario::from_link(link) else {
+            panic!("a Navier–Stokes link");
+        };
+        let mut gpu = NsGpuRun::new(&ctx, NsRun::new(params).expect("run")).expect("GPU run");
+        let mut shadow = NsShadow::new(gpu.mirror()).expect("shadow");
         for k in 1..=8 {
-            gpu.advance_to(0.1 * f64::from(k)).expect("advances");
-            let mirror = gpu.navier_stokes_mirror().expect("mirror");
-            assert!(shadow.follow(mirror, 1_000_000).expect("follows"));
+            advance_to(&mut gpu, Target::Sample(0.1 * f64::from(k))).expect("advances");
+            assert!(shadow.follow(gpu.mirror(), 1_000_000).expect("follows"));
         }
         let points = shadow.points();
         let last = points.last().expect("comparisons");

@@ -110,10 +110,26 @@ fn escape_maps_agree_between_gpu_and_f64() {
 /// dispatches of its longest run, not the sum of all.
 #[test]
 fn a_gpu_race_runs_every_run_in_one_dispatch_and_matches_the_f64_race() {
+    use stepscope::race::gpu::unsupported;
     use stepscope::race::{BatchRunner, Measure, Race, RacePlan};
-    use stepscope::sims::threebody::gpu_race::{GpuThreeBodyRace, step_plan, unsupported};
+    use stepscope::scenario::Scenario;
+    use stepscope::sims::threebody::ThreeBodyParams;
+    use stepscope::sims::threebody::gpu_race::{GpuThreeBodyRace, step_plan};
     let Some(ctx) = common::gpu_context() else {
         return;
+    };
+    // The batched runner of a race's runs (race::gpu::runner hands them over the same way).
+    let batched = |race: &Race| {
+        let params: Vec<ThreeBodyParams> = race
+            .runs()
+            .filter_map(|(_, _, s)| match s {
+                Scenario::ThreeBody(p) => Some(p.clone()),
+                _ => None,
+            })
+            .collect();
+        let until = race.plan().until.expect("an end time");
+        GpuThreeBodyRace::new(&ctx, &params.iter().collect::<Vec<_>>(), until, true)
+            .expect("GPU race")
     };
     let plan = |solvers: &[&str]| {
         RacePlan::new(
@@ -131,7 +147,7 @@ fn a_gpu_race_runs_every_run_in_one_dispatch_and_matches_the_f64_race() {
     let mut cpu = Race::new(plan(&solvers)).expect("race");
     cpu.run_to_end(|_| {});
     let mut gpu = Race::new(plan(&solvers)).expect("race");
-    let runner = GpuThreeBodyRace::new(&ctx, &gpu, true).expect("GPU race");
+    let runner = batched(&gpu);
     assert_eq!(runner.runs_per_dispatch(), 12);
     gpu.run_batched(Box::new(runner)).expect("batched");
     println!("{}", gpu.backend());
@@ -178,7 +194,7 @@ fn a_gpu_race_runs_every_run_in_one_dispatch_and_matches_the_f64_race() {
     // Dispatches: the longest run (160 steps at dt = 0.0125) at 32 steps per dispatch, in
     // submissions of 4, not one run after another.
     let mut race = Race::new(plan(&solvers)).expect("race");
-    let mut runner = GpuThreeBodyRace::new(&ctx, &race, true).expect("GPU race");
+    let mut runner = batched(&race);
     let longest = step_plan(0.0125, 2.0);
     assert_eq!(longest, (160, 0.0));
     while runner.advance(1.0).expect("runs").is_none() {}
@@ -192,18 +208,10 @@ fn a_gpu_race_runs_every_run_in_one_dispatch_and_matches_the_f64_race() {
     race = Race::new(plan(&["leapfrog", "ias15"])).expect("race");
     let why = unsupported(&race).expect("ias15 has no GPU kernel");
     assert!(why.contains("ias15"), "{why}");
-    let nlse = Race::new(
-        RacePlan::new(
-            "?s=nlse&case=soliton",
-            "dt",
-            (0.1, 0.05),
-            2,
-            vec!["strang".into()],
-            Some(0.5),
-            Measure::Scenario,
-        )
-        .expect("plan"),
-    )
-    .expect("race");
-    assert!(GpuThreeBodyRace::new(&ctx, &nlse, true).is_err());
+    race = Race::new(plan(&["leapfrog"])).expect("race");
+    let mut adaptive = plan(&["leapfrog"]);
+    adaptive.link = "?s=3body&case=figure8&steps=adaptive".into();
+    let why = unsupported(&Race::new(adaptive).expect("race")).expect("adaptive steps");
+    assert!(why.contains("fixed steps"), "{why}");
+    assert!(unsupported(&race).is_none());
 }

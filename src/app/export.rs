@@ -5,8 +5,9 @@
 
 use super::{ActiveSim, NlseRun, Notice, StepscopeApp};
 use crate::checkpoint::Checkpoint;
-use crate::export::{History, Series};
+use crate::export::History;
 use crate::scenario::Scenario;
+use crate::sims::run::{Run, RunHistory};
 
 /// What the user exports.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -30,134 +31,60 @@ impl StepscopeApp {
     /// The recorded diagnostics of the active simulation, every kept sample, with the link
     /// and how the series were decimated.
     pub fn history_export(&self) -> History {
-        let link = self.scenario().to_query();
-        let (sim, t, note, series) = match (
-            self.active,
-            &self.three_body,
-            &self.diffusion,
-            &self.navier_stokes,
-        ) {
-            (ActiveSim::ThreeBody, Some(tb), _, _) => {
-                let h = tb.run.history();
-                let series = vec![
-                    Series::decimated("energy_error", &h.energy_error),
-                    Series::decimated("angular_momentum_drift", &h.angular_momentum_drift),
-                    Series::decimated("momentum_drift", &h.momentum_drift),
-                    Series::decimated("h", &h.step_size),
-                    Series::decimated("error_estimate", &h.error_estimate),
-                    Series::decimated("rejected", &h.rejected),
-                    Series::decimated("nfe", &h.nfe),
-                    Series::decimated("min_distance", &h.min_distance),
-                    Series::complete("period_return", h.period_return.clone()),
-                ];
-                ("3body", tb.run.stats().t, String::new(), series)
-            }
-            (ActiveSim::Diffusion, _, Some(d), _) => {
-                let h = d.run.history();
-                let column = |pick: fn(&crate::sims::diffusion::run::StepPoint) -> f64| {
-                    h.iter().map(|p| [p.t, pick(p)]).collect()
-                };
-                let series = vec![
-                    Series::complete("h_t", column(|p| p.h_t)),
-                    Series::complete("h_lambda", column(|p| p.h_lambda)),
-                    Series::complete("error", column(|p| p.error)),
-                    Series::complete("accepted", column(|p| f64::from(u8::from(p.accepted)))),
-                    Series::complete("nfe", column(|p| p.nfe)),
-                ];
-                let note = "one sample per step, from t_max down to t_min".to_owned();
-                ("diffusion", d.run.time(), note, series)
-            }
-            (ActiveSim::NavierStokes, _, _, Some(ns)) => {
-                let h = ns.run.history();
-                let column = |pick: fn(&crate::sims::navier_stokes::run::NsPoint) -> f64| {
-                    h.iter().map(|p| [p.t, pick(p)]).collect()
-                };
-                let series = vec![
-                    Series::complete("dt", column(|p| p.dt)),
-                    Series::complete("cfl", column(|p| p.cfl)),
-                    Series::complete("energy", column(|p| p.energy)),
-                    Series::complete("enstrophy", column(|p| p.enstrophy)),
-                    Series::complete("max_divergence", column(|p| p.max_divergence)),
-                    Series::complete(
-                        "pressure_iterations",
-                        column(|p| p.pressure_iterations as f64),
-                    ),
-                    Series::complete("pressure_residual", column(|p| p.pressure_residual)),
-                    Series::complete("error", column(|p| p.error)),
-                    Series::complete("probe", column(|p| p.probe)),
-                ];
-                let note = format!(
-                    "{} samples of {} steps: one per step, except that past {} samples the older \
-                     half of the record is thinned to every other sample (repeatedly, on long runs)",
-                    h.len(),
-                    ns.run.steps(),
-                    crate::sims::navier_stokes::run::MAX_HISTORY
-                );
-                ("ns", ns.run.time(), note, series)
-            }
-            _ => {
-                let h = self.sim.history();
-                let series = vec![
-                    Series::decimated("mass_drift", &h.mass_drift),
-                    Series::decimated("momentum_drift", &h.momentum_drift),
-                    Series::decimated("hamiltonian_drift", &h.hamiltonian_drift),
-                    Series::decimated("h", &h.step_size),
-                    Series::decimated("error_estimate", &h.error_estimate),
-                    Series::decimated("rejected", &h.rejected),
-                    Series::decimated("exact_error", &h.exact_error),
-                    Series::decimated("shannon_entropy", &h.shannon),
-                    Series::decimated("spectral_tail", &h.spectral_tail),
-                ];
-                let note = "diagnostics sampled about every 0.02 time units; step sizes and \
-                            errors at every accepted step";
-                ("nlse", self.sim.stats().t, note.to_owned(), series)
-            }
+        let scenario = self.scenario();
+        let (t, recorded) = match (self.active, &self.sim) {
+            (ActiveSim::Nlse, NlseRun::Gpu(run)) => (
+                run.sim.time(),
+                crate::sims::nlse::as_run::history(run.sim.history()),
+            ),
+            _ => match self.active_run() {
+                Some(run) => (run.time(), run.history()),
+                None => (0.0, RunHistory::default()),
+            },
         };
         History {
-            link,
-            sim: sim.to_owned(),
+            link: scenario.to_query(),
+            sim: scenario.sim_key().to_owned(),
             t,
-            note,
-            series,
+            note: recorded.note,
+            series: recorded.series,
         }
     }
 
-    /// A checkpoint of the active run as JSON (see [`crate::checkpoint`]): from the CPU (f64)
-    /// path; diffusion sampling has none (its link reproduces it).
-    pub fn checkpoint_json(&self) -> Result<String, String> {
-        if self.computes_on_gpu() && self.active == ActiveSim::Diffusion {
-            return Err("diffusion sampling is one pass that its link reproduces exactly: it has no checkpoint".into());
-        }
-        // A GPU run is saved as last read back: its f32 state exactly (the Navier–Stokes
-        // mirror holds the GPU's fields; the NLSE's ψ̂ comes from its readback).
-        let (scenario, state, t) = match (self.active, &self.three_body, &self.navier_stokes) {
-            (ActiveSim::ThreeBody, Some(tb), _) => (
-                Scenario::ThreeBody(tb.run.params().clone()),
-                tb.run.checkpoint_state(),
-                tb.run.stats().t,
-            ),
-            (ActiveSim::NavierStokes, _, Some(ns)) => (
-                Scenario::NavierStokes(ns.run.params().clone()),
-                ns.run.checkpoint_state(),
-                ns.run.time(),
-            ),
-            (ActiveSim::Diffusion, ..) => {
-                return Err("diffusion sampling is one pass that its link reproduces exactly: it has no checkpoint".into());
-            }
-            _ => match &self.sim {
-                NlseRun::Cpu(run) => (
-                    Scenario::Nlse(run.params().clone()),
-                    run.checkpoint_state(),
-                    run.stats().t,
-                ),
-                NlseRun::Gpu(run) => (
-                    Scenario::Nlse(run.sim.params().clone()),
-                    run.sim.checkpoint_state(),
-                    run.sim.time(),
-                ),
+    /// The active simulation's run on the CPU (or the CPU mirror of its GPU run: the
+    /// Navier–Stokes fields and the diffusion particles as last read back); None for an NLSE
+    /// run on the GPU and a simulation not set up yet.
+    fn active_run(&self) -> Option<&dyn Run> {
+        match self.active {
+            ActiveSim::Nlse => match &self.sim {
+                NlseRun::Cpu(run) => Some(run.as_ref()),
+                NlseRun::Gpu(_) => None,
             },
+            ActiveSim::ThreeBody => self.three_body.as_ref().map(|tb| &tb.run as &dyn Run),
+            ActiveSim::Diffusion => self.diffusion.as_ref().map(|d| &d.run as &dyn Run),
+            ActiveSim::NavierStokes => self.navier_stokes.as_ref().map(|ns| &ns.run as &dyn Run),
+        }
+    }
+
+    /// A checkpoint of the active run as JSON (see [`crate::checkpoint`]). A GPU run is saved
+    /// as last read back: its f32 state exactly (the Navier–Stokes mirror holds the GPU's
+    /// fields; the NLSE's ψ̂ comes from its readback). Diffusion sampling has none (its link
+    /// reproduces it).
+    pub fn checkpoint_json(&self) -> Result<String, String> {
+        let scenario = self.scenario();
+        let checkpoint = match (self.active, &self.sim) {
+            (ActiveSim::Nlse, NlseRun::Gpu(run)) => Checkpoint::new(
+                scenario.to_query(),
+                scenario.sim_key(),
+                run.sim.time(),
+                run.sim.checkpoint_state(),
+            ),
+            _ => {
+                let run = self.active_run().ok_or("nothing is running")?;
+                scenario.checkpoint(run)?
+            }
         };
-        Ok(Checkpoint::new(scenario.to_query(), scenario.sim_key(), t, state).to_json())
+        Ok(checkpoint.to_json())
     }
 
     /// Continues from a checkpoint file's text: its link is loaded and its state replaces the
@@ -171,33 +98,54 @@ impl StepscopeApp {
     }
 
     fn restore_checkpoint(&mut self, text: &str) -> Result<(), String> {
+        use crate::sims::{
+            navier_stokes::run::NsRun, nlse::cpu::NlseCpu, threebody::cpu::ThreeBodyCpu,
+        };
         let checkpoint = match Checkpoint::from_json(text) {
             Some(c) => c?,
             None => return Err("this is not a stepscope checkpoint file".into()),
         };
-        // Everything is built before anything is replaced.
-        let run = crate::race::CpuRun::from_checkpoint(&checkpoint)?;
+        // Everything is built before anything is replaced: the link checked and the run
+        // restored (which also refuses diffusion sampling, which has no checkpoints).
+        let (scenario, _) = Scenario::restore(&checkpoint)?;
+        let state = &checkpoint.state;
+        enum Restored {
+            Nlse(Box<NlseCpu>),
+            ThreeBody(Box<ThreeBodyCpu>),
+            NavierStokes(Box<NsRun>),
+        }
+        let restored = match scenario {
+            Scenario::Nlse(p) => Restored::Nlse(Box::new(NlseCpu::from_checkpoint(p, state)?)),
+            Scenario::ThreeBody(p) => {
+                Restored::ThreeBody(Box::new(ThreeBodyCpu::from_checkpoint(p, state)?))
+            }
+            Scenario::NavierStokes(p) => {
+                Restored::NavierStokes(Box::new(NsRun::from_checkpoint(p, state)?))
+            }
+            Scenario::Diffusion(_) => {
+                return Err("diffusion sampling has no checkpoints: load its link".into());
+            }
+        };
         self.set_race_mode(false);
         if self.computes_on_gpu() {
             self.set_compute(false)?;
         }
         self.load_link(&checkpoint.link)?;
-        match run {
-            crate::race::CpuRun::Nlse(r) => {
+        match restored {
+            Restored::Nlse(r) => {
                 self.sim = NlseRun::Cpu(r);
                 self.draft = self.sim.params().clone();
             }
-            crate::race::CpuRun::ThreeBody(r) => {
+            Restored::ThreeBody(r) => {
                 if let Some(tb) = &mut self.three_body {
                     tb.run = *r;
                 }
             }
-            crate::race::CpuRun::NavierStokes(r) => {
+            Restored::NavierStokes(r) => {
                 if let Some(ns) = &mut self.navier_stokes {
                     ns.run = *r;
                 }
             }
-            crate::race::CpuRun::Diffusion(_) => {}
         }
         self.running = false;
         self.notice = Some(Notice::Info(format!(

@@ -8,9 +8,9 @@ use egui_plot::{Legend, Line, Plot, PlotPoints, Points};
 
 use super::views::{log_tick, sci};
 use crate::gpu::GpuContext;
-use crate::race::run::Snapshot;
-use crate::race::{self, CpuRun, Measure, Race, RacePlan, TracePoint};
+use crate::race::{self, Measure, Race, RacePlan};
 use crate::scenario::Scenario;
+use crate::sims::run::{Run, Snapshot, Target, TracePoint};
 
 /// Most solvers a race shows side by side.
 pub const MAX_LANES: usize = 8;
@@ -34,7 +34,7 @@ const COLOURS: [egui::Color32; MAX_LANES] = [
 struct Lane {
     solver: String,
     value: f64,
-    run: CpuRun,
+    run: Box<dyn Run>,
     trace: Vec<TracePoint>,
     snapshot: Snapshot,
     texture: Option<egui::TextureHandle>,
@@ -109,7 +109,7 @@ impl RaceLab {
     fn plan(&self) -> Result<RacePlan, String> {
         let f = &self.form;
         let scenario = Scenario::from_link(&self.link).map_err(|e| e.to_string())?;
-        let clock = !matches!(scenario, Scenario::Diffusion(_));
+        let clock = scenario.info().has_clock;
         RacePlan::new(
             &self.link,
             &f.key,
@@ -132,7 +132,7 @@ impl RaceLab {
         }
         let mut race = Race::new(plan.clone())?;
         if let Some(ctx) = gpu {
-            let runner = crate::sims::gpu_race_runner(ctx, &race, false)?;
+            let runner = race::gpu::runner(ctx, &race, false)?;
             race.run_batched(runner)?;
         }
         let middle = plan.values[plan.values.len() / 2];
@@ -142,12 +142,12 @@ impl RaceLab {
             let link = Scenario::edit_link(
                 &scenario.to_query(),
                 &[
-                    (race::solver_key(&scenario), solver.clone()),
+                    (scenario.info().solver_key, solver.clone()),
                     (plan.key.as_str(), crate::core::format_f64(middle)),
                 ],
             );
             let scenario = Scenario::from_link(&link).map_err(|e| e.to_string())?;
-            let mut run = CpuRun::new(&scenario)?;
+            let mut run = scenario.cpu_run()?;
             lanes.push(Lane {
                 solver: solver.clone(),
                 value: middle,
@@ -198,12 +198,12 @@ impl RaceLab {
                             && lane.run.time() < target
                             && start.elapsed().as_secs_f64() < lane_budget
                         {
-                            outcome = lane.run.step_towards(until, 1);
+                            outcome = lane.run.advance(Target::Land(until), 1);
                         }
                         outcome.map(|reached| reached || lane.run.time() >= until)
                     }
                     // Diffusion sampling has no shared clock: a step per frame.
-                    None => lane.run.step_towards(0.0, 1),
+                    None => lane.run.advance(Target::Land(0.0), 1),
                 };
                 match outcome {
                     Ok(done) => lane.done = done,
@@ -259,7 +259,7 @@ impl RaceLab {
             "progress": race.progress(),
             "failure": race.failure(),
             "error_measure": race.measure_name(),
-            "work_unit": race::work_unit(race.scenario()),
+            "work_unit": race.scenario().info().work_unit,
             "fits": race.fits(),
             "lanes": lanes,
         })
@@ -322,7 +322,11 @@ fn form(lab: &mut RaceLab, gpu: Option<&GpuContext>, ui: &mut egui::Ui) {
     });
     ui.horizontal_wrapped(|ui| {
         ui.label("Solvers:");
-        for (key, label) in scenario.as_ref().map(race::solvers_of).unwrap_or_default() {
+        for (key, label) in scenario
+            .as_ref()
+            .map(|s| s.info().solvers)
+            .unwrap_or_default()
+        {
             let mut on = lab.form.chosen.iter().any(|c| c == key);
             if ui.checkbox(&mut on, key).on_hover_text(label).changed() {
                 if on {
@@ -499,7 +503,7 @@ fn work_precision(lab: &RaceLab, ui: &mut egui::Ui) {
         } else {
             race.measure_name()
         },
-        race::work_unit(race.scenario())
+        race.scenario().info().work_unit
     ));
     let name = |fit: &race::SolverFit| {
         let observed = fit

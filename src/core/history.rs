@@ -65,6 +65,44 @@ impl DecimatingSeries {
     }
 }
 
+/// One recorded series.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Series {
+    /// Its name (a column of the CLI's rows where there is one).
+    pub name: String,
+    /// `[t, value]`, oldest first.
+    pub points: Vec<[f64; 2]>,
+    /// How it was decimated (empty: every sample is kept).
+    pub decimation: String,
+}
+
+impl Series {
+    /// A series of a [`DecimatingSeries`].
+    pub fn decimated(name: &str, series: &DecimatingSeries) -> Series {
+        let stride = series.stride();
+        Series {
+            name: name.to_owned(),
+            points: series.points().to_vec(),
+            decimation: if stride > 1 {
+                format!(
+                    "one sample in {stride} kept (the series halves its resolution when full, so it covers the whole run)"
+                )
+            } else {
+                String::new()
+            },
+        }
+    }
+
+    /// A series with every sample.
+    pub fn complete(name: &str, points: Vec<[f64; 2]>) -> Series {
+        Series {
+            name: name.to_owned(),
+            points,
+            decimation: String::new(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

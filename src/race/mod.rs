@@ -8,21 +8,22 @@
 //!
 //! A [`Race`] advances in slices of wall time, so the app fills a diagram in while it stays
 //! responsive; the command line and the tests run it to the end. It runs its entries one by
-//! one on the f64 CPU, or hands them all to a [`BatchRunner`] (the GPU race of
-//! `sims::threebody::gpu_race`: every run in one dispatch). No UI, no GPU here.
+//! one on the f64 CPU, or hands them all to a [`BatchRunner`] on the GPU ([`gpu`]: three-body
+//! runs all in one dispatch, NLSE and diffusion runs one after another). No UI here.
 
-pub mod run;
+pub mod gpu;
 
-pub use run::{CpuRun, TracePoint};
+pub use crate::sims::run::{BatchResult, BatchRunner};
 
 use crate::scenario::Scenario;
+use crate::sims::run::{Run, Target};
 use web_time::Instant;
 
 /// What a run's error is measured against.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Measure {
     /// The scenario's own measure: the exact solution or a published table where it has one,
-    /// else the drift of a conserved quantity (see [`CpuRun::accuracy`]).
+    /// else the drift of a conserved quantity (see [`Run::accuracy`]).
     Scenario,
     /// The relative L2 distance of the final state to a reference run of the same solver at a
     /// value two geometric steps beyond the fine end of the range: the temporal error alone,
@@ -48,90 +49,39 @@ impl Measure {
     }
 }
 
-/// What the work of a race counts, for labels.
-pub fn work_unit(scenario: &Scenario) -> &'static str {
-    match scenario {
-        Scenario::NavierStokes(_) => "time steps",
-        Scenario::Diffusion(_) => "denoiser evaluations per particle",
-        _ => "right-hand-side evaluations",
-    }
-}
-
-/// The link key naming the solver of a scenario.
-pub fn solver_key(scenario: &Scenario) -> &'static str {
-    match scenario {
-        Scenario::Diffusion(_) => "sampler",
-        _ => "solver",
-    }
-}
-
-/// The solvers of a scenario's simulation: (link token, label), in menu order.
-pub fn solvers_of(scenario: &Scenario) -> Vec<(&'static str, &'static str)> {
-    use crate::sims::{diffusion, navier_stokes, nlse, threebody};
-    match scenario {
-        Scenario::Nlse(_) => nlse::NlseMethod::ALL
-            .iter()
-            .map(|m| (m.key(), m.label()))
-            .collect(),
-        Scenario::ThreeBody(_) => threebody::ThreeBodyMethod::ALL
-            .iter()
-            .map(|m| (m.key(), m.label()))
-            .collect(),
-        Scenario::Diffusion(_) => diffusion::SamplerKind::ALL
-            .iter()
-            .map(|m| (m.key(), m.label()))
-            .collect(),
-        Scenario::NavierStokes(_) => navier_stokes::NsSolver::ALL
-            .iter()
-            .map(|m| (m.key(), m.label()))
-            .collect(),
-    }
-}
-
 /// A race worth watching on `scenario` (its link, with what a race of its simulation needs
 /// set): fixed-step NLSE methods over dt against the exact soliton or the Hamiltonian; fixed
 /// steps of symplectic three-body methods over dt by the energy error; diffusion samplers of
 /// orders 1–3 over NFE against the reference ODE solution; Navier–Stokes schemes over the
-/// CFL number against reference runs.
+/// CFL number against reference runs (see [`crate::scenario::SimInfo::race_preset`]).
 pub fn preset(scenario: &Scenario) -> RacePlan {
-    let link = scenario.to_query();
-    let solvers = |s: &[&str]| s.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
-    let (link, key, range, solvers, until, measure) = match scenario {
-        Scenario::Nlse(_) => (
-            link,
-            "dt",
-            (0.1, 0.0125),
-            solvers(&["strang", "yoshida4", "rk4ip"]),
-            Some(1.0),
-            Measure::Scenario,
-        ),
-        Scenario::ThreeBody(_) => (
-            Scenario::edit_link(&link, &[("steps", "fixed".into())]),
-            "dt",
-            (0.02, 0.0025),
-            solvers(&["leapfrog", "yoshida4"]),
-            Some(2.0),
-            Measure::Scenario,
-        ),
-        Scenario::Diffusion(_) => (
-            Scenario::edit_link(&link, &[("init", "exact".into())]),
-            "nfe",
-            (20.0, 160.0),
-            solvers(&["ddim", "heun", "dpm3"]),
-            None,
-            Measure::Scenario,
-        ),
-        Scenario::NavierStokes(_) => (
-            link,
-            "cfl",
-            (0.8, 0.1),
-            solvers(&["rk2", "rk3"]),
-            Some(0.5),
-            Measure::Reference,
-        ),
+    let preset = scenario.info().race_preset;
+    let edits: Vec<(&str, String)> = preset
+        .edits
+        .iter()
+        .map(|(k, v)| (*k, (*v).to_owned()))
+        .collect();
+    let link = if edits.is_empty() {
+        scenario.to_query()
+    } else {
+        Scenario::edit_link(&scenario.to_query(), &edits)
     };
-    RacePlan::new(&link, key, range, 4, solvers, until, measure)
-        .expect("the preset ranges are valid")
+    let measure = if preset.against_reference {
+        Measure::Reference
+    } else {
+        Measure::Scenario
+    };
+    let solvers = preset.solvers.iter().map(|s| (*s).to_owned()).collect();
+    RacePlan::new(
+        &link,
+        preset.key,
+        preset.range,
+        4,
+        solvers,
+        preset.until,
+        measure,
+    )
+    .expect("the preset ranges are valid")
 }
 
 /// `KEY=A..B` → (key, A, B).
@@ -229,7 +179,7 @@ pub struct RacePoint {
     pub solver: String,
     /// The value of the varied key.
     pub value: f64,
-    /// Work (see [`work_unit`]).
+    /// Work (see [`crate::scenario::SimInfo::work_unit`]).
     pub work: f64,
     /// Error (see [`Race::measure_name`]); NaN for a failed run.
     pub error: f64,
@@ -253,34 +203,6 @@ impl RacePoint {
         self.floor
             .is_none_or(|floor| self.error > FLOOR_MARGIN * floor)
     }
-}
-
-/// One run's result from a [`BatchRunner`].
-#[derive(Clone, Debug, PartialEq)]
-pub struct BatchResult {
-    /// Work (see [`work_unit`]).
-    pub work: f64,
-    /// Error by the runner's measure.
-    pub error: f64,
-    /// Wall time attributed to the run.
-    pub seconds: f64,
-    /// Why the run failed, if it did.
-    pub failure: Option<String>,
-    /// See [`RacePoint::floor`].
-    pub floor: Option<f64>,
-}
-
-/// Runs every run of a race at once somewhere else (the GPU), without blocking.
-pub trait BatchRunner {
-    /// Works for about `seconds` (without waiting on a device); returns one result per run
-    /// of [`Race::runs`], in that order, once all are done.
-    fn advance(&mut self, seconds: f64) -> Result<Option<Vec<BatchResult>>, String>;
-    /// Fraction of the work done.
-    fn progress(&self) -> f64;
-    /// What the error measures.
-    fn measure_name(&self) -> &'static str;
-    /// Where and how the runs go, for labels ("GPU …: 12 runs in one dispatch, f32").
-    fn describe(&self) -> String;
 }
 
 /// A solver's curve in the work–precision diagram.
@@ -307,7 +229,7 @@ struct Entry {
 
 /// The run in progress.
 struct Current {
-    run: CpuRun,
+    run: Box<dyn Run>,
     seconds: f64,
 }
 
@@ -323,7 +245,7 @@ pub struct Race {
     reference_work: f64,
     points: Vec<RacePoint>,
     orders: Vec<(String, Option<f64>)>,
-    measure_name: &'static str,
+    measure_name: String,
     failure: Option<String>,
     /// The runner doing every run at once, while it works.
     batch: Option<Box<dyn BatchRunner>>,
@@ -349,7 +271,7 @@ impl Race {
         if plan.values.is_empty() {
             return Err("a race needs values to vary over".into());
         }
-        let clock = CpuRun::new(&base)?.has_clock();
+        let clock = base.info().has_clock;
         match (clock, plan.until) {
             (true, Some(t)) if t.is_finite() && t > 0.0 => {}
             (true, _) => {
@@ -363,7 +285,7 @@ impl Race {
             (false, None) => {}
         }
         let query = base.to_query();
-        let key = solver_key(&base);
+        let key = base.info().solver_key;
         let scenario_of = |solver: &str, value: f64| -> Result<Scenario, String> {
             let edited = Scenario::edit_link(
                 &query,
@@ -395,12 +317,14 @@ impl Race {
                     scenario: scenario_of(solver, *value)?,
                 });
             }
-            let order = CpuRun::new(&scenario_of(solver, plan.values[0])?)?.method_order();
+            let order = scenario_of(solver, plan.values[0])?
+                .cpu_run()?
+                .method_order();
             orders.push((solver.clone(), order));
         }
         let measure_name = match plan.measure {
-            Measure::Reference => "relative L2 distance to the reference run",
-            Measure::Scenario => "",
+            Measure::Reference => "relative L2 distance to the reference run".to_owned(),
+            Measure::Scenario => String::new(),
         };
         Ok(Race {
             plan,
@@ -457,8 +381,8 @@ impl Race {
     }
 
     /// What the error measures (known once the first run is done).
-    pub fn measure_name(&self) -> &'static str {
-        self.measure_name
+    pub fn measure_name(&self) -> &str {
+        &self.measure_name
     }
 
     /// Whether every run is done (or the race failed).
@@ -546,6 +470,8 @@ impl Race {
             match batch.advance(SLICE_SECONDS) {
                 Ok(None) => {}
                 Ok(Some(results)) => {
+                    // A runner learns what its errors measure as its runs finish.
+                    self.measure_name = batch.measure_name();
                     let runs: Vec<(String, f64)> = self
                         .runs()
                         .map(|(solver, value, _)| (solver.to_owned(), value))
@@ -582,7 +508,7 @@ impl Race {
             if let Some(entry) = self.entries.get(self.next) {
                 self.next += 1;
                 let start = Instant::now();
-                match CpuRun::new(&entry.scenario) {
+                match entry.scenario.cpu_run() {
                     Ok(run) => {
                         self.current = Some(Current {
                             run,
@@ -596,7 +522,7 @@ impl Race {
         };
         let start = Instant::now();
         let until = self.plan.until.unwrap_or(0.0);
-        let outcome = current.run.step_towards(until, SLICE_ATTEMPTS);
+        let outcome = current.run.advance(Target::Land(until), SLICE_ATTEMPTS);
         current.seconds += start.elapsed().as_secs_f64();
         match outcome {
             Ok(false) => self.current = Some(current),
@@ -632,9 +558,9 @@ impl Race {
         let error = match (&current, &failure) {
             (Some(current), None) => match self.plan.measure {
                 Measure::Scenario => match current.run.accuracy() {
-                    Some((error, name)) => {
-                        self.measure_name = name;
-                        error
+                    Some(accuracy) => {
+                        accuracy.measure.clone_into(&mut self.measure_name);
+                        accuracy.value
                     }
                     None => {
                         self.failure = Some(

@@ -19,3 +19,56 @@ pub fn gpu_context() -> Option<GpuContext> {
         }
     }
 }
+
+use stepscope::sims::run::{Backend, Run};
+
+/// What [`assert_parity`] measured.
+#[derive(Clone, Copy, Debug)]
+#[allow(dead_code)] // Each test binary reads the fields it needs.
+pub struct Parity {
+    /// ‖gpu − cpu‖₂ / ‖cpu‖₂ of the state vectors.
+    pub difference: f64,
+    /// The two runs' times.
+    pub times: (f64, f64),
+    /// The two runs' work.
+    pub work: (f64, f64),
+}
+
+/// The one parity check of the GPU tests: `gpu` (f32) and `cpu` (f64), runs of one scenario
+/// advanced alike, are what they say they are, write the same columns, stand at the same time
+/// (within `time_slack`: CFL steps chosen in f32 and f64 differ in the last digits), and
+/// their states differ by at most `tolerance` (relative L2 of [`Run::state_vector`], the
+/// measure of the precision shadows and the races). Returns what it measured.
+#[allow(dead_code)] // Not every test binary that includes this module uses it.
+pub fn assert_parity(cpu: &dyn Run, gpu: &dyn Run, tolerance: f64, time_slack: f64) -> Parity {
+    assert_eq!(cpu.backend(), Backend::Cpu, "the reference runs on the CPU");
+    assert_eq!(
+        gpu.backend(),
+        Backend::Gpu,
+        "the run checked runs on the GPU"
+    );
+    assert_eq!(cpu.columns(), gpu.columns(), "both write the same columns");
+    let times = (cpu.time(), gpu.time());
+    assert!(
+        (times.0 - times.1).abs() <= time_slack,
+        "the runs stand at different times: CPU {} vs GPU {}",
+        times.0,
+        times.1
+    );
+    let (a, b) = (gpu.state_vector(), cpu.state_vector());
+    assert_eq!(a.len(), b.len(), "state vectors of different lengths");
+    assert!(
+        a.iter().all(|v| v.is_finite()),
+        "the GPU state is not finite"
+    );
+    let difference = stepscope::race::relative_l2(&a, &b);
+    assert!(
+        difference <= tolerance,
+        "GPU vs CPU: relative L2 difference {difference:e} > tolerance {tolerance:e}"
+    );
+    Parity {
+        difference,
+        times,
+        work: (cpu.work(), gpu.work()),
+    }
+}

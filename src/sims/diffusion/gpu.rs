@@ -435,6 +435,16 @@ impl GpuLiveRun {
         Ok(())
     }
 
+    /// Waits for the particles in flight, if any, and feeds them to `run` (native: the CLI
+    /// and tests; the browser cannot block).
+    pub fn wait(&mut self, ctx: &GpuContext, run: &mut DiffusionRun) -> Result<(), String> {
+        if self.readback.in_flight() {
+            let landed = self.readback.wait(ctx).map_err(|e| e.to_string())?;
+            self.show(landed, run);
+        }
+        Ok(())
+    }
+
     /// Runs every remaining step and feeds the final particles, waiting for the GPU (native
     /// tests, the CLI; not the browser, which maps buffers between tasks).
     pub fn finish_blocking(

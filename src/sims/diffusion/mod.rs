@@ -18,9 +18,9 @@
 //! method. The adaptive samplers are in [`adaptive`].
 
 pub mod adaptive;
+pub mod as_run;
 pub mod cpu;
 pub mod gpu;
-pub mod gpu_race;
 pub mod metrics;
 pub mod mixture;
 pub mod process;

@@ -8,6 +8,7 @@
 //! - [`scenario`]: the scenarios' geometry and initial flows;
 //! - [`run`]: a live run with its diagnostics history.
 
+pub mod as_run;
 pub mod gpu;
 pub mod gpu_run;
 pub mod gpu_spectral;

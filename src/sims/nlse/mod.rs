@@ -15,9 +15,9 @@
 //! Conserved by the PDE (and used as diagnostics): mass `∫|ψ|²`, momentum `Im∫ψ*ψ_x` and
 //! the Hamiltonian `∫ (β/2)|ψ_x|² − (γ/2)|ψ|⁴`.
 
+pub mod as_run;
 pub mod cpu;
 pub mod gpu;
-pub mod gpu_race;
 pub mod gpu_views;
 pub mod scenarios;
 pub mod shadow;

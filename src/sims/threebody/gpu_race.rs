@@ -4,8 +4,8 @@
 //! energy error exactly as the f64 runs do, so the two diagrams can be laid over each other;
 //! where f32 cannot resolve an error the point says so (its floor) and stays out of the fit.
 //!
-//! Used through [`crate::race::Race::run_batched`]: the app polls it a slice per frame, the
-//! command line and the tests wait on it.
+//! Races hand it their runs through `race::gpu` (a [`BatchRunner`]): the app polls it a slice
+//! per frame, the command line and the tests wait on it.
 
 use bytemuck::{Pod, Zeroable};
 use web_time::Instant;
@@ -16,8 +16,7 @@ use super::{Body, Gravity, MAX_BODIES, StepMode, ThreeBodyMethod, ThreeBodyParam
 use crate::core::shadow::F32_UNIT_ROUNDOFF;
 use crate::gpu::readback::Readback;
 use crate::gpu::{GpuContext, buffer_layout_entry, entry, storage, wgpu};
-use crate::race::{BatchResult, BatchRunner, Race};
-use crate::scenario::Scenario;
+use crate::sims::run::{BatchResult, BatchRunner};
 
 const SHADER: &str = concat!(
     include_str!("../../../shaders/nbody_gravity.wgsl"),
@@ -106,29 +105,17 @@ pub fn step_plan(dt: f64, until: f64) -> (u64, f64) {
     }
 }
 
-/// Why `race` cannot run on the GPU, if it cannot: the kernel runs the fixed-step leapfrog,
-/// Yoshida-4 and RK4 over dt on up to 16 bodies, measured by the energy error.
-pub fn unsupported(race: &Race) -> Option<String> {
-    let Scenario::ThreeBody(base) = race.scenario() else {
-        return Some("GPU races run the three-body simulation (the ensemble kernel)".into());
-    };
-    let plan = race.plan();
-    if plan.key != "dt" {
-        return Some(format!(
-            "GPU races vary the step dt, not {}",
-            plan.key.as_str()
-        ));
+/// Why a race varying `key` over `runs` (solver token, parameters) cannot run on the GPU,
+/// if it cannot: the kernel runs the fixed-step leapfrog, Yoshida-4 and RK4 over dt on up to
+/// 16 bodies, measured by the energy error.
+pub fn unsupported(key: &str, runs: &[(&str, &ThreeBodyParams)]) -> Option<String> {
+    if key != "dt" {
+        return Some(format!("GPU races vary the step dt, not {key}"));
     }
-    if plan.measure != crate::race::Measure::Scenario {
-        return Some("GPU races measure the energy error, not against a reference run".into());
-    }
-    if base.body_count() > MAX_BODIES {
-        return Some(format!("the GPU kernel holds at most {MAX_BODIES} bodies"));
-    }
-    for (solver, _, scenario) in race.runs() {
-        let Scenario::ThreeBody(p) = scenario else {
-            return Some("every run must be a three-body run".into());
-        };
+    for (solver, p) in runs {
+        if p.body_count() > MAX_BODIES {
+            return Some(format!("the GPU kernel holds at most {MAX_BODIES} bodies"));
+        }
         if method_code(p.method).is_none() {
             return Some(format!(
                 "{solver} has no GPU kernel: GPU races run leapfrog, yoshida4 and rk4"
@@ -159,23 +146,14 @@ pub struct GpuThreeBodyRace {
 }
 
 impl GpuThreeBodyRace {
-    /// Uploads every run of `race` (checked with [`unsupported`]) and the shared initial
-    /// state. With `blocking`, [`BatchRunner::advance`] waits for the device.
-    pub fn new(ctx: &GpuContext, race: &Race, blocking: bool) -> Result<Self, String> {
-        if let Some(why) = unsupported(race) {
-            return Err(why);
-        }
-        let until = race
-            .plan()
-            .until
-            .ok_or("a three-body race needs an end time")?;
-        let params: Vec<&ThreeBodyParams> = race
-            .runs()
-            .filter_map(|(_, _, s)| match s {
-                Scenario::ThreeBody(p) => Some(p),
-                _ => None,
-            })
-            .collect();
+    /// Uploads every run (checked with [`unsupported`]), each to `until`, and the shared
+    /// initial state. With `blocking`, [`BatchRunner::advance`] waits for the device.
+    pub fn new(
+        ctx: &GpuContext,
+        params: &[&ThreeBodyParams],
+        until: f64,
+        blocking: bool,
+    ) -> Result<Self, String> {
         let first = params.first().ok_or("the race has no runs")?;
         let bodies = initial_bodies(first);
         super::validate_bodies(&bodies)?;
@@ -185,7 +163,7 @@ impl GpuThreeBodyRace {
         let softening = first.softening;
         let mut specs = Vec::new();
         let mut total_steps = Vec::new();
-        for p in &params {
+        for p in params {
             let (full, last) = step_plan(p.dt, until);
             let steps = full + u64::from(last > 0.0);
             if full > u64::from(u32::MAX / 4) {
@@ -405,8 +383,8 @@ impl BatchRunner for GpuThreeBodyRace {
         done as f64 / total.max(1) as f64
     }
 
-    fn measure_name(&self) -> &'static str {
-        "max relative energy error (f32 on the GPU)"
+    fn measure_name(&self) -> String {
+        "max relative energy error (f32 on the GPU)".into()
     }
 
     fn describe(&self) -> String {

@@ -12,6 +12,7 @@
 //! the embedded DOPRI5 and DOP853 of the shared core, the 4th-order Hermite scheme with
 //! Aarseth's step criterion, and IAS15 (Rein & Spiegel 2015). See [`integrators`] and [`ias15`].
 
+pub mod as_run;
 pub mod cpu;
 pub mod ensemble;
 pub mod gpu_ensemble;
