@@ -52,6 +52,39 @@ impl Default for Scenario {
     }
 }
 
+/// `From<Params> for Scenario` and `TryFrom<Scenario> for Params` of one simulation: a run or
+/// a panel holds its own parameters and converts at the boundary.
+macro_rules! simulation_params {
+    ($variant:ident, $params:ty) => {
+        impl From<$params> for Scenario {
+            fn from(params: $params) -> Scenario {
+                Scenario::$variant(params)
+            }
+        }
+
+        impl TryFrom<Scenario> for $params {
+            type Error = String;
+
+            fn try_from(scenario: Scenario) -> Result<$params, String> {
+                let expected = Scenario::$variant(Default::default()).info().name;
+                if let Scenario::$variant(params) = scenario {
+                    Ok(params)
+                } else {
+                    Err(format!(
+                        "a {} scenario was given where {expected} was expected",
+                        scenario.info().name
+                    ))
+                }
+            }
+        }
+    };
+}
+
+simulation_params!(Nlse, NlseParams);
+simulation_params!(ThreeBody, ThreeBodyParams);
+simulation_params!(Diffusion, DiffusionParams);
+simulation_params!(NavierStokes, NsParams);
+
 /// Why a link could not be used. The message is shown to the user as is.
 #[derive(Clone, Debug, PartialEq, Error)]
 pub enum LinkError {
@@ -151,6 +184,8 @@ pub struct SimInfo {
     pub key: &'static str,
     /// The name shown to people.
     pub name: &'static str,
+    /// What it is, in a sentence (the selector's tooltip).
+    pub doc: &'static str,
     /// The link key naming the solver.
     pub solver_key: &'static str,
     /// The solvers: (link token, label), in menu order.
@@ -175,6 +210,16 @@ fn menu<T: Copy>(
 }
 
 impl Scenario {
+    /// Every simulation, each at its default scenario, in menu order.
+    pub fn every_default() -> [Scenario; 4] {
+        [
+            Scenario::Nlse(Default::default()),
+            Scenario::ThreeBody(Default::default()),
+            Scenario::Diffusion(Default::default()),
+            Scenario::NavierStokes(Default::default()),
+        ]
+    }
+
     /// What the simulation is: its link token, solvers, work unit, races.
     pub fn info(&self) -> SimInfo {
         use crate::sims::{diffusion, navier_stokes, nlse, threebody};
@@ -182,6 +227,7 @@ impl Scenario {
             Scenario::Nlse(_) => SimInfo {
                 key: "nlse",
                 name: "NLSE",
+                doc: "i ψ_t + (β/2) ψ_xx + γ|ψ|²ψ = 0 on a periodic interval, Fourier pseudo-spectral in x.",
                 solver_key: "solver",
                 solvers: menu(
                     &nlse::NlseMethod::ALL,
@@ -203,6 +249,7 @@ impl Scenario {
             Scenario::ThreeBody(_) => SimInfo {
                 key: "3body",
                 name: "Three-body",
+                doc: "Newtonian gravity of 2–16 bodies in 3D, G = 1: symplectic, Runge–Kutta, Hermite and IAS15 integrators.",
                 solver_key: "solver",
                 solvers: menu(
                     &threebody::ThreeBodyMethod::ALL,
@@ -224,6 +271,7 @@ impl Scenario {
             Scenario::Diffusion(_) => SimInfo {
                 key: "diffusion",
                 name: "Diffusion",
+                doc: "Reverse-time SDE/ODE samplers of diffusion models on Gaussian mixtures with exact scores: every error is the sampler's.",
                 solver_key: "sampler",
                 solvers: menu(
                     &diffusion::SamplerKind::ALL,
@@ -245,6 +293,7 @@ impl Scenario {
             Scenario::NavierStokes(_) => SimInfo {
                 key: "ns",
                 name: "Navier–Stokes",
+                doc: "2D incompressible flow: staggered-grid projection methods and a pseudo-spectral vorticity solver, against exact solutions and published tables.",
                 solver_key: "solver",
                 solvers: menu(
                     &navier_stokes::NsSolver::ALL,

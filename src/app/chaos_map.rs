@@ -2,7 +2,7 @@
 //! integrated on the GPU (f32, WGSL) or the CPU (f64), drawn as it fills in. Clicking a pixel
 //! loads that system into the main f64 view.
 
-use super::views::sci;
+use super::plots::sci;
 use crate::gpu::GpuContext;
 use crate::sims::threebody::Body;
 use crate::sims::threebody::ensemble::{
@@ -268,7 +268,7 @@ impl ChaosMap {
                     Some(r) => {
                         let v = r.value(self.indicator);
                         if v.is_finite() {
-                            super::views::colormap(((v - lo) / (hi - lo)) as f32)
+                            super::plots::colormap(((v - lo) / (hi - lo)) as f32)
                         } else {
                             egui::Color32::from_rgb(255, 0, 255)
                         }

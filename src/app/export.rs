@@ -3,11 +3,10 @@
 //! desktop files are written to the working directory; in the browser they are downloads
 //! (index.html's `stepscopeDownload`).
 
-use super::{ActiveSim, NlseRun, Notice, StepscopeApp};
+use super::{Notice, StepscopeApp};
 use crate::checkpoint::Checkpoint;
 use crate::export::History;
 use crate::scenario::Scenario;
-use crate::sims::run::{Run, RunHistory};
 
 /// What the user exports.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -31,122 +30,48 @@ impl StepscopeApp {
     /// The recorded diagnostics of the active simulation, every kept sample, with the link
     /// and how the series were decimated.
     pub fn history_export(&self) -> History {
-        let scenario = self.scenario();
-        let (t, recorded) = match (self.active, &self.sim) {
-            (ActiveSim::Nlse, NlseRun::Gpu(run)) => (
-                run.sim.time(),
-                crate::sims::nlse::as_run::history(run.sim.history()),
-            ),
-            _ => match self.active_run() {
-                Some(run) => (run.time(), run.history()),
-                None => (0.0, RunHistory::default()),
-            },
-        };
+        let panel = self.panel();
+        let recorded = panel.history();
         History {
-            link: scenario.to_query(),
-            sim: scenario.sim_key().to_owned(),
-            t,
+            link: panel.scenario().to_query(),
+            sim: panel.key().to_owned(),
+            t: panel.time(),
             note: recorded.note,
             series: recorded.series,
         }
     }
 
-    /// The active simulation's run on the CPU (or the CPU mirror of its GPU run: the
-    /// Navier–Stokes fields and the diffusion particles as last read back); None for an NLSE
-    /// run on the GPU and a simulation not set up yet.
-    fn active_run(&self) -> Option<&dyn Run> {
-        match self.active {
-            ActiveSim::Nlse => match &self.sim {
-                NlseRun::Cpu(run) => Some(run.as_ref()),
-                NlseRun::Gpu(_) => None,
-            },
-            ActiveSim::ThreeBody => self.three_body.as_ref().map(|tb| &tb.run as &dyn Run),
-            ActiveSim::Diffusion => self.diffusion.as_ref().map(|d| &d.run as &dyn Run),
-            ActiveSim::NavierStokes => self.navier_stokes.as_ref().map(|ns| &ns.run as &dyn Run),
-        }
-    }
-
     /// A checkpoint of the active run as JSON (see [`crate::checkpoint`]). A GPU run is saved
-    /// as last read back: its f32 state exactly (the Navier–Stokes mirror holds the GPU's
-    /// fields; the NLSE's ψ̂ comes from its readback). Diffusion sampling has none (its link
+    /// as last read back: its f32 state exactly. Diffusion sampling has none (its link
     /// reproduces it).
     pub fn checkpoint_json(&self) -> Result<String, String> {
-        let scenario = self.scenario();
-        let checkpoint = match (self.active, &self.sim) {
-            (ActiveSim::Nlse, NlseRun::Gpu(run)) => Checkpoint::new(
-                scenario.to_query(),
-                scenario.sim_key(),
-                run.sim.time(),
-                run.sim.checkpoint_state(),
-            ),
-            _ => {
-                let run = self.active_run().ok_or("nothing is running")?;
-                scenario.checkpoint(run)?
-            }
-        };
-        Ok(checkpoint.to_json())
+        Ok(self.panel().checkpoint()?.to_json())
     }
 
     /// Continues from a checkpoint file's text: its link is loaded and its state replaces the
     /// initial one. A bad file changes nothing.
     pub fn load_checkpoint(&mut self, text: &str) -> Result<(), String> {
-        self.restore_checkpoint(text).inspect_err(|e| {
-            self.notice = Some(Notice::Error(format!(
-                "The checkpoint could not be loaded: {e}"
-            )));
-        })
+        let result = self
+            .restore_checkpoint(text)
+            .map_err(|e| format!("The checkpoint could not be loaded: {e}"));
+        self.noted(result)?;
+        Ok(())
     }
 
     fn restore_checkpoint(&mut self, text: &str) -> Result<(), String> {
-        use crate::sims::{
-            navier_stokes::run::NsRun, nlse::cpu::NlseCpu, threebody::cpu::ThreeBodyCpu,
-        };
         let checkpoint = match Checkpoint::from_json(text) {
             Some(c) => c?,
             None => return Err("this is not a stepscope checkpoint file".into()),
         };
-        // Everything is built before anything is replaced: the link checked and the run
-        // restored (which also refuses diffusion sampling, which has no checkpoints).
-        let (scenario, _) = Scenario::restore(&checkpoint)?;
-        let state = &checkpoint.state;
-        enum Restored {
-            Nlse(Box<NlseCpu>),
-            ThreeBody(Box<ThreeBodyCpu>),
-            NavierStokes(Box<NsRun>),
-        }
-        let restored = match scenario {
-            Scenario::Nlse(p) => Restored::Nlse(Box::new(NlseCpu::from_checkpoint(p, state)?)),
-            Scenario::ThreeBody(p) => {
-                Restored::ThreeBody(Box::new(ThreeBodyCpu::from_checkpoint(p, state)?))
-            }
-            Scenario::NavierStokes(p) => {
-                Restored::NavierStokes(Box::new(NsRun::from_checkpoint(p, state)?))
-            }
-            Scenario::Diffusion(_) => {
-                return Err("diffusion sampling has no checkpoints: load its link".into());
-            }
-        };
+        // Everything is checked before anything is replaced: the link and the state are
+        // rebuilt into a run (which also refuses diffusion sampling: it has no checkpoints).
+        Scenario::restore(&checkpoint)?;
         self.set_race_mode(false);
         if self.computes_on_gpu() {
             self.set_compute(false)?;
         }
         self.load_link(&checkpoint.link)?;
-        match restored {
-            Restored::Nlse(r) => {
-                self.sim = NlseRun::Cpu(r);
-                self.draft = self.sim.params().clone();
-            }
-            Restored::ThreeBody(r) => {
-                if let Some(tb) = &mut self.three_body {
-                    tb.run = *r;
-                }
-            }
-            Restored::NavierStokes(r) => {
-                if let Some(ns) = &mut self.navier_stokes {
-                    ns.run = *r;
-                }
-            }
-        }
+        self.panels[self.active].restore(&checkpoint)?;
         self.running = false;
         self.notice = Some(Notice::Info(format!(
             "Continuing from the checkpoint at t = {}.",

@@ -6,7 +6,7 @@
 
 use egui_plot::{Legend, Line, Plot, PlotPoints, Points};
 
-use super::views::{log_tick, sci};
+use super::plots::{log_tick, sci};
 use crate::gpu::GpuContext;
 use crate::race::{self, Measure, Race, RacePlan};
 use crate::scenario::Scenario;
@@ -580,4 +580,113 @@ fn work_precision(lab: &RaceLab, ui: &mut egui::Ui) {
 /// The ring around points limited by the arithmetic.
 fn ui_error_colour() -> egui::Color32 {
     egui::Color32::from_rgb(200, 40, 40)
+}
+
+/// The race mode of the app: the lab shown instead of the single run.
+impl super::StepscopeApp {
+    /// Shows the race lab (`true`) or the single run. The lab opens on the current scenario
+    /// (a race on another scenario is replaced; one on this scenario is kept).
+    pub fn set_race_mode(&mut self, on: bool) {
+        if on {
+            let scenario = self.scenario();
+            let link = crate::race::preset(&scenario).link;
+            let stale = self.race_lab.as_ref().is_none_or(|lab| lab.link() != link);
+            if stale {
+                self.race_lab = Some(RaceLab::new(&scenario));
+            }
+        }
+        self.race_mode = on;
+    }
+
+    /// Whether the race lab is shown.
+    pub fn race_mode(&self) -> bool {
+        self.race_mode
+    }
+
+    /// Races the current scenario: a plan as JSON, `{"key": "dt", "from": 0.1, "to": 0.0125,
+    /// "points": 4, "solvers": ["strang", "rk4ip"], "until": 1, "measure": "scenario" |
+    /// "reference"}` (missing fields from the simulation's preset race). Shows the lab.
+    pub fn start_race(&mut self, spec: &str) -> Result<(), String> {
+        let spec: serde_json::Value =
+            serde_json::from_str(spec).map_err(|e| format!("the race is not valid JSON: {e}"))?;
+        let scenario = self.scenario();
+        let preset = crate::race::preset(&scenario);
+        let number = |name: &str, default: f64| -> Result<f64, String> {
+            match spec.get(name) {
+                None => Ok(default),
+                Some(v) => v
+                    .as_f64()
+                    .ok_or_else(|| format!("race: '{name}' must be a number")),
+            }
+        };
+        let n = preset.values.len();
+        let key = match spec.get("key") {
+            None => preset.key.clone(),
+            Some(v) => v.as_str().ok_or("race: 'key' must be a string")?.to_owned(),
+        };
+        let solvers = match spec.get("solvers") {
+            None => preset.solvers.clone(),
+            Some(v) => v
+                .as_array()
+                .ok_or("race: 'solvers' must be a list of names")?
+                .iter()
+                .map(|s| {
+                    s.as_str()
+                        .map(str::to_owned)
+                        .ok_or("race: solver names are strings")
+                })
+                .collect::<Result<Vec<_>, _>>()?,
+        };
+        let measure = match spec.get("measure") {
+            None => preset.measure,
+            Some(v) => v
+                .as_str()
+                .and_then(crate::race::Measure::from_key)
+                .ok_or("race: 'measure' is \"scenario\" or \"reference\"")?,
+        };
+        let points = number("points", n as f64)?;
+        if !(points.fract() == 0.0 && points >= 0.0) {
+            return Err(format!(
+                "race: 'points' must be a whole number, got {points}"
+            ));
+        }
+        let until = match preset.until {
+            Some(u) => Some(number("until", u)?),
+            None => None,
+        };
+        let plan = crate::race::RacePlan::new(
+            &preset.link,
+            &key,
+            (
+                number("from", preset.values[0])?,
+                number("to", preset.values[n - 1])?,
+            ),
+            points as usize,
+            solvers,
+            until,
+            measure,
+        )?;
+        let on_gpu = match spec.get("backend").map(|b| b.as_str()) {
+            None | Some(Some("cpu")) => false,
+            Some(Some("gpu")) => true,
+            Some(_) => return Err("race: 'backend' is \"cpu\" or \"gpu\"".into()),
+        };
+        if on_gpu && self.gpu.is_none() {
+            return Err("race: no GPU adapter, so no GPU race".into());
+        }
+        self.set_race_mode(true);
+        let gpu = self.gpu.as_ref().filter(|_| on_gpu);
+        match &mut self.race_lab {
+            Some(lab) => lab.start(plan, gpu),
+            None => Err("the race lab did not open".into()),
+        }
+    }
+
+    /// The race lab's state as JSON (`{"started": false}` before a race).
+    pub fn race_json(&self) -> String {
+        match &self.race_lab {
+            Some(lab) => lab.json().to_string(),
+            None => serde_json::json!({ "started": false }).to_string(),
+        }
+    }
 }

@@ -2,11 +2,13 @@
 //! (noise flowing to data, with trails) and the live step-size, error and mode-mass plots.
 //! No numerics here: everything is read from [`DiffusionRun`].
 
+mod panel;
+
 use egui_plot::{
     Arrows, Bar, BarChart, Legend, Line, Plot, PlotImage, PlotPoint, PlotPoints, Points,
 };
 
-use super::views::{BLUE, GREEN, ORANGE, RED, log_tick, sci};
+use super::plots::{BLUE, GREEN, ORANGE, RED, log_tick, sci};
 use crate::core::shadow::ShadowSlot;
 use crate::gpu::GpuContext;
 use crate::sims::diffusion::gpu::GpuLiveRun;
@@ -114,7 +116,7 @@ impl DiffusionApp {
             let pixels: Vec<egui::Color32> = density
                 .log_density
                 .iter()
-                .map(|l| super::views::colormap((((l - max) / 12.0) + 1.0).clamp(0.0, 1.0) as f32))
+                .map(|l| super::plots::colormap((((l - max) / 12.0) + 1.0).clamp(0.0, 1.0) as f32))
                 .collect();
             let image = egui::ColorImage::new([side, side], pixels);
             let texture =

@@ -1,10 +1,11 @@
-//! The central views: the state |ψ|² and phase, the space–time waterfall, the spectrum, and
-//! the live diagnostics plots (log scales where quantities span decades).
+//! The NLSE's central views: the state |ψ|² and phase, the space–time waterfall, the
+//! spectrum, and the live diagnostics plots (log scales where quantities span decades).
 
 use egui_plot::{Legend, Line, Plot, PlotPoints};
 
-use super::StepscopeApp;
-use crate::core::history::DecimatingSeries;
+use super::NlsePanel;
+use crate::app::panel::Shell;
+use crate::app::plots::{BLUE, GREEN, ORANGE, RED, colormap, log_line, log_plot, log_tick};
 use crate::sims::nlse::scenarios;
 
 /// Which state view is shown.
@@ -30,12 +31,7 @@ impl View {
     }
 }
 
-pub(super) const BLUE: egui::Color32 = egui::Color32::from_rgb(90, 170, 255);
-pub(super) const ORANGE: egui::Color32 = egui::Color32::from_rgb(255, 165, 60);
-pub(super) const GREEN: egui::Color32 = egui::Color32::from_rgb(110, 210, 120);
-pub(super) const RED: egui::Color32 = egui::Color32::from_rgb(240, 90, 90);
-
-pub(super) fn central(app: &mut StepscopeApp, ui: &mut egui::Ui) {
+pub(super) fn central(app: &mut NlsePanel, shell: Shell, ui: &mut egui::Ui) {
     ui.horizontal(|ui| {
         ui.selectable_value(&mut app.view, View::State, "|ψ|² and phase");
         ui.selectable_value(&mut app.view, View::Waterfall, "Space–time waterfall");
@@ -46,14 +42,14 @@ pub(super) fn central(app: &mut StepscopeApp, ui: &mut egui::Ui) {
     let state_height = (ui.available_height() * 0.45).max(160.0);
     match app.view {
         View::State => state_view(app, ui, state_height),
-        View::Waterfall => waterfall_view(app, ui, state_height),
-        View::Spectrum => spectrum_view(app, ui, state_height),
+        View::Waterfall => waterfall_view(app, shell, ui, state_height),
+        View::Spectrum => spectrum_view(app, shell, ui, state_height),
     }
     ui.separator();
     diagnostics_plots(app, ui);
 }
 
-fn state_view(app: &mut StepscopeApp, ui: &mut egui::Ui, height: f32) {
+fn state_view(app: &mut NlsePanel, ui: &mut egui::Ui, height: f32) {
     let psi = app.sim.field();
     let grid = app.sim.grid();
     let p = app.sim.params().clone();
@@ -106,10 +102,8 @@ fn state_view(app: &mut StepscopeApp, ui: &mut egui::Ui, height: f32) {
         });
 }
 
-pub(super) use super::colour::colormap;
-
-fn waterfall_view(app: &mut StepscopeApp, ui: &mut egui::Ui, height: f32) {
-    if let Some((waterfall, _)) = app.gpu_pictures() {
+fn waterfall_view(app: &mut NlsePanel, shell: Shell, ui: &mut egui::Ui, height: f32) {
+    if let Some((waterfall, _)) = app.gpu_pictures(shell) {
         let rows = app.sim.gpu_views().map_or(0, |v| v.rows());
         let span = app.sim.gpu_views().and_then(|v| v.time_span());
         let size = egui::vec2(ui.available_width(), height);
@@ -160,9 +154,9 @@ fn waterfall_view(app: &mut StepscopeApp, ui: &mut egui::Ui, height: f32) {
     }
 }
 
-fn spectrum_view(app: &mut StepscopeApp, ui: &mut egui::Ui, height: f32) {
+fn spectrum_view(app: &mut NlsePanel, shell: Shell, ui: &mut egui::Ui, height: f32) {
     // On the GPU path the spectrogram (drawn on the GPU) shares the space with the plot.
-    let spectrogram = app.gpu_pictures().map(|(_, s)| s);
+    let spectrogram = app.gpu_pictures(shell).map(|(_, s)| s);
     let height = if spectrogram.is_some() {
         0.55 * height
     } else {
@@ -224,56 +218,7 @@ fn spectrum_view(app: &mut StepscopeApp, ui: &mut egui::Ui, height: f32) {
     }
 }
 
-/// Formats a number for the statistics tables.
-pub(super) fn sci(v: f64) -> String {
-    if v.is_finite() {
-        format!("{v:.3e}")
-    } else {
-        "—".to_owned()
-    }
-}
-
-/// Tick label of a log10 axis: `1e-6` on decades, `3.2e-6` between them.
-pub(super) fn log_tick(
-    mark: egui_plot::GridMark,
-    _range: &std::ops::RangeInclusive<f64>,
-) -> String {
-    let exponent = mark.value;
-    if (exponent - exponent.round()).abs() < 1e-9 {
-        format!("1e{}", exponent.round())
-    } else {
-        format!("{:.1e}", 10f64.powf(exponent))
-    }
-}
-
-/// A line of log10 values for a log-scale plot.
-pub(super) fn log_line<'a>(
-    name: &str,
-    series: &DecimatingSeries,
-    color: egui::Color32,
-) -> Line<'a> {
-    let pts: Vec<[f64; 2]> = series
-        .points()
-        .iter()
-        .filter(|p| p[1] > 0.0)
-        .map(|p| [p[0], p[1].log10()])
-        .collect();
-    Line::new(name, PlotPoints::from(pts)).color(color)
-}
-
-pub(super) fn log_plot(ui: &mut egui::Ui, id: &str, height: f32, lines: Vec<Line<'_>>) {
-    Plot::new(id)
-        .height(height)
-        .legend(Legend::default())
-        .y_axis_formatter(log_tick)
-        .show(ui, |plot| {
-            for line in lines {
-                plot.line(line);
-            }
-        });
-}
-
-fn diagnostics_plots(app: &mut StepscopeApp, ui: &mut egui::Ui) {
+fn diagnostics_plots(app: &mut NlsePanel, ui: &mut egui::Ui) {
     let h = app.sim.history();
     let has_exact = scenarios::has_exact(app.sim.params().case);
     let plot_height = ((ui.available_height() - 40.0) / 2.0).max(100.0);

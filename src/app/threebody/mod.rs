@@ -2,10 +2,12 @@
 //! view (a rotatable projection of 3D positions with trails) and the live diagnostics plots.
 //! No numerics here: everything is read from [`ThreeBodyCpu`].
 
+mod panel;
+
 use egui_plot::{Legend, Line, Plot, PlotPoints, Points};
 
 use super::chaos_map::{ChaosMap, MapAction};
-use super::views::{BLUE, GREEN, ORANGE, RED, log_line, log_plot, sci};
+use super::plots::{BLUE, GREEN, ORANGE, RED, log_line, log_plot, sci};
 use crate::core::controller::ControllerKind;
 use crate::core::stats::Outcome;
 use crate::gpu::GpuContext;
@@ -87,7 +89,7 @@ impl ThreeBodyApp {
     }
 
     /// Advances towards `t_end` within `budget_s` seconds of wall time.
-    pub fn advance_frame(&mut self, t_end: f64, budget_s: f64) -> Outcome {
+    pub fn advance_run(&mut self, t_end: f64, budget_s: f64) -> Outcome {
         let start = web_time::Instant::now();
         loop {
             let outcome = self.run.advance(t_end, 64);
@@ -494,7 +496,7 @@ fn orbits_and_diagnostics(tb: &mut ThreeBodyApp, ui: &mut egui::Ui) {
                 .collect();
             Plot::new("tb-returns")
                 .height(plot_height)
-                .y_axis_formatter(super::views::log_tick)
+                .y_axis_formatter(super::plots::log_tick)
                 .show(&mut cols[1], |plot| {
                     plot.points(Points::new("return distance", points).radius(3.0).color(GREEN));
                 });

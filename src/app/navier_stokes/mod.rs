@@ -5,12 +5,14 @@
 //! energy spectrum against k⁻³, the cylinder's wake). No numerics here: everything is read
 //! from [`NsRun`].
 
+mod panel;
+
 use super::colour;
 use egui_plot::{Legend, Line, Plot, PlotImage, PlotPoint, PlotPoints, Points};
 use web_time::Instant;
 
 use super::diffusion::choose;
-use super::views::{BLUE, GREEN, ORANGE, RED, log_tick, sci};
+use super::plots::{BLUE, GREEN, ORANGE, RED, log_tick, sci};
 use crate::core::shadow::ShadowSlot;
 use crate::gpu::{GpuContext, wgpu};
 use crate::sims::navier_stokes::gpu_run::GpuFlow;
@@ -60,6 +62,8 @@ pub struct NsApp {
     pub gpu_texture: Option<egui::TextureId>,
     /// Whether the last frame drew the GPU's picture.
     pub drew_gpu_texture: bool,
+    /// The GPU run's picture registered with eframe's renderer: (painter id, texture).
+    registered_texture: Option<(u64, egui::TextureId)>,
     /// The f64 shadow of the GPU run (spectral solvers).
     pub shadow: ShadowSlot<NsShadow>,
 }
@@ -99,6 +103,7 @@ impl NsApp {
             gpu_dirty: false,
             gpu_texture: None,
             drew_gpu_texture: false,
+            registered_texture: None,
             shadow: ShadowSlot::default(),
         })
     }

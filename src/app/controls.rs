@@ -1,0 +1,297 @@
+//! The left panel's frame, the same for every simulation: the simulation and mode selectors,
+//! the compute switch and the f64 shadow, the simulation's own controls (its panel's), the
+//! transport buttons, the statistics, the notice, links and exports.
+
+use super::plots::sci;
+use super::{Notice, StepscopeApp};
+use crate::scenario::Scenario;
+
+pub(super) fn controls(app: &mut StepscopeApp, ui: &mut egui::Ui) {
+    ui.heading("stepscope");
+    ui.label(
+        egui::RichText::new("watch the solver think")
+            .italics()
+            .weak(),
+    );
+    ui.separator();
+
+    simulation_selector(app, ui);
+    let mut race_mode = app.race_mode();
+    ui.horizontal(|ui| {
+        ui.label("Mode:");
+        ui.selectable_value(&mut race_mode, false, "Run")
+            .on_hover_text("One solver, live: its steps, errors and invariants.");
+        ui.selectable_value(&mut race_mode, true, "Race")
+            .on_hover_text(
+                "Several solvers on this scenario side by side, and their work–precision diagram.",
+            );
+        if race_mode
+            && ui
+                .button("Race this scenario anew")
+                .on_hover_text("Restart the race lab on the scenario as it is set now.")
+                .clicked()
+        {
+            app.race_lab = None;
+        }
+    });
+    if race_mode != app.race_mode() || (race_mode && app.race_lab.is_none()) {
+        app.set_race_mode(race_mode);
+    }
+    if app.panel().has_gpu_path() {
+        compute_selector(app, ui);
+        shadow_controls(app, ui);
+    }
+    let (shell, panel) = app.parts();
+    if let Some(notice) = panel.controls(shell, ui) {
+        app.notice = Some(notice);
+    }
+    transport_and_stats(app, ui);
+}
+
+/// Which simulation runs; each keeps its state when another is shown.
+fn simulation_selector(app: &mut StepscopeApp, ui: &mut egui::Ui) {
+    let active = app.active_simulation();
+    let mut choice = active;
+    ui.horizontal_wrapped(|ui| {
+        ui.label("Simulation:");
+        for scenario in Scenario::every_default() {
+            let info = scenario.info();
+            ui.selectable_value(&mut choice, info.key, info.name)
+                .on_hover_text(info.doc);
+        }
+    });
+    if choice != active {
+        // A failure is shown through the notice.
+        let _ = app.set_simulation(choice);
+    }
+}
+
+fn transport_and_stats(app: &mut StepscopeApp, ui: &mut egui::Ui) {
+    ui.separator();
+    ui.horizontal(|ui| {
+        let play_label = if app.running { "Pause" } else { "Play" };
+        if ui.button(play_label).on_hover_text("Space").clicked() {
+            let running = !app.running;
+            app.set_running(running);
+        }
+        if ui
+            .button("Step")
+            .on_hover_text("Right arrow: one accepted step")
+            .clicked()
+        {
+            app.set_running(false);
+            app.step(1);
+        }
+        if ui
+            .button("Reset")
+            .on_hover_text("r : restart from t = 0")
+            .clicked()
+        {
+            app.reset();
+        }
+    });
+    // Diffusion has its own playback rate (NFE per second) in its panel; Navier–Stokes
+    // steps as fast as the frame budget allows.
+    if app.panel().paced_by_speed() {
+        ui.horizontal(|ui| {
+            let label = ui
+                .label("speed")
+                .on_hover_text("Simulation time per second of wall time.");
+            ui.add(
+                egui::Slider::new(&mut app.speed, 0.01..=20.0)
+                    .logarithmic(true)
+                    .suffix(" t/s"),
+            )
+            .labelled_by(label.id);
+        });
+    }
+
+    ui.separator();
+    egui::Grid::new("stats").num_columns(2).show(ui, |ui| {
+        for (name, value, tip) in app.panel().stats() {
+            ui.label(name).on_hover_text(tip);
+            ui.monospace(value);
+            ui.end_row();
+        }
+    });
+    notice_and_links(app, ui);
+}
+
+fn notice_and_links(app: &mut StepscopeApp, ui: &mut egui::Ui) {
+    if let Some(notice) = &app.notice {
+        ui.separator();
+        match notice {
+            Notice::Error(e) => {
+                ui.colored_label(egui::Color32::from_rgb(255, 110, 90), format!("Error: {e}"))
+            }
+            Notice::Info(i) => ui.label(i.as_str()),
+        };
+    }
+
+    ui.separator();
+    ui.horizontal(|ui| {
+        if ui
+            .button("Copy link")
+            .on_hover_text("Copies a link that reproduces this run.")
+            .clicked()
+        {
+            let link = share_link(&app.scenario().to_query());
+            ui.ctx().copy_text(link);
+        }
+    });
+    ui.horizontal(|ui| {
+        ui.add(
+            egui::TextEdit::singleline(&mut app.link_input)
+                .hint_text("paste a link…")
+                .desired_width(180.0),
+        );
+        if ui
+            .button("Load")
+            .on_hover_text("A share link; on the desktop also the path of a file holding one or of a checkpoint.")
+            .clicked()
+        {
+            let input = app.link_input.trim().to_owned();
+            if load_input(app, &input).is_ok() {
+                app.link_input.clear();
+            }
+        }
+    });
+    super::export::controls(app, ui);
+    ui.separator();
+    ui.label(
+        egui::RichText::new(format!("Rendering: {}", app.backend))
+            .small()
+            .weak(),
+    );
+    let compute = if app.computes_on_gpu() {
+        "Compute: GPU, f32 (WGSL compute shaders on the device above)"
+    } else {
+        "Compute: CPU, f64 (the reference)"
+    };
+    ui.label(egui::RichText::new(compute).small().weak());
+}
+
+/// CPU (f64) or GPU (f32): switching hands the state over; the GPU choice is disabled, with
+/// the reason, where there is no compute-capable device.
+fn compute_selector(app: &mut StepscopeApp, ui: &mut egui::Ui) {
+    let on_gpu = app.computes_on_gpu();
+    let unavailable = app.gpu_unavailable().map(str::to_owned);
+    let mut choice = on_gpu;
+    ui.horizontal(|ui| {
+        ui.label("Compute:")
+            .on_hover_text("Where the simulation is computed. The NLSE continues its run; diffusion sampling restarts from the same particles and noise.");
+        ui.selectable_value(&mut choice, false, "CPU f64")
+            .on_hover_text("The f64 reference implementation (rustfft).");
+        let gpu = ui
+            .add_enabled(
+                unavailable.is_none(),
+                egui::Button::selectable(choice, "GPU f32"),
+            )
+            .on_hover_text(super::nlse::F32_NOTICE);
+        if let Some(why) = &unavailable {
+            gpu.clone()
+                .on_disabled_hover_text(format!("Unavailable: {why}."));
+        }
+        if gpu.clicked() {
+            choice = true;
+        }
+    });
+    if choice != on_gpu {
+        // Errors are shown through the notice.
+        let _ = app.set_compute(choice);
+    }
+    if app.computes_on_gpu() {
+        ui.label(
+            egui::RichText::new("single precision: rtol ≥ 1e-6, drifts ≥ 1e-7")
+                .small()
+                .color(egui::Color32::from_rgb(230, 180, 80)),
+        )
+        .on_hover_text(super::nlse::F32_NOTICE);
+    }
+}
+
+/// The full link of the running page (web) or the query alone (desktop, which accepts it as
+/// an argument).
+fn share_link(query: &str) -> String {
+    #[cfg(target_arch = "wasm32")]
+    {
+        if let Some(loc) = web_sys::window().map(|w| w.location()) {
+            let origin = loc.origin().unwrap_or_default();
+            let path = loc.pathname().unwrap_or_default();
+            return format!("{origin}{path}?{query}");
+        }
+    }
+    format!("?{query}")
+}
+
+/// The precision shadow of the NLSE's or the diffusion sampler's GPU run: the switch, the f32–f64 difference against
+/// its round-off bound over time, the verdict, and the way over to the f64 path.
+fn shadow_controls(app: &mut StepscopeApp, ui: &mut egui::Ui) {
+    if let Some(limit) = app.precision_limit() {
+        ui.colored_label(egui::Color32::from_rgb(230, 180, 80), limit);
+    }
+    if !app.computes_on_gpu() {
+        return;
+    }
+    let mut on = app.shadow_on();
+    let toggled = ui
+        .checkbox(&mut on, "f64 shadow")
+        .on_hover_text(
+            "An f64 CPU run of the same scenario follows the GPU run to every time the GPU \
+             reports, and the difference of the two states is plotted: what single precision \
+             costs, measured.",
+        )
+        .changed();
+    if toggled && let Err(e) = app.set_shadow(on) {
+        app.notice = Some(Notice::Error(e));
+    }
+    let points = app.shadow_points();
+    let Some(last) = points.last() else {
+        return;
+    };
+    ui.label(format!(
+        "f32 − f64 at t = {:.4}: {} (round-off bound {})",
+        last.t,
+        sci(last.difference),
+        sci(last.bound)
+    ));
+    let line = |name: &str, pick: fn(&crate::core::shadow::ShadowPoint) -> f64| {
+        let pts: Vec<[f64; 2]> = points
+            .iter()
+            .filter(|p| pick(p) > 0.0)
+            .map(|p| [p.t, pick(p).log10()])
+            .collect();
+        egui_plot::Line::new(name.to_owned(), egui_plot::PlotPoints::from(pts))
+    };
+    let lines = vec![
+        line("f32 − f64", |p| p.difference),
+        line("f32 round-off bound", |p| p.bound),
+        line("f64 solver error", |p| p.f64_error.unwrap_or(f64::NAN)),
+    ];
+    super::plots::log_plot(ui, "shadow-difference", 120.0, lines);
+    if ui
+        .button("Continue on the f64 shadow")
+        .on_hover_text("Switch the main view to the f64 run that followed the GPU.")
+        .clicked()
+        && let Err(e) = app.continue_on_shadow()
+    {
+        app.notice = Some(Notice::Error(e));
+    }
+}
+
+/// Loads what was pasted: a link, or on the desktop a file holding a link or a checkpoint.
+fn load_input(app: &mut StepscopeApp, input: &str) -> Result<(), String> {
+    #[cfg(not(target_arch = "wasm32"))]
+    if std::path::Path::new(input).is_file() {
+        let text = std::fs::read_to_string(input).map_err(|e| {
+            let message = format!("Cannot read {input}: {e}");
+            app.notice = Some(Notice::Error(message.clone()));
+            message
+        })?;
+        if crate::checkpoint::Checkpoint::from_json(&text).is_some() {
+            return app.load_checkpoint(&text);
+        }
+        return app.load_link(text.trim());
+    }
+    app.load_link(input)
+}
