@@ -341,7 +341,7 @@ fn start_of(argument: &str) -> Result<Start, String> {
     } else {
         argument.to_owned()
     };
-    Scenario::from_link(&link)
+    link.parse::<Scenario>()
         .map(Start::Link)
         .map_err(|e| format!("bad link '{link}': {e}"))
 }
@@ -350,9 +350,10 @@ fn start_of(argument: &str) -> Result<Start, String> {
 fn scenario_of(argument: &str) -> Result<Scenario, String> {
     match start_of(argument)? {
         Start::Link(scenario) => Ok(scenario),
-        Start::Checkpoint(c) => {
-            Scenario::from_link(&c.link).map_err(|e| format!("the checkpoint's link is bad: {e}"))
-        }
+        Start::Checkpoint(c) => c
+            .link
+            .parse::<Scenario>()
+            .map_err(|e| format!("the checkpoint's link is bad: {e}")),
     }
 }
 

@@ -4,7 +4,6 @@
 
 use super::plots::sci;
 use super::{Notice, StepscopeApp};
-use crate::scenario::Scenario;
 
 pub(super) fn controls(app: &mut StepscopeApp, ui: &mut egui::Ui) {
     ui.heading("stepscope");
@@ -54,7 +53,7 @@ fn simulation_selector(app: &mut StepscopeApp, ui: &mut egui::Ui) {
     let mut choice = active;
     ui.horizontal_wrapped(|ui| {
         ui.label("Simulation:");
-        for scenario in Scenario::every_default() {
+        for scenario in crate::scenario::every_default() {
             let info = scenario.info();
             ui.selectable_value(&mut choice, info.key, info.name)
                 .on_hover_text(info.doc);

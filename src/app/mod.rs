@@ -85,7 +85,7 @@ impl StepscopeApp {
         let mut notice = None;
         let mut scenario = None;
         if let Some(link) = initial_link.filter(|l| !l.trim().is_empty()) {
-            match Scenario::from_link(link) {
+            match link.parse::<Scenario>() {
                 Ok(s) => scenario = Some(s),
                 Err(e) => {
                     notice = Some(Notice::Error(format!("The link could not be loaded: {e}")))
@@ -93,10 +93,10 @@ impl StepscopeApp {
             }
         }
         if scenario.is_none() {
-            scenario = stored.and_then(|q| Scenario::from_link(&q).ok());
+            scenario = stored.and_then(|q| q.parse::<Scenario>().ok());
         }
         let panel = panel_of(scenario.unwrap_or_default())
-            .or_else(|_| panel_of(Scenario::default()))
+            .or_else(|_| panel_of(Default::default()))
             .expect("the default scenario is valid");
         Self {
             panels: vec![panel],
@@ -198,7 +198,7 @@ impl StepscopeApp {
         let index = match found {
             Some(index) => index,
             None => {
-                let scenario = Scenario::every_default()
+                let scenario = crate::scenario::every_default()
                     .into_iter()
                     .find(|s| s.sim_key() == key)
                     .ok_or_else(|| format!("unknown simulation '{key}'"));
@@ -214,7 +214,8 @@ impl StepscopeApp {
 
     /// Loads a link; on error the current run is kept and the error returned (and shown).
     pub fn load_link(&mut self, link: &str) -> Result<(), String> {
-        let result = Scenario::from_link(link)
+        let result = link
+            .parse::<Scenario>()
             .map_err(|e| e.to_string())
             .and_then(|scenario| self.load_scenario(scenario))
             .map_err(|e| format!("The link could not be loaded: {e}"));
@@ -245,8 +246,9 @@ impl StepscopeApp {
 
     /// Sets one parameter by its link key (e.g. `solver`, `rtol`), validated like a link.
     pub fn set_param(&mut self, key: &str, value: &str) -> Result<(), String> {
-        let link = Scenario::edit_link(&self.scenario().to_query(), &[(key, value.to_owned())]);
-        let scenario = Scenario::from_link(&link).map_err(|e| e.to_string());
+        let link =
+            crate::scenario::edit_link(&self.scenario().to_query(), &[(key, value.to_owned())]);
+        let scenario = link.parse::<Scenario>().map_err(|e| e.to_string());
         let scenario = self.noted(scenario)?;
         let (shell, panel) = self.parts();
         let result = panel.edit(scenario, shell);

@@ -108,7 +108,7 @@ impl RaceLab {
     /// The plan of the form, checked.
     fn plan(&self) -> Result<RacePlan, String> {
         let f = &self.form;
-        let scenario = Scenario::from_link(&self.link).map_err(|e| e.to_string())?;
+        let scenario = self.link.parse::<Scenario>().map_err(|e| e.to_string())?;
         let clock = scenario.info().has_clock;
         RacePlan::new(
             &self.link,
@@ -139,14 +139,14 @@ impl RaceLab {
         let scenario = race.scenario().clone();
         let mut lanes = Vec::new();
         for solver in &plan.solvers {
-            let link = Scenario::edit_link(
+            let link = crate::scenario::edit_link(
                 &scenario.to_query(),
                 &[
                     (scenario.info().solver_key, solver.clone()),
                     (plan.key.as_str(), crate::core::format_f64(middle)),
                 ],
             );
-            let scenario = Scenario::from_link(&link).map_err(|e| e.to_string())?;
+            let scenario = link.parse::<Scenario>().map_err(|e| e.to_string())?;
             let mut run = scenario.cpu_run()?;
             lanes.push(Lane {
                 solver: solver.clone(),
@@ -298,7 +298,7 @@ pub(super) fn central(lab: &mut RaceLab, gpu: Option<&GpuContext>, ui: &mut egui
 }
 
 fn form(lab: &mut RaceLab, gpu: Option<&GpuContext>, ui: &mut egui::Ui) {
-    let scenario = Scenario::from_link(&lab.link).ok();
+    let scenario = lab.link.parse::<Scenario>().ok();
     ui.horizontal_wrapped(|ui| {
         ui.label("Vary");
         ui.add(egui::TextEdit::singleline(&mut lab.form.key).desired_width(40.0))

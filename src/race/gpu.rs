@@ -1,6 +1,6 @@
 //! Races on the GPU: a three-body race runs every run as one invocation of the same dispatch
 //! ([`crate::sims::threebody::gpu_race`]); NLSE and diffusion races run their runs one after
-//! another on their f32 GPU paths ([`SequentialGpuRace`], through [`Scenario::gpu_run`]: each
+//! another on their f32 GPU paths ([`SequentialGpuRace`], through the scenarios' `gpu_run`: each
 //! run's kernels advance one field or one sampler's program per dispatch, so the runs cannot
 //! share one); Navier–Stokes races stay on the CPU. Every GPU point is measured as the f64
 //! run is and states its f32 floor ([`Run::precision_floor`]), below which it shows the
@@ -12,6 +12,7 @@ use super::{BatchResult, BatchRunner, Measure, Race};
 use crate::gpu::GpuContext;
 use crate::scenario::{GpuRaces, Scenario};
 use crate::sims::run::{MAX_ATTEMPTS, Run, Target};
+use crate::sims::threebody::ThreeBodyParams;
 use crate::sims::threebody::gpu_race::{self, GpuThreeBodyRace};
 
 /// Why the runs of `race` cannot go to the GPU, if they cannot.
@@ -26,18 +27,19 @@ pub fn unsupported(race: &Race) -> Option<String> {
         GpuRaces::Sequential => None,
         GpuRaces::Batched => {
             let runs = three_body_runs(race);
-            let runs: Vec<(&str, &_)> = runs.iter().map(|(s, p)| (*s, *p)).collect();
+            let runs: Vec<(&str, &_)> = runs.iter().map(|(s, p)| (*s, p)).collect();
             gpu_race::unsupported(&race.plan().key, &runs)
         }
     }
 }
 
 /// The three-body runs of `race` (its solver tokens and parameters).
-fn three_body_runs(race: &Race) -> Vec<(&str, &crate::sims::threebody::ThreeBodyParams)> {
+fn three_body_runs(race: &Race) -> Vec<(&str, ThreeBodyParams)> {
     race.runs()
-        .filter_map(|(solver, _, scenario)| match scenario {
-            Scenario::ThreeBody(p) => Some((solver, p)),
-            _ => None,
+        .filter_map(|(solver, _, scenario)| {
+            ThreeBodyParams::try_from(scenario.clone())
+                .ok()
+                .map(|p| (solver, p))
         })
         .collect()
 }
@@ -59,7 +61,7 @@ pub fn runner(
                 .until
                 .ok_or("a three-body race needs an end time")?;
             let runs = three_body_runs(race);
-            let params: Vec<_> = runs.iter().map(|(_, p)| *p).collect();
+            let params: Vec<&ThreeBodyParams> = runs.iter().map(|(_, p)| p).collect();
             Ok(Box::new(GpuThreeBodyRace::new(
                 ctx, &params, until, blocking,
             )?))

@@ -64,7 +64,7 @@ pub fn preset(scenario: &Scenario) -> RacePlan {
     let link = if edits.is_empty() {
         scenario.to_query()
     } else {
-        Scenario::edit_link(&scenario.to_query(), &edits)
+        crate::scenario::edit_link(&scenario.to_query(), &edits)
     };
     let measure = if preset.against_reference {
         Measure::Reference
@@ -264,7 +264,10 @@ impl Race {
     /// Checks the plan and builds every run's scenario before anything runs, so bad input
     /// costs no compute.
     pub fn new(plan: RacePlan) -> Result<Race, String> {
-        let base = Scenario::from_link(&plan.link).map_err(|e| format!("bad link: {e}"))?;
+        let base = plan
+            .link
+            .parse::<Scenario>()
+            .map_err(|e| format!("bad link: {e}"))?;
         if plan.solvers.is_empty() {
             return Err("name at least one solver".into());
         }
@@ -287,14 +290,15 @@ impl Race {
         let query = base.to_query();
         let key = base.info().solver_key;
         let scenario_of = |solver: &str, value: f64| -> Result<Scenario, String> {
-            let edited = Scenario::edit_link(
+            let edited = crate::scenario::edit_link(
                 &query,
                 &[
                     (key, solver.to_owned()),
                     (plan.key.as_str(), crate::core::format_f64(value)),
                 ],
             );
-            Scenario::from_link(&edited)
+            edited
+                .parse::<Scenario>()
                 .map_err(|e| format!("{solver}, {} = {value:e}: {e}", plan.key))
         };
         let mut entries = Vec::new();

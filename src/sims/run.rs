@@ -1,8 +1,8 @@
 //! One interface for a simulation being run, whatever the simulation and wherever its numbers
 //! are computed (the f64 CPU reference or the f32 GPU path): the command line, races and
 //! sweeps, exports, checkpoints and the parity tests all drive a `Box<dyn Run>`. The only
-//! places that know which simulation a run is are `Scenario::{info, cpu_run, gpu_run,
-//! restore}`.
+//! places that know which simulation a run is are the scenario's `info`, `cpu_run`, `gpu_run`
+//! and `restore` (in `crate::scenario`).
 //!
 //! A run advances toward a target within a budget of step attempts and never waits on a
 //! device inside [`Run::advance`]: a GPU run submits work and returns, and [`Run::wait`]

@@ -228,7 +228,10 @@ impl SimPanel for NsApp {
     }
 
     fn restore(&mut self, checkpoint: &Checkpoint) -> Result<(), String> {
-        let scenario = Scenario::from_link(&checkpoint.link).map_err(|e| e.to_string())?;
+        let scenario = checkpoint
+            .link
+            .parse::<Scenario>()
+            .map_err(|e| e.to_string())?;
         self.run = NsRun::from_checkpoint(NsParams::try_from(scenario)?, &checkpoint.state)?;
         self.draft = self.run.params().clone();
         self.gpu = None;

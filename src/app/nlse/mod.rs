@@ -470,7 +470,10 @@ impl SimPanel for NlsePanel {
     }
 
     fn restore(&mut self, checkpoint: &Checkpoint) -> Result<(), String> {
-        let scenario = Scenario::from_link(&checkpoint.link).map_err(|e| e.to_string())?;
+        let scenario = checkpoint
+            .link
+            .parse::<Scenario>()
+            .map_err(|e| e.to_string())?;
         let run = NlseCpu::from_checkpoint(NlseParams::try_from(scenario)?, &checkpoint.state)?;
         self.sim = NlseRun::Cpu(Box::new(run));
         self.draft = self.sim.params().clone();

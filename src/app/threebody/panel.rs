@@ -163,7 +163,10 @@ impl SimPanel for ThreeBodyApp {
     }
 
     fn restore(&mut self, checkpoint: &Checkpoint) -> Result<(), String> {
-        let scenario = Scenario::from_link(&checkpoint.link).map_err(|e| e.to_string())?;
+        let scenario = checkpoint
+            .link
+            .parse::<Scenario>()
+            .map_err(|e| e.to_string())?;
         let params = ThreeBodyParams::try_from(scenario)?;
         self.run = ThreeBodyCpu::from_checkpoint(params, &checkpoint.state)?;
         self.draft = self.run.params().clone();

@@ -1,6 +1,4 @@
-//! The one serde type behind the UI state, the share link, the desktop argument and the JS
-//! API: a [`Scenario`] names the simulation and all of its parameters, including the seed, so a
-//! link reproduces a run.
+//! The share link of a [`Scenario`].
 //!
 //! Link form (version 1), human-readable, in a query string or a fragment:
 //! `?v=1&s=nlse&case=breather&n=256&solver=dop853ip&rtol=1e-9…` or
@@ -14,13 +12,13 @@
 
 use thiserror::Error;
 
-use crate::checkpoint::Checkpoint;
+use super::Scenario;
+
 use crate::core::controller::ControllerKind;
 use crate::sims::diffusion::process::{ProcessKind, TimeGrid};
 use crate::sims::diffusion::{DiffusionParams, InitKind, SamplerKind, TargetKind};
 use crate::sims::navier_stokes::{NsCase, NsParams, NsSolver, ObstacleMask, PressureKind};
 use crate::sims::nlse::{NlseCase, NlseMethod, NlseParams};
-use crate::sims::run::Run;
 use crate::sims::threebody::ensemble::{EnsembleParams, EnsemblePlane};
 use crate::sims::threebody::ias15::Ias15Criterion;
 use crate::sims::threebody::{
@@ -32,58 +30,6 @@ pub const LINK_VERSION: u32 = 1;
 
 /// Links longer than this are rejected before parsing (a link is a few hundred bytes).
 pub const MAX_LINK_BYTES: usize = 4096;
-
-/// A complete, reproducible scenario.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-pub enum Scenario {
-    /// The nonlinear Schrödinger equation.
-    Nlse(NlseParams),
-    /// Gravitational N-body dynamics.
-    ThreeBody(ThreeBodyParams),
-    /// Diffusion sampling on exact scores.
-    Diffusion(DiffusionParams),
-    /// 2D incompressible Navier–Stokes.
-    NavierStokes(NsParams),
-}
-
-impl Default for Scenario {
-    fn default() -> Self {
-        Scenario::Nlse(NlseParams::default())
-    }
-}
-
-/// `From<Params> for Scenario` and `TryFrom<Scenario> for Params` of one simulation: a run or
-/// a panel holds its own parameters and converts at the boundary.
-macro_rules! simulation_params {
-    ($variant:ident, $params:ty) => {
-        impl From<$params> for Scenario {
-            fn from(params: $params) -> Scenario {
-                Scenario::$variant(params)
-            }
-        }
-
-        impl TryFrom<Scenario> for $params {
-            type Error = String;
-
-            fn try_from(scenario: Scenario) -> Result<$params, String> {
-                let expected = Scenario::$variant(Default::default()).info().name;
-                if let Scenario::$variant(params) = scenario {
-                    Ok(params)
-                } else {
-                    Err(format!(
-                        "a {} scenario was given where {expected} was expected",
-                        scenario.info().name
-                    ))
-                }
-            }
-        }
-    };
-}
-
-simulation_params!(Nlse, NlseParams);
-simulation_params!(ThreeBody, ThreeBodyParams);
-simulation_params!(Diffusion, DiffusionParams);
-simulation_params!(NavierStokes, NsParams);
 
 /// Why a link could not be used. The message is shown to the user as is.
 #[derive(Clone, Debug, PartialEq, Error)]
@@ -147,248 +93,7 @@ const DIFFUSION_KEYS: &[&str] = &[
     "tol", "n", "seed", "init",
 ];
 
-/// How the runs of a simulation's races go to the GPU.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum GpuRaces {
-    /// Every run in one dispatch (three-body: one invocation per run).
-    Batched,
-    /// One run after another through [`Scenario::gpu_run`].
-    Sequential,
-    /// Not at all, and why.
-    CpuOnly(&'static str),
-}
-
-/// A race worth watching on a simulation: the link edits it needs, the key varied over its
-/// range, the solvers, the end time and whether errors are measured against reference runs.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct RacePreset {
-    /// Link keys set before the race (e.g. fixed steps).
-    pub edits: &'static [(&'static str, &'static str)],
-    /// The key varied.
-    pub key: &'static str,
-    /// Its range.
-    pub range: (f64, f64),
-    /// The solvers raced.
-    pub solvers: &'static [&'static str],
-    /// The end time of each run (None: diffusion sampling).
-    pub until: Option<f64>,
-    /// Whether the error is measured against a reference run rather than the scenario's
-    /// own truth.
-    pub against_reference: bool,
-}
-
-/// What a simulation is, for everything that does not run it.
-#[derive(Clone, Debug, PartialEq)]
-pub struct SimInfo {
-    /// The link token (`s=`).
-    pub key: &'static str,
-    /// The name shown to people.
-    pub name: &'static str,
-    /// What it is, in a sentence (the selector's tooltip).
-    pub doc: &'static str,
-    /// The link key naming the solver.
-    pub solver_key: &'static str,
-    /// The solvers: (link token, label), in menu order.
-    pub solvers: Vec<(&'static str, &'static str)>,
-    /// What the work of a run counts.
-    pub work_unit: &'static str,
-    /// Whether runs advance to a time (diffusion sampling runs once from t_max to t_min).
-    pub has_clock: bool,
-    /// How its races go to the GPU.
-    pub gpu_races: GpuRaces,
-    /// The race the app starts with.
-    pub race_preset: RacePreset,
-}
-
-/// (link token, label) of every value of a token enum.
-fn menu<T: Copy>(
-    all: &[T],
-    key: fn(T) -> &'static str,
-    label: fn(T) -> &'static str,
-) -> Vec<(&'static str, &'static str)> {
-    all.iter().map(|m| (key(*m), label(*m))).collect()
-}
-
 impl Scenario {
-    /// Every simulation, each at its default scenario, in menu order.
-    pub fn every_default() -> [Scenario; 4] {
-        [
-            Scenario::Nlse(Default::default()),
-            Scenario::ThreeBody(Default::default()),
-            Scenario::Diffusion(Default::default()),
-            Scenario::NavierStokes(Default::default()),
-        ]
-    }
-
-    /// What the simulation is: its link token, solvers, work unit, races.
-    pub fn info(&self) -> SimInfo {
-        use crate::sims::{diffusion, navier_stokes, nlse, threebody};
-        match self {
-            Scenario::Nlse(_) => SimInfo {
-                key: "nlse",
-                name: "NLSE",
-                doc: "i ψ_t + (β/2) ψ_xx + γ|ψ|²ψ = 0 on a periodic interval, Fourier pseudo-spectral in x.",
-                solver_key: "solver",
-                solvers: menu(
-                    &nlse::NlseMethod::ALL,
-                    nlse::NlseMethod::key,
-                    nlse::NlseMethod::label,
-                ),
-                work_unit: "right-hand-side evaluations",
-                has_clock: true,
-                gpu_races: GpuRaces::Sequential,
-                race_preset: RacePreset {
-                    edits: &[],
-                    key: "dt",
-                    range: (0.1, 0.0125),
-                    solvers: &["strang", "yoshida4", "rk4ip"],
-                    until: Some(1.0),
-                    against_reference: false,
-                },
-            },
-            Scenario::ThreeBody(_) => SimInfo {
-                key: "3body",
-                name: "Three-body",
-                doc: "Newtonian gravity of 2–16 bodies in 3D, G = 1: symplectic, Runge–Kutta, Hermite and IAS15 integrators.",
-                solver_key: "solver",
-                solvers: menu(
-                    &threebody::ThreeBodyMethod::ALL,
-                    threebody::ThreeBodyMethod::key,
-                    threebody::ThreeBodyMethod::label,
-                ),
-                work_unit: "right-hand-side evaluations",
-                has_clock: true,
-                gpu_races: GpuRaces::Batched,
-                race_preset: RacePreset {
-                    edits: &[("steps", "fixed")],
-                    key: "dt",
-                    range: (0.02, 0.0025),
-                    solvers: &["leapfrog", "yoshida4"],
-                    until: Some(2.0),
-                    against_reference: false,
-                },
-            },
-            Scenario::Diffusion(_) => SimInfo {
-                key: "diffusion",
-                name: "Diffusion",
-                doc: "Reverse-time SDE/ODE samplers of diffusion models on Gaussian mixtures with exact scores: every error is the sampler's.",
-                solver_key: "sampler",
-                solvers: menu(
-                    &diffusion::SamplerKind::ALL,
-                    diffusion::SamplerKind::key,
-                    diffusion::SamplerKind::label,
-                ),
-                work_unit: "denoiser evaluations per particle",
-                has_clock: false,
-                gpu_races: GpuRaces::Sequential,
-                race_preset: RacePreset {
-                    edits: &[("init", "exact")],
-                    key: "nfe",
-                    range: (20.0, 160.0),
-                    solvers: &["ddim", "heun", "dpm3"],
-                    until: None,
-                    against_reference: false,
-                },
-            },
-            Scenario::NavierStokes(_) => SimInfo {
-                key: "ns",
-                name: "Navier–Stokes",
-                doc: "2D incompressible flow: staggered-grid projection methods and a pseudo-spectral vorticity solver, against exact solutions and published tables.",
-                solver_key: "solver",
-                solvers: menu(
-                    &navier_stokes::NsSolver::ALL,
-                    navier_stokes::NsSolver::key,
-                    navier_stokes::NsSolver::label,
-                ),
-                work_unit: "time steps",
-                has_clock: true,
-                gpu_races: GpuRaces::CpuOnly(
-                    "Navier–Stokes races compare runs at one time, which the GPU's CFL steps \
-                     do not land on: this race runs on the CPU",
-                ),
-                race_preset: RacePreset {
-                    edits: &[],
-                    key: "cfl",
-                    range: (0.8, 0.1),
-                    solvers: &["rk2", "rk3"],
-                    until: Some(0.5),
-                    against_reference: true,
-                },
-            },
-        }
-    }
-
-    /// The run of the scenario on the f64 CPU reference.
-    pub fn cpu_run(&self) -> Result<Box<dyn Run>, String> {
-        use crate::sims::{diffusion, navier_stokes, nlse, threebody};
-        Ok(match self {
-            Scenario::Nlse(p) => Box::new(nlse::cpu::NlseCpu::new(p.clone())?),
-            Scenario::ThreeBody(p) => Box::new(threebody::cpu::ThreeBodyCpu::new(p.clone())?),
-            Scenario::Diffusion(p) => Box::new(diffusion::run::DiffusionRun::new(p.clone())?),
-            Scenario::NavierStokes(p) => Box::new(navier_stokes::run::NsRun::new(p.clone())?),
-        })
-    }
-
-    /// The run of the scenario on the f32 GPU path of `ctx`.
-    pub fn gpu_run(&self, ctx: &crate::gpu::GpuContext) -> Result<Box<dyn Run>, String> {
-        use crate::sims::{diffusion, navier_stokes, nlse};
-        Ok(match self {
-            Scenario::Nlse(p) => Box::new(nlse::as_run::NlseGpuRun::new(ctx, p.clone())?),
-            Scenario::ThreeBody(_) => {
-                return Err(
-                    "three-body runs one system on the CPU (f64); the GPU integrates \
-                            ensembles (the app's chaos map) and races, not single runs"
-                        .into(),
-                );
-            }
-            Scenario::Diffusion(p) => {
-                Box::new(diffusion::as_run::DiffusionGpuRun::new(ctx, p.clone())?)
-            }
-            Scenario::NavierStokes(p) => Box::new(navier_stokes::as_run::NsGpuRun::new(
-                ctx,
-                navier_stokes::run::NsRun::new(p.clone())?,
-            )?),
-        })
-    }
-
-    /// The run a checkpoint saved, continued on the CPU (f64), with its scenario.
-    pub fn restore(checkpoint: &Checkpoint) -> Result<(Scenario, Box<dyn Run>), String> {
-        use crate::sims::{navier_stokes, nlse, threebody};
-        let scenario = Scenario::from_link(&checkpoint.link)
-            .map_err(|e| format!("the checkpoint's link is bad: {e}"))?;
-        let state = &checkpoint.state;
-        let run: Box<dyn Run> = match &scenario {
-            Scenario::Nlse(p) => Box::new(nlse::cpu::NlseCpu::from_checkpoint(p.clone(), state)?),
-            Scenario::ThreeBody(p) => Box::new(threebody::cpu::ThreeBodyCpu::from_checkpoint(
-                p.clone(),
-                state,
-            )?),
-            Scenario::NavierStokes(p) => Box::new(navier_stokes::run::NsRun::from_checkpoint(
-                p.clone(),
-                state,
-            )?),
-            Scenario::Diffusion(_) => {
-                return Err("diffusion sampling has no checkpoints: load its link".into());
-            }
-        };
-        Ok((scenario, run))
-    }
-
-    /// A checkpoint of `run`, a run of this scenario (see [`crate::checkpoint`]).
-    pub fn checkpoint(&self, run: &dyn Run) -> Result<Checkpoint, String> {
-        Ok(Checkpoint::new(
-            self.to_query(),
-            self.sim_key(),
-            run.time(),
-            run.checkpoint_state()?,
-        ))
-    }
-
-    /// The simulation's link token.
-    pub fn sim_key(&self) -> &'static str {
-        self.info().key
-    }
-
     /// The query-string form, without a leading `?`.
     pub fn to_query(&self) -> String {
         let mut out = form_urlencoded::Serializer::new(String::new());
@@ -493,31 +198,6 @@ impl Scenario {
         out.finish()
     }
 
-    /// `link` with the keys of `edits` set (replaced where present, appended otherwise), as a
-    /// `?query` (sweeps vary one key of a link). The result is parsed like any link, so a bad
-    /// key or value is reported there.
-    pub fn edit_link(link: &str, edits: &[(&str, String)]) -> String {
-        let query = match link.find(['?', '#']) {
-            Some(i) => &link[i + 1..],
-            None => link,
-        };
-        let mut pairs: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
-            .map(|(k, v)| (k.into_owned(), v.into_owned()))
-            .filter(|(k, _)| !k.is_empty())
-            .collect();
-        for (key, value) in edits {
-            match pairs.iter_mut().find(|(k, _)| k == key) {
-                Some(pair) => pair.1.clone_from(value),
-                None => pairs.push(((*key).to_owned(), value.clone())),
-            }
-        }
-        let mut out = form_urlencoded::Serializer::new(String::new());
-        for (k, v) in &pairs {
-            out.append_pair(k, v);
-        }
-        format!("?{}", out.finish())
-    }
-
     /// Parses a link: a full URL, `?query`, `#fragment` or a bare query string. Never panics;
     /// every failure names the offending key.
     pub fn from_link(input: &str) -> Result<Scenario, LinkError> {
@@ -557,13 +237,38 @@ impl Scenario {
         }
         let sim = take("s").ok_or(LinkError::MissingSimulation)?;
         match sim {
-            "nlse" => parse_nlse(&pairs).map(Scenario::Nlse),
-            "3body" => parse_three_body(&pairs).map(Scenario::ThreeBody),
-            "diffusion" => parse_diffusion(&pairs).map(Scenario::Diffusion),
-            "ns" => parse_navier_stokes(&pairs).map(Scenario::NavierStokes),
+            "nlse" => parse_nlse(&pairs).map(Into::into),
+            "3body" => parse_three_body(&pairs).map(Into::into),
+            "diffusion" => parse_diffusion(&pairs).map(Into::into),
+            "ns" => parse_navier_stokes(&pairs).map(Into::into),
             other => Err(LinkError::UnknownSimulation(truncate(other))),
         }
     }
+}
+
+/// `link` with the keys of `edits` set (replaced where present, appended otherwise), as a
+/// `?query` (sweeps vary one key of a link). The result is parsed like any link, so a bad
+/// key or value is reported there.
+pub fn edit_link(link: &str, edits: &[(&str, String)]) -> String {
+    let query = match link.find(['?', '#']) {
+        Some(i) => &link[i + 1..],
+        None => link,
+    };
+    let mut pairs: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .filter(|(k, _)| !k.is_empty())
+        .collect();
+    for (key, value) in edits {
+        match pairs.iter_mut().find(|(k, _)| k == key) {
+            Some(pair) => pair.1.clone_from(value),
+            None => pairs.push(((*key).to_owned(), value.clone())),
+        }
+    }
+    let mut out = form_urlencoded::Serializer::new(String::new());
+    for (k, v) in &pairs {
+        out.append_pair(k, v);
+    }
+    format!("?{}", out.finish())
 }
 
 fn truncate(s: &str) -> String {
