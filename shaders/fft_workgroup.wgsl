@@ -1,3 +1,4 @@
+// requires: complex.wgsl
 // Batched complex FFT of one row per workgroup, entirely in workgroup memory: radix-2
 // decimation in time (Cooley & Tukey 1965), in place after a bit-reversed load, so one
 // dispatch reads and writes global memory once.
@@ -45,10 +46,6 @@ const MAX_N: u32 = 2048u;
 @group(0) @binding(5) var<storage, read> twist: array<vec2<f32>>;
 
 var<workgroup> tile: array<vec2<f32>, MAX_N>;
-
-fn complex_mul(a: vec2<f32>, b: vec2<f32>) -> vec2<f32> {
-    return vec2<f32>(a.x * b.x - a.y * b.y, a.x * b.y + a.y * b.x);
-}
 
 // The butterflies on `tile` after a bit-reversed load. Must be called by the whole workgroup.
 fn butterflies(local: u32) {

@@ -1,3 +1,4 @@
+// requires: complex.wgsl
 // The pseudo-spectral vorticity equation on the periodic box [0, 2π)² in f32: the GPU path of
 // src/sims/navier_stokes/spectral.rs (same equation, dealiasing, step-size rule and
 // schemes). One time step of RK4 or integrating-factor RK4 (Lawson 1967; spectral.rs, core
@@ -85,10 +86,6 @@ fn wavevector(m: u32) -> vec2<f32> {
 // The diagonal linear operator −νk² − α.
 fn symbol(k: vec2<f32>) -> f32 {
     return -params.nu * dot(k, k) - params.drag;
-}
-
-fn complex_mul(a: vec2<f32>, b: vec2<f32>) -> vec2<f32> {
-    return vec2<f32>(a.x * b.x - a.y * b.y, a.x * b.y + a.y * b.x);
 }
 
 // The stage value ω̂ + Δt Σ_j a_ij k_j (in the frame of the step's start for IF-RK4).

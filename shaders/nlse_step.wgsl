@@ -1,3 +1,4 @@
+// requires: complex.wgsl, workgroup_reduce.wgsl
 // NLSE time stepping on the GPU in f32: the split-step methods (Strang, Yoshida's 4th order),
 // Runge–Kutta in the interaction picture (RK4IP, ERK4(3)-IP, DOPRI5-IP, Tsit5-IP) with the
 // step-size controller running here (no CPU round trip per step), and the per-frame
@@ -136,11 +137,6 @@ const NO_MAX_LANE: u32 = 4u;
 @group(0) @binding(7) var<storage, read> tables: array<vec2<f32>>;
 @group(1) @binding(0) var<uniform> dispatch: Dispatch;
 
-var<workgroup> tree: array<vec4<f32>, WORKGROUP_SIZE>;
-
-fn complex_mul(a: vec2<f32>, b: vec2<f32>) -> vec2<f32> {
-    return vec2<f32>(a.x * b.x - a.y * b.y, a.x * b.y + a.y * b.x);
-}
 
 fn is_finite(x: f32) -> bool {
     // Exponent all ones: ±inf or NaN (a bit test; `x != x` may be folded away).
@@ -293,20 +289,6 @@ fn combine(a: vec4<f32>, b: vec4<f32>, max_lane: u32) -> vec4<f32> {
         out[max_lane] = max(a[max_lane], b[max_lane]);
     }
     return out;
-}
-
-// Pairwise sum (and max in `max_lane`) over the workgroup; the result is valid in invocation
-// 0. Must be called in uniform control flow.
-fn workgroup_reduce(local: u32, value: vec4<f32>, max_lane: u32) -> vec4<f32> {
-    tree[local] = value;
-    workgroupBarrier();
-    for (var width = WORKGROUP_SIZE / 2u; width > 0u; width /= 2u) {
-        if (local < width) {
-            tree[local] = combine(tree[local], tree[local + width], max_lane);
-        }
-        workgroupBarrier();
-    }
-    return tree[0];
 }
 
 // Sums `partials[0 .. partial_count]` in one workgroup; valid in invocation 0.

@@ -1,3 +1,4 @@
+// requires: workgroup_reduce.wgsl
 // Parallel reductions of a complex field, results left on the GPU.
 //
 // Data contract
@@ -24,24 +25,16 @@ const ITEMS: u32 = 4u;
 @group(0) @binding(2) var<storage, read> partials_in: array<vec4<f32>>;
 @group(0) @binding(3) var<storage, read_write> partials_out: array<vec4<f32>>;
 
-var<workgroup> scratch: array<vec4<f32>, WORKGROUP_SIZE>;
-
-// (sum, max, sum, sum) combination.
-fn combine(a: vec4<f32>, b: vec4<f32>) -> vec4<f32> {
+// (sum, max, sum, sum) combination (the lane argument of workgroup_reduce.wgsl is unused).
+fn combine(a: vec4<f32>, b: vec4<f32>, lane: u32) -> vec4<f32> {
     return vec4<f32>(a.x + b.x, max(a.y, b.y), a.z + b.z, a.w + b.w);
 }
 
-fn tree(local: u32, group: u32, mine: vec4<f32>) {
-    scratch[local] = mine;
-    workgroupBarrier();
-    for (var width = WORKGROUP_SIZE / 2u; width > 0u; width /= 2u) {
-        if (local < width) {
-            scratch[local] = combine(scratch[local], scratch[local + width]);
-        }
-        workgroupBarrier();
-    }
+// This workgroup's combination of `mine` into partials_out[group].
+fn write_partial(local: u32, group: u32, mine: vec4<f32>) {
+    let total = workgroup_reduce(local, mine, 0u);
     if (local == 0u) {
-        partials_out[group] = scratch[0];
+        partials_out[group] = total;
     }
 }
 
@@ -54,10 +47,10 @@ fn reduce_field(@builtin(local_invocation_id) local_id: vec3<u32>, @builtin(work
         if (i < params.len) {
             let z = values[i];
             let p = dot(z, z);
-            acc = combine(acc, vec4<f32>(p, p, z.x, z.y));
+            acc = combine(acc, vec4<f32>(p, p, z.x, z.y), 0u);
         }
     }
-    tree(local_id.x, group_id.x, acc);
+    write_partial(local_id.x, group_id.x, acc);
 }
 
 @compute @workgroup_size(256)
@@ -67,8 +60,8 @@ fn reduce_partials(@builtin(local_invocation_id) local_id: vec3<u32>, @builtin(w
     for (var k = 0u; k < ITEMS; k++) {
         let i = start + k * WORKGROUP_SIZE;
         if (i < params.len) {
-            acc = combine(acc, partials_in[i]);
+            acc = combine(acc, partials_in[i], 0u);
         }
     }
-    tree(local_id.x, group_id.x, acc);
+    write_partial(local_id.x, group_id.x, acc);
 }

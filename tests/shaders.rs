@@ -3,24 +3,11 @@
 
 use std::path::Path;
 
-/// Validates a WGSL file, prefixed by the files its first line names
-/// (`// requires: a.wgsl, b.wgsl`), as the Rust side concatenates them.
-fn validate(path: &Path) -> Result<(), String> {
-    let own = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
-    let mut source = String::new();
-    if let Some(list) = own
-        .lines()
-        .next()
-        .and_then(|l| l.strip_prefix("// requires:"))
-    {
-        for name in list.split(',').map(str::trim) {
-            let dir = path.parent().ok_or("no directory")?;
-            source +=
-                &std::fs::read_to_string(dir.join(name)).map_err(|e| format!("{name}: {e}"))?;
-        }
-    }
-    source += &own;
-    let module = naga::front::wgsl::parse_str(&source).map_err(|e| e.emit_to_string(&source))?;
+use stepscope::gpu::shaders;
+
+/// Validates WGSL source with naga's front end and validator, as wgpu does.
+fn validate_source(source: &str) -> Result<(), String> {
+    let module = naga::front::wgsl::parse_str(source).map_err(|e| e.emit_to_string(source))?;
     naga::valid::Validator::new(
         naga::valid::ValidationFlags::all(),
         naga::valid::Capabilities::empty(),
@@ -30,52 +17,91 @@ fn validate(path: &Path) -> Result<(), String> {
     Ok(())
 }
 
+/// The registry holds exactly the files of shaders/: a new file cannot be forgotten, nor a
+/// removed one linger.
 #[test]
-fn every_wgsl_file_validates() {
+fn the_registry_holds_every_wgsl_file() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("shaders");
-    let mut count = 0;
-    for entry in std::fs::read_dir(&dir).expect("shaders/ exists") {
-        let path = entry.expect("readable entry").path();
-        if path.extension().is_some_and(|e| e == "wgsl") {
-            if let Err(e) = validate(&path) {
-                panic!("{}: {e}", path.display());
-            }
-            count += 1;
-        }
+    let mut on_disk: Vec<String> = std::fs::read_dir(&dir)
+        .expect("shaders/ exists")
+        .map(|e| e.expect("readable entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "wgsl"))
+        .map(|p| {
+            p.file_name()
+                .expect("a name")
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    on_disk.sort();
+    let mut registered: Vec<String> = shaders::FILES
+        .iter()
+        .map(|(n, _)| (*n).to_owned())
+        .collect();
+    registered.sort();
+    assert_eq!(on_disk, registered);
+    for (name, text) in shaders::FILES {
+        let on_disk = std::fs::read_to_string(dir.join(name)).expect("readable");
+        assert_eq!(&on_disk, text, "{name} is embedded as it is on disk");
     }
-    assert!(count >= 1, "no WGSL files found in {}", dir.display());
+}
+
+/// Every module (every file that is not a snippet, with what its `// requires:` line names,
+/// assembled by the same function the pipelines use) parses and validates with naga; every
+/// snippet is required by a module that validates, and every requirement exists.
+#[test]
+fn every_wgsl_module_validates() {
+    let mut modules = 0;
+    for (name, text) in shaders::FILES {
+        for needed in shaders::requires(text) {
+            assert!(
+                shaders::file(needed).is_some(),
+                "{name} requires {needed}, which is not registered"
+            );
+        }
+        if shaders::is_snippet(text) {
+            let used = shaders::FILES
+                .iter()
+                .any(|(_, other)| shaders::requires(other).contains(name));
+            assert!(used, "snippet {name} is required by no shader");
+            continue;
+        }
+        let source = shaders::module(name).unwrap_or_else(|e| panic!("{name}: {e}"));
+        if let Err(e) = validate_source(&source) {
+            panic!("{name}: {e}");
+        }
+        modules += 1;
+    }
+    assert!(modules >= 12, "only {modules} modules");
 }
 
 #[test]
 fn a_broken_shader_is_caught() {
-    let dir = std::env::temp_dir().join("stepscope-shader-check");
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let path = dir.join("broken.wgsl");
-    std::fs::write(
-        &path,
-        "@compute @workgroup_size(64) fn main() { let x: f32 = 1u; }",
-    )
-    .expect("write");
-    assert!(validate(&path).is_err());
+    assert!(
+        validate_source("@compute @workgroup_size(64) fn main() { let x: f32 = 1u; }").is_err()
+    );
+    // A snippet alone lacks what its includer defines.
+    let snippet = shaders::file("workgroup_reduce.wgsl").expect("registered");
+    assert!(validate_source(snippet).is_err());
 }
 
 #[test]
 fn workgroup_constants_match_the_rust_mirrors() {
-    let source = include_str!("../shaders/fft_workgroup.wgsl");
+    let source = &shaders::module("fft_workgroup.wgsl").expect("module");
     let size = stepscope::gpu::fft::WORKGROUP_SIZE;
     assert!(source.contains(&format!("const WORKGROUP_SIZE: u32 = {size}u;")));
     assert!(source.contains(&format!("@workgroup_size({size})")));
     let max_n = stepscope::gpu::fft::MAX_WORKGROUP_N;
     assert!(source.contains(&format!("const MAX_N: u32 = {max_n}u;")));
 
-    let source = include_str!("../shaders/reduce.wgsl");
+    let source = &shaders::module("reduce.wgsl").expect("module");
     let size = stepscope::gpu::reduce::WORKGROUP_SIZE;
     assert!(source.contains(&format!("const WORKGROUP_SIZE: u32 = {size}u;")));
     assert!(source.contains(&format!("@workgroup_size({size})")));
     let items = stepscope::gpu::reduce::ITEMS;
     assert!(source.contains(&format!("const ITEMS: u32 = {items}u;")));
 
-    let source = include_str!("../shaders/nlse_step.wgsl");
+    let source = &shaders::module("nlse_step.wgsl").expect("module");
     let size = stepscope::sims::nlse::gpu::WORKGROUP_SIZE;
     assert!(source.contains(&format!("const WORKGROUP_SIZE: u32 = {size}u;")));
     assert!(source.contains(&format!("@workgroup_size({size})")));
@@ -119,7 +145,7 @@ fn struct_layout(source: &str, name: &str) -> (u32, Vec<(String, u32)>) {
 #[test]
 fn pod_mirrors_have_the_wgsl_layouts() {
     use stepscope::sims::nlse::gpu::layout;
-    let source = include_str!("../shaders/nlse_step.wgsl");
+    let source = &shaders::module("nlse_step.wgsl").expect("module");
     let (setup, _) = struct_layout(source, "Setup");
     assert_eq!(u64::from(setup), layout::SETUP_BYTES);
     assert_eq!(
@@ -157,10 +183,7 @@ fn pod_mirrors_have_the_wgsl_layouts() {
 #[test]
 fn ensemble_mirrors_have_the_wgsl_layouts() {
     use stepscope::sims::threebody::gpu_ensemble::{EnsembleUniform, MemberInfo};
-    let source = concat!(
-        include_str!("../shaders/nbody_gravity.wgsl"),
-        include_str!("../shaders/nbody_ensemble.wgsl")
-    );
+    let source = &shaders::module("nbody_ensemble.wgsl").expect("module");
     let (params, fields) = struct_layout(source, "Params");
     assert_eq!(params as usize, std::mem::size_of::<EnsembleUniform>());
     // The f32 block starts after the eight u32s, as in the Rust mirror.
@@ -175,13 +198,10 @@ fn ensemble_mirrors_have_the_wgsl_layouts() {
 #[test]
 fn race_mirrors_have_the_wgsl_layouts() {
     use stepscope::sims::threebody::gpu_race::{RaceUniform, RunProgress, RunSpec};
-    let gravity = include_str!("../shaders/nbody_gravity.wgsl");
+    let gravity = shaders::file("nbody_gravity.wgsl").expect("registered");
     let max_bodies = stepscope::sims::threebody::MAX_BODIES;
     assert!(gravity.contains(&format!("const MAX_BODIES: u32 = {max_bodies}u;")));
-    let source = concat!(
-        include_str!("../shaders/nbody_gravity.wgsl"),
-        include_str!("../shaders/nbody_race.wgsl")
-    );
+    let source = &shaders::module("nbody_race.wgsl").expect("module");
     for (name, size) in [
         ("Params", std::mem::size_of::<RaceUniform>()),
         ("Run", std::mem::size_of::<RunSpec>()),
@@ -199,7 +219,7 @@ fn race_mirrors_have_the_wgsl_layouts() {
 #[test]
 fn diffusion_sampler_kernel_matches_its_rust_mirror() {
     use stepscope::sims::diffusion::gpu;
-    let source = include_str!("../shaders/diffusion_sampler.wgsl");
+    let source = &shaders::module("diffusion_sampler.wgsl").expect("module");
     assert!(source.contains(&format!(
         "@workgroup_size({})\nfn denoise",
         gpu::DENOISE_WORKGROUP
@@ -224,7 +244,7 @@ fn diffusion_sampler_kernel_matches_its_rust_mirror() {
 #[test]
 fn navier_stokes_mirrors_have_the_wgsl_layouts() {
     use stepscope::sims::navier_stokes::gpu;
-    let source = gpu::SHADER;
+    let source = &shaders::module("navier_stokes.wgsl").expect("module");
     let (grid, fields) = struct_layout(source, "Grid");
     assert_eq!(grid as usize, gpu::GRID_BYTES);
     let offset = |fields: &[(String, u32)], name: &str| {

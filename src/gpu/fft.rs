@@ -137,11 +137,8 @@ impl GpuFft {
                 "GPU FFT size {n} must be a power of two from 2 to {MAX_N}"
             ));
         }
-        let [rows_pipeline, strided_pipeline] = ctx.compute_pipelines(
-            "fft_workgroup.wgsl",
-            include_str!("../../shaders/fft_workgroup.wgsl"),
-            ["fft_rows", "fft_strided"],
-        );
+        let [rows_pipeline, strided_pipeline] =
+            ctx.compute_pipelines("fft_workgroup.wgsl", ["fft_rows", "fft_strided"]);
         if n <= MAX_WORKGROUP_N {
             return Ok(Self {
                 n,

@@ -69,10 +69,6 @@ impl FieldPainter {
             });
         let [range, paint] = ctx.compute_pipelines_with_layout(
             "field_view.wgsl",
-            concat!(
-                include_str!("../../shaders/colour.wgsl"),
-                include_str!("../../shaders/field_view.wgsl")
-            ),
             Some(&pipeline_layout),
             ["field_range", "field_paint"],
         );

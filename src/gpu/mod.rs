@@ -8,6 +8,7 @@ pub mod field_view;
 pub mod pool;
 pub mod readback;
 pub mod reduce;
+pub mod shaders;
 
 pub use eframe::egui_wgpu::wgpu;
 
@@ -100,30 +101,31 @@ impl GpuContext {
 
 /// Helpers every GPU module uses: pipelines from WGSL, buffers, blocking readback.
 impl GpuContext {
-    /// Compiles a WGSL source and one compute pipeline per entry point (auto layouts: each
-    /// holds only the bindings its entry point uses).
+    /// One compute pipeline per entry point of shader file `shader` (assembled by
+    /// [`shaders::module`]), each with a layout derived from its own bindings.
     pub fn compute_pipelines<const K: usize>(
         &self,
-        label: &str,
-        source: &'static str,
+        shader: &str,
         entry_points: [&str; K],
     ) -> [wgpu::ComputePipeline; K] {
-        self.compute_pipelines_with_layout(label, source, None, entry_points)
+        self.compute_pipelines_with_layout(shader, None, entry_points)
     }
 
     /// Like [`GpuContext::compute_pipelines`] with an explicit layout shared by all entry
     /// points, so one bind group serves every kernel of a module.
     pub fn compute_pipelines_with_layout<const K: usize>(
         &self,
-        label: &str,
-        source: &'static str,
+        shader: &str,
         layout: Option<&wgpu::PipelineLayout>,
         entry_points: [&str; K],
     ) -> [wgpu::ComputePipeline; K] {
+        // The registry is fixed at build time and every module is assembled and validated by
+        // tests/shaders.rs, so a failure here is a build defect, not an input.
+        let source = shaders::module(shader).unwrap_or_else(|e| panic!("shader registry: {e}"));
         let module = self
             .device
             .create_shader_module(wgpu::ShaderModuleDescriptor {
-                label: Some(label),
+                label: Some(shader),
                 source: wgpu::ShaderSource::Wgsl(source.into()),
             });
         entry_points.map(|entry| {

@@ -63,11 +63,8 @@ enum PassInput<'a> {
 impl GpuReduce {
     /// Compiles the reductions for fields of up to `max_len` complex values.
     pub fn new(ctx: &GpuContext, max_len: usize) -> Self {
-        let [field, partials] = ctx.compute_pipelines(
-            "reduce.wgsl",
-            include_str!("../../shaders/reduce.wgsl"),
-            ["reduce_field", "reduce_partials"],
-        );
+        let [field, partials] =
+            ctx.compute_pipelines("reduce.wgsl", ["reduce_field", "reduce_partials"]);
         let groups = (max_len as u32).div_ceil(PER_GROUP).max(1) as u64;
         let usage = wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC;
         Self {

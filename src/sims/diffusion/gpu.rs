@@ -13,7 +13,6 @@ use super::run::DiffusionRun;
 use crate::gpu::readback::Readback;
 use crate::gpu::{GpuContext, storage, wgpu};
 
-const SHADER: &str = include_str!("../../../shaders/diffusion_sampler.wgsl");
 /// Workgroup size of `denoise` (one invocation per particle).
 pub const DENOISE_WORKGROUP: u32 = 64;
 /// Workgroup size of `combine` (one invocation per element).
@@ -227,7 +226,6 @@ impl GpuSampler {
             });
         let [denoise, combine] = ctx.compute_pipelines_with_layout(
             "diffusion_sampler.wgsl",
-            SHADER,
             Some(&pipeline_layout),
             ["denoise", "combine"],
         );

@@ -22,8 +22,6 @@ use crate::gpu::field_view::FieldPainter;
 use crate::gpu::readback::ReadbackPair;
 use crate::gpu::{GpuContext, storage, wgpu};
 
-/// The WGSL source.
-pub const SHADER: &str = include_str!("../../../shaders/navier_stokes.wgsl");
 /// Invocations per workgroup (the WGSL `WG`).
 const WORKGROUP: u32 = 256;
 /// Bytes per op slot.
@@ -494,7 +492,6 @@ impl GpuNs {
             });
         let compiled = ctx.compute_pipelines_with_layout(
             "navier_stokes.wgsl",
-            SHADER,
             Some(&pipeline_layout),
             KERNELS.map(|(_, name)| name),
         );

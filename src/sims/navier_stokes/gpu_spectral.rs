@@ -266,7 +266,6 @@ impl GpuSpectral {
         let pipelines = ctx
             .compute_pipelines_with_layout(
                 "navier_stokes_spectral.wgsl",
-                include_str!("../../../shaders/navier_stokes_spectral.wgsl"),
                 Some(&pipeline_layout),
                 KERNELS,
             )

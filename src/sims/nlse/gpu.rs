@@ -246,7 +246,6 @@ impl Kernels {
             diag_reduce,
         ] = ctx.compute_pipelines_with_layout(
             "nlse_step.wgsl",
-            include_str!("../../../shaders/nlse_step.wgsl"),
             Some(&pipeline_layout),
             [
                 "begin",

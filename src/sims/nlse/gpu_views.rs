@@ -81,10 +81,6 @@ impl NlseViews {
             });
         let [push, maximum, paint] = ctx.compute_pipelines_with_layout(
             "nlse_view.wgsl",
-            concat!(
-                include_str!("../../../shaders/colour.wgsl"),
-                include_str!("../../../shaders/nlse_view.wgsl")
-            ),
             Some(&pipeline_layout),
             ["push", "maximum", "paint"],
         );

@@ -11,10 +11,6 @@ use super::ensemble::{
 use crate::gpu::readback::Readback;
 use crate::gpu::{GpuContext, GpuError, buffer_layout_entry, entry, storage, wgpu};
 
-const SHADER: &str = concat!(
-    include_str!("../../../shaders/nbody_gravity.wgsl"),
-    include_str!("../../../shaders/nbody_ensemble.wgsl")
-);
 const WORKGROUP: u32 = 64;
 
 /// Mirror of the WGSL `Params` uniform.
@@ -164,7 +160,6 @@ impl GpuEnsemble {
             });
         let [init, advance] = ctx.compute_pipelines_with_layout(
             "nbody_ensemble.wgsl",
-            SHADER,
             Some(&pipeline_layout),
             ["init", "advance"],
         );

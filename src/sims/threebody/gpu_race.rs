@@ -18,10 +18,6 @@ use crate::gpu::readback::Readback;
 use crate::gpu::{GpuContext, buffer_layout_entry, entry, storage, wgpu};
 use crate::sims::run::{BatchResult, BatchRunner};
 
-const SHADER: &str = concat!(
-    include_str!("../../../shaders/nbody_gravity.wgsl"),
-    include_str!("../../../shaders/nbody_race.wgsl")
-);
 const WORKGROUP: u32 = 64;
 /// Steps each run takes per dispatch (a dispatch stays well under a frame on lavapipe).
 const STEPS_PER_DISPATCH: u32 = 32;
@@ -240,7 +236,6 @@ impl GpuThreeBodyRace {
             });
         let [pipeline] = ctx.compute_pipelines_with_layout(
             "nbody_race.wgsl",
-            SHADER,
             Some(&pipeline_layout),
             ["advance"],
         );
