@@ -142,16 +142,14 @@ fn struct_layout(source: &str, name: &str) -> (u32, Vec<(String, u32)>) {
     (size, offsets)
 }
 
+/// The Rust constants that address the NLSE's buffers agree with the WGSL layout (the
+/// structs themselves are checked member by member in src/gpu/mirrors.rs).
 #[test]
-fn pod_mirrors_have_the_wgsl_layouts() {
+fn nlse_buffer_constants_match_the_wgsl_layout() {
     use stepscope::sims::nlse::gpu::layout;
     let source = &shaders::module("nlse_step.wgsl").expect("module");
     let (setup, _) = struct_layout(source, "Setup");
     assert_eq!(u64::from(setup), layout::SETUP_BYTES);
-    assert_eq!(
-        std::mem::size_of::<stepscope::sims::nlse::gpu::SetupUniform>() as u64,
-        layout::SETUP_BYTES
-    );
     let (dispatch, _) = struct_layout(source, "Dispatch");
     assert_eq!(u64::from(dispatch), layout::DISPATCH_BYTES);
     let (_, control) = struct_layout(source, "Control");
@@ -164,56 +162,13 @@ fn pod_mirrors_have_the_wgsl_layouts() {
     };
     assert_eq!(offset("diag"), layout::CONTROL_DIAG_OFFSET);
     assert_eq!(offset("log"), layout::CONTROL_LOG_OFFSET);
-    assert_eq!(
-        std::mem::size_of::<stepscope::sims::nlse::gpu::ControlHead>() as u64,
-        layout::CONTROL_DIAG_OFFSET
-    );
-    // The fields the CPU rewrites in place.
-    for (field, expected) in [
-        ("h", 0),
-        ("err1", 32),
-        ("status", 40),
-        ("last_rejected", 48),
-        ("fsal_valid", 68),
-    ] {
-        assert_eq!(offset(field), expected, "Control.{field}");
-    }
 }
 
 #[test]
-fn ensemble_mirrors_have_the_wgsl_layouts() {
-    use stepscope::sims::threebody::gpu_ensemble::{EnsembleUniform, MemberInfo};
-    let source = &shaders::module("nbody_ensemble.wgsl").expect("module");
-    let (params, fields) = struct_layout(source, "Params");
-    assert_eq!(params as usize, std::mem::size_of::<EnsembleUniform>());
-    // The f32 block starts after the eight u32s, as in the Rust mirror.
-    let t_end = fields.iter().find(|(n, _)| n == "t_end").map(|(_, o)| *o);
-    assert_eq!(t_end, Some(32));
-    let (info, fields) = struct_layout(source, "Info");
-    assert_eq!(info as usize, std::mem::size_of::<MemberInfo>());
-    let steps = fields.iter().find(|(n, _)| n == "steps").map(|(_, o)| *o);
-    assert_eq!(steps, Some(16));
-}
-
-#[test]
-fn race_mirrors_have_the_wgsl_layouts() {
-    use stepscope::sims::threebody::gpu_race::{RaceUniform, RunProgress, RunSpec};
+fn the_nbody_kernels_hold_the_rust_body_limit() {
     let gravity = shaders::file("nbody_gravity.wgsl").expect("registered");
     let max_bodies = stepscope::sims::threebody::MAX_BODIES;
     assert!(gravity.contains(&format!("const MAX_BODIES: u32 = {max_bodies}u;")));
-    let source = &shaders::module("nbody_race.wgsl").expect("module");
-    for (name, size) in [
-        ("Params", std::mem::size_of::<RaceUniform>()),
-        ("Run", std::mem::size_of::<RunSpec>()),
-        ("Progress", std::mem::size_of::<RunProgress>()),
-    ] {
-        let (wgsl, _) = struct_layout(source, name);
-        assert_eq!(wgsl as usize, size, "{name}");
-    }
-    let (_, fields) = struct_layout(source, "Progress");
-    let at = |field: &str| fields.iter().find(|(n, _)| n == field).map(|(_, o)| *o);
-    assert_eq!(at("energy0"), Some(16));
-    assert_eq!(at("max_energy_error"), Some(20));
 }
 
 #[test]
@@ -230,34 +185,19 @@ fn diffusion_sampler_kernel_matches_its_rust_mirror() {
     )));
     assert!(source.contains(&format!("const MAX_DIM: u32 = {}u;", gpu::MAX_DIM)));
     assert!(source.contains(&format!("const MAX_TERMS: u32 = {}u;", gpu::MAX_TERMS)));
-    let (size, offsets) = struct_layout(source, "Op");
-    assert_eq!(size as usize, std::mem::size_of::<gpu::OpUniform>());
-    let offset = |field: &str| offsets.iter().find(|(n, _)| n == field).map(|(_, o)| *o);
-    assert_eq!(offset("alpha"), Some(32));
-    assert_eq!(offset("coefficients"), Some(48));
-    assert_eq!(offset("offsets"), Some(80));
     // The WGSL hash is the Rust one: both sides of the same noise.
     assert!(source.contains("input * 747796405u + 2891336453u"));
     assert!(source.contains("* 277803737u"));
 }
 
 #[test]
-fn navier_stokes_mirrors_have_the_wgsl_layouts() {
+fn navier_stokes_buffer_constants_match_the_wgsl() {
     use stepscope::sims::navier_stokes::gpu;
     let source = &shaders::module("navier_stokes.wgsl").expect("module");
-    let (grid, fields) = struct_layout(source, "Grid");
+    let (grid, _) = struct_layout(source, "Grid");
     assert_eq!(grid as usize, gpu::GRID_BYTES);
-    let offset = |fields: &[(String, u32)], name: &str| {
-        fields.iter().find(|(n, _)| n == name).map(|(_, o)| *o)
-    };
-    assert_eq!(offset(&fields, "h"), Some(32));
-    assert_eq!(offset(&fields, "side_kind"), Some(48));
-    assert_eq!(offset(&fields, "force"), Some(96));
-    let (op, fields) = struct_layout(source, "Op");
+    let (op, _) = struct_layout(source, "Op");
     assert_eq!(op as usize, gpu::OP_BYTES);
-    assert_eq!(offset(&fields, "wa"), Some(16));
-    assert_eq!(offset(&fields, "lnx"), Some(32));
-    assert_eq!(offset(&fields, "lattice"), Some(92));
     assert!(source.contains(&format!(
         "const STAT_HISTORY: u32 = {}u;",
         gpu::STAT_HISTORY

@@ -25,19 +25,19 @@ pub const WORKGROUP_SIZE: u32 = 256;
 /// Uniform parameters. Keep in sync with `fft_workgroup.wgsl` `Params`.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, Pod, Zeroable)]
-struct FftParams {
-    n: u32,
-    log2n: u32,
-    batch: u32,
-    inverse: u32,
-    in_row_stride: u32,
-    in_elem_stride: u32,
-    out_row_stride: u32,
-    out_elem_stride: u32,
-    twist_len: u32,
-    in_batch_stride: u32,
-    out_batch_stride: u32,
-    pad0: u32,
+pub(crate) struct FftParams {
+    pub(crate) n: u32,
+    pub(crate) log2n: u32,
+    pub(crate) batch: u32,
+    pub(crate) inverse: u32,
+    pub(crate) in_row_stride: u32,
+    pub(crate) in_elem_stride: u32,
+    pub(crate) out_row_stride: u32,
+    pub(crate) out_elem_stride: u32,
+    pub(crate) twist_len: u32,
+    pub(crate) in_batch_stride: u32,
+    pub(crate) out_batch_stride: u32,
+    pub(crate) pad0: u32,
 }
 const _: () = assert!(std::mem::size_of::<FftParams>() == 48);
 

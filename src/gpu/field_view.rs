@@ -11,13 +11,13 @@ use super::{GpuContext, buffer_layout_entry, entry, picture_layout_entry, storag
 /// Mirror of the WGSL `Params`. Keep in sync with `field_view.wgsl`.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, Pod, Zeroable)]
-struct PaintParams {
-    width: u32,
-    height: u32,
-    value_offset: u32,
-    mask_offset: u32,
-    signed: u32,
-    pad: [u32; 3],
+pub(crate) struct PaintParams {
+    pub(crate) width: u32,
+    pub(crate) height: u32,
+    pub(crate) value_offset: u32,
+    pub(crate) mask_offset: u32,
+    pub(crate) signed: u32,
+    pub(crate) pad: [u32; 3],
 }
 
 /// The WGSL `NO_MASK`.

@@ -5,6 +5,8 @@
 
 pub mod fft;
 pub mod field_view;
+#[cfg(test)]
+mod mirrors;
 pub mod pool;
 pub mod readback;
 pub mod reduce;

@@ -17,9 +17,9 @@ const PER_GROUP: u32 = WORKGROUP_SIZE * ITEMS;
 /// Uniform parameters. Keep in sync with `reduce.wgsl` `Params`.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, Pod, Zeroable)]
-struct ReduceParams {
-    len: u32,
-    pad: [u32; 3],
+pub(crate) struct ReduceParams {
+    pub(crate) len: u32,
+    pub(crate) pad: [u32; 3],
 }
 const _: () = assert!(std::mem::size_of::<ReduceParams>() == 16);
 

@@ -28,20 +28,20 @@ const SLOT: u64 = 256;
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, Pod, Zeroable)]
 pub struct OpUniform {
-    count: u32,
-    dim: u32,
-    components: u32,
-    input: u32,
-    output: u32,
-    terms: u32,
-    seed: u32,
-    stream: u32,
-    alpha: f32,
-    sigma2: f32,
-    noise: f32,
-    pad0: f32,
-    coefficients: [f32; MAX_TERMS],
-    offsets: [u32; MAX_TERMS],
+    pub(crate) count: u32,
+    pub(crate) dim: u32,
+    pub(crate) components: u32,
+    pub(crate) input: u32,
+    pub(crate) output: u32,
+    pub(crate) terms: u32,
+    pub(crate) seed: u32,
+    pub(crate) stream: u32,
+    pub(crate) alpha: f32,
+    pub(crate) sigma2: f32,
+    pub(crate) noise: f32,
+    pub(crate) pad0: f32,
+    pub(crate) coefficients: [f32; MAX_TERMS],
+    pub(crate) offsets: [u32; MAX_TERMS],
 }
 const _: () = assert!(std::mem::size_of::<OpUniform>() == 112);
 

@@ -24,37 +24,37 @@ const SLOT: u64 = 256;
 /// Mirror of the WGSL `Params`. Keep in sync with `navier_stokes_spectral.wgsl`.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, Pod, Zeroable)]
-struct SpectralUniform {
-    n: u32,
-    integrating_factor: u32,
-    forcing_wavenumber: u32,
-    history_capacity: u32,
-    nu: f32,
-    drag: f32,
-    forcing_hat: f32,
-    cfl: f32,
-    h: f32,
-    force_speed: f32,
-    stiff_limit: f32,
-    inv_nn: f32,
-    dye_off: u32,
-    view_off: u32,
-    pad: [u32; 2],
+pub(crate) struct SpectralUniform {
+    pub(crate) n: u32,
+    pub(crate) integrating_factor: u32,
+    pub(crate) forcing_wavenumber: u32,
+    pub(crate) history_capacity: u32,
+    pub(crate) nu: f32,
+    pub(crate) drag: f32,
+    pub(crate) forcing_hat: f32,
+    pub(crate) cfl: f32,
+    pub(crate) h: f32,
+    pub(crate) force_speed: f32,
+    pub(crate) stiff_limit: f32,
+    pub(crate) inv_nn: f32,
+    pub(crate) dye_off: u32,
+    pub(crate) view_off: u32,
+    pub(crate) pad: [u32; 2],
 }
 const _: () = assert!(std::mem::size_of::<SpectralUniform>() == 64);
 
 /// Mirror of the WGSL `Op`.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, Pod, Zeroable)]
-struct StageOp {
-    stage: u32,
-    field: u32,
-    from_off: u32,
-    to_off: u32,
-    c: f32,
-    direction: f32,
-    pad: [f32; 2],
-    a: [f32; 4],
+pub(crate) struct StageOp {
+    pub(crate) stage: u32,
+    pub(crate) field: u32,
+    pub(crate) from_off: u32,
+    pub(crate) to_off: u32,
+    pub(crate) c: f32,
+    pub(crate) direction: f32,
+    pub(crate) pad: [f32; 2],
+    pub(crate) a: [f32; 4],
 }
 const _: () = assert!(std::mem::size_of::<StageOp>() == 48);
 

@@ -18,15 +18,15 @@ pub const ROWS: u32 = 256;
 /// Uniform parameters. Keep in sync with `nlse_view.wgsl` `ViewParams`.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, Pod, Zeroable)]
-struct ViewParams {
-    len: u32,
-    columns: u32,
-    capacity: u32,
-    row: u32,
-    filled: u32,
-    shift: u32,
-    log_scale: u32,
-    pad0: u32,
+pub(crate) struct ViewParams {
+    pub(crate) len: u32,
+    pub(crate) columns: u32,
+    pub(crate) capacity: u32,
+    pub(crate) row: u32,
+    pub(crate) filled: u32,
+    pub(crate) shift: u32,
+    pub(crate) log_scale: u32,
+    pub(crate) pad0: u32,
 }
 const _: () = assert!(std::mem::size_of::<ViewParams>() == 32);
 

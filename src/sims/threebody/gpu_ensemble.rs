@@ -17,22 +17,22 @@ const WORKGROUP: u32 = 64;
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Pod, Zeroable)]
 pub struct EnsembleUniform {
-    n_bodies: u32,
-    resolution: u32,
-    steps_per_dispatch: u32,
-    max_steps: u32,
-    body: u32,
-    plane: u32,
-    pad0: u32,
-    pad1: u32,
-    t_end: f32,
-    eta: f32,
-    escape_radius: f32,
-    softening2: f32,
-    span: f32,
-    delta0: f32,
-    renormalise_at: f32,
-    pad2: f32,
+    pub(crate) n_bodies: u32,
+    pub(crate) resolution: u32,
+    pub(crate) steps_per_dispatch: u32,
+    pub(crate) max_steps: u32,
+    pub(crate) body: u32,
+    pub(crate) plane: u32,
+    pub(crate) pad0: u32,
+    pub(crate) pad1: u32,
+    pub(crate) t_end: f32,
+    pub(crate) eta: f32,
+    pub(crate) escape_radius: f32,
+    pub(crate) softening2: f32,
+    pub(crate) span: f32,
+    pub(crate) delta0: f32,
+    pub(crate) renormalise_at: f32,
+    pub(crate) pad2: f32,
 }
 const _: () = assert!(std::mem::size_of::<EnsembleUniform>() == 64);
 
@@ -40,14 +40,14 @@ const _: () = assert!(std::mem::size_of::<EnsembleUniform>() == 64);
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, Pod, Zeroable)]
 pub struct MemberInfo {
-    t: f32,
-    escape_time: f32,
-    log_growth: f32,
-    energy0: f32,
-    steps: u32,
-    done: u32,
-    energy_error: f32,
-    lyapunov: f32,
+    pub(crate) t: f32,
+    pub(crate) escape_time: f32,
+    pub(crate) log_growth: f32,
+    pub(crate) energy0: f32,
+    pub(crate) steps: u32,
+    pub(crate) done: u32,
+    pub(crate) energy_error: f32,
+    pub(crate) lyapunov: f32,
 }
 const _: () = assert!(std::mem::size_of::<MemberInfo>() == 32);
 

@@ -28,42 +28,42 @@ const DISPATCHES_PER_SUBMIT: u32 = 4;
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Pod, Zeroable)]
 pub struct RaceUniform {
-    n_bodies: u32,
-    runs: u32,
-    steps_per_dispatch: u32,
-    pad0: u32,
-    softening2: f32,
-    yoshida_w1: f32,
-    yoshida_w0: f32,
-    pad1: f32,
+    pub(crate) n_bodies: u32,
+    pub(crate) runs: u32,
+    pub(crate) steps_per_dispatch: u32,
+    pub(crate) pad0: u32,
+    pub(crate) softening2: f32,
+    pub(crate) yoshida_w1: f32,
+    pub(crate) yoshida_w0: f32,
+    pub(crate) pad1: f32,
 }
 
 /// Mirror of the WGSL `Run` struct.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Pod, Zeroable)]
 pub struct RunSpec {
-    method: u32,
-    full_steps: u32,
-    pad0: u32,
-    pad1: u32,
-    h: f32,
-    h_last: f32,
-    pad2: f32,
-    pad3: f32,
+    pub(crate) method: u32,
+    pub(crate) full_steps: u32,
+    pub(crate) pad0: u32,
+    pub(crate) pad1: u32,
+    pub(crate) h: f32,
+    pub(crate) h_last: f32,
+    pub(crate) pad2: f32,
+    pub(crate) pad3: f32,
 }
 
 /// Mirror of the WGSL `Progress` struct.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, Pod, Zeroable)]
 pub struct RunProgress {
-    steps: u32,
-    nfe: u32,
-    done: u32,
-    non_finite: u32,
-    energy0: f32,
-    max_energy_error: f32,
-    energy_error: f32,
-    pad: f32,
+    pub(crate) steps: u32,
+    pub(crate) nfe: u32,
+    pub(crate) done: u32,
+    pub(crate) non_finite: u32,
+    pub(crate) energy0: f32,
+    pub(crate) max_energy_error: f32,
+    pub(crate) energy_error: f32,
+    pub(crate) pad: f32,
 }
 const _: () = assert!(std::mem::size_of::<RunProgress>() == 32);
 
