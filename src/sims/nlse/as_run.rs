@@ -1,8 +1,9 @@
 //! The NLSE behind the [`Run`] interface: the f64 CPU reference ([`NlseCpu`]) and the f32
 //! GPU path ([`NlseGpuRun`]) write the same rows and history and are measured alike.
 
+use super::control::StepControl;
 use super::cpu::{Grid, NlseCpu, NlseHistory};
-use super::gpu::{GPU_MIN_RTOL, NlseGpu};
+use super::gpu::NlseGpu;
 use super::shadow::f32_bound;
 use super::{NlseDiagnostics, NlseParams};
 use crate::checkpoint::RunState;
@@ -262,12 +263,6 @@ impl Run for NlseGpuRun {
     }
 
     fn limitation(&self) -> Option<String> {
-        let p = self.sim.params();
-        (p.method.is_adaptive() && p.rtol < GPU_MIN_RTOL).then(|| {
-            format!(
-                "rtol = {:.0e} is below f32 resolution: the GPU runs at {GPU_MIN_RTOL:.0e}",
-                p.rtol
-            )
-        })
+        StepControl::limitation(self.sim.params(), Backend::Gpu)
     }
 }

@@ -6,9 +6,10 @@ use std::sync::Arc;
 use rustfft::num_complex::Complex64;
 use rustfft::{Fft, FftPlanner};
 
+use super::control::{StepControl, mass_sum_limit};
 use super::scenarios;
 use super::{DiagnosticSums, NlseCase, NlseDiagnostics, NlseMethod, NlseParams};
-use crate::core::controller::{ControllerKind, ControllerLimits, StepController};
+use crate::core::controller::StepController;
 use crate::core::elem::ErrorNorm;
 use crate::core::history::DecimatingSeries;
 use crate::core::integrate::{Steppable, advance};
@@ -17,6 +18,7 @@ use crate::core::kernels;
 use crate::core::rk::{Attempt, Tolerances};
 use crate::core::stats::{Outcome, RunStats};
 use crate::core::tableau::{DOP853, DP54, ERK43, RK4, TSIT54};
+use crate::sims::run::Backend;
 
 /// The periodic grid and its wavenumbers.
 #[derive(Clone, Debug)]
@@ -618,17 +620,8 @@ impl NlseCpu {
     }
 
     fn make_controller(p: &NlseParams) -> StepController {
-        let kind = if p.method.is_adaptive() {
-            p.controller
-        } else {
-            ControllerKind::Fixed
-        };
-        let limits = ControllerLimits {
-            h_min: 1e-10,
-            h_max: 10.0,
-            ..ControllerLimits::default()
-        };
-        StepController::new(kind, limits)
+        let control = StepControl::of(p, Backend::Cpu);
+        StepController::new(control.kind, control.limits)
     }
 
     fn error_order(&self) -> u32 {
@@ -768,15 +761,15 @@ impl NlseCpu {
         if !self.outcome.is_ok() {
             return self.outcome.clone();
         }
-        // With ψ̂ = Fψ/N, ‖ψ̂‖₂ = RMS(ψ): atol/√N makes the norm RMS(err)/(atol + rtol·RMS(ψ)).
+        let control = StepControl::of(&self.params, Backend::Cpu);
         let tol = Tolerances {
-            rtol: self.params.rtol,
-            atol: self.params.atol / (self.grid.n as f64).sqrt(),
+            rtol: control.rtol,
+            atol: control.atol_per_mode(self.grid.n),
             norm: ErrorNorm::GlobalRelativeL2,
         };
         let error_order = self.error_order();
         let sample_interval = self.sample_interval();
-        let mass_sum_limit = 2.0 * self.initial.mass / self.grid.length;
+        let mass_sum_limit = mass_sum_limit(self.initial.mass, self.grid.length);
         let mut outcome = Outcome::BudgetExhausted;
         let mut attempts_left = max_attempts;
         while attempts_left > 0 {

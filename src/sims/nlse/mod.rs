@@ -16,6 +16,7 @@
 //! the Hamiltonian `∫ (β/2)|ψ_x|² − (γ/2)|ψ|⁴`.
 
 pub mod as_run;
+pub mod control;
 pub mod cpu;
 pub mod gpu;
 pub mod gpu_views;

@@ -45,6 +45,15 @@ const COARSEST_SWEEPS: usize = 20;
 /// The smallest relative residual f32 arithmetic resolves reliably: tighter tolerances are
 /// met only up to it on the GPU (measured 2e-7 to 6e-7 on 32² to 128² grids).
 pub const F32_RESIDUAL_FLOOR: f64 = 2e-6;
+
+/// The relative residual a pressure solve aims at on `backend`: the scenario's tolerance, on
+/// the GPU no finer than what f32 resolves ([`F32_RESIDUAL_FLOOR`]).
+pub fn pressure_tolerance(params: &NsParams, backend: crate::sims::run::Backend) -> f64 {
+    match backend {
+        crate::sims::run::Backend::Cpu => params.tol,
+        crate::sims::run::Backend::Gpu => params.tol.max(F32_RESIDUAL_FLOOR),
+    }
+}
 /// Most pressure iterations one projection may take on the GPU.
 const MAX_PRESSURE_ITERATIONS: usize = 4000;
 

@@ -20,7 +20,7 @@ pub(super) fn face_kinds(grid: &MacGrid) -> Vec<u32> {
 /// V-cycle (0.25 around obstacles); SOR and Jacobi by their spectral radii, with the Jacobi
 /// radius ρ_J of the slowest mode and Young's SOR radius for ω.
 pub(super) fn pressure_iterations(params: &NsParams, grid: &MacGrid) -> usize {
-    let want = params.tol.max(F32_RESIDUAL_FLOOR).ln();
+    let want = pressure_tolerance(params, crate::sims::run::Backend::Gpu).ln();
     // The slowest mode of the Jacobi iteration: a quarter wave across the longest bounded
     // side (Neumann at one end), a full wave across a periodic one.
     let n = grid.nx.max(grid.ny) as f64;
@@ -341,7 +341,7 @@ impl GpuNs {
             pressure_iterations,
             steps_encoded: 0,
             recipe,
-            tol: params.tol.max(F32_RESIDUAL_FLOOR),
+            tol: pressure_tolerance(params, crate::sims::run::Backend::Gpu),
             escalation: None,
             at_floor: false,
             readbacks: ReadbackPair::new(

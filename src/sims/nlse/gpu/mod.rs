@@ -29,7 +29,6 @@ use rustfft::num_complex::Complex64;
 use super::cpu::{Grid, NlseHistory, NlseSystem, Waterfall, exact_error, setup, yoshida4_weights};
 use super::gpu_views::NlseViews;
 use super::{DiagnosticSums, NlseDiagnostics, NlseMethod, NlseParams};
-use crate::core::controller::{ControllerKind, ControllerLimits};
 use crate::core::ip::SemilinearSystem;
 use crate::core::stats::{Outcome, RunStats};
 use crate::core::tableau::{ButcherTableau, DP54, ERK43, ErrorEstimator, RK4, TSIT54};
@@ -45,10 +44,8 @@ use crate::gpu::{
 pub const WORKGROUP_SIZE: u32 = 256;
 /// Largest tableau. Keep in sync with `nlse_step.wgsl` `MAX_STAGES`.
 pub const MAX_STAGES: usize = 8;
-/// The smallest relative tolerance the GPU path uses: below it f32 round-off in the error
-/// estimate (~1e-7 relative) makes the controller chase noise. Smaller requests are raised
-/// to it, and the UI says so.
-pub const GPU_MIN_RTOL: f64 = 1e-6;
+/// The smallest relative tolerance the GPU path uses (see [`super::control`]).
+pub use super::control::F32_MIN_RTOL as GPU_MIN_RTOL;
 /// Attempts the step log holds between two readbacks (older ones are dropped from the plots).
 pub const LOG_CAPACITY: u32 = 1024;
 /// Ticks per unit of time: the GPU keeps time as an integer number of 2^-40.

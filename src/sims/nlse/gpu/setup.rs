@@ -3,6 +3,8 @@
 
 #[allow(clippy::wildcard_imports)]
 use super::*;
+use crate::sims::nlse::control::StepControl;
+use crate::sims::run::Backend;
 
 impl Kernels {
     pub(super) fn new(ctx: &GpuContext) -> Self {
@@ -293,12 +295,9 @@ impl NlseGpu {
         let p = self.params.clone();
         let n = self.grid.n;
         let tableau = tableau_of(p.method)?;
-        let adaptive = p.method.is_adaptive() && p.controller != ControllerKind::Fixed;
-        let limits = ControllerLimits {
-            h_min: 1e-10,
-            h_max: 10.0,
-            ..ControllerLimits::default()
-        };
+        let control = StepControl::of(&p, Backend::Gpu);
+        let adaptive = control.is_adaptive();
+        let limits = control.limits;
         let betas = p.controller.betas();
         let mut setup = SetupUniform {
             len: n as u32,
@@ -311,7 +310,7 @@ impl NlseGpu {
             partial_count: (n as u32).div_ceil(WORKGROUP_SIZE),
             log_capacity: LOG_CAPACITY,
             error_order: tableau.map_or(p.method.order(), |t| t.error_order) as f32,
-            rtol: p.rtol.max(GPU_MIN_RTOL) as f32,
+            rtol: control.rtol as f32,
             // The CPU's GlobalRelativeL2 scale is (atol/√N)·√N + rtol·max‖u‖ (cpu.rs).
             atol: p.atol as f32,
             safety: limits.safety as f32,
