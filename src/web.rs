@@ -7,6 +7,7 @@
 use wasm_bindgen::prelude::*;
 
 use crate::app::StepscopeApp;
+use crate::core::choice::Choice;
 
 /// The handle JavaScript holds to the running app.
 #[derive(Clone)]

@@ -543,26 +543,44 @@ fn diffusion_on_the_gpu_samples_over_frames_and_agrees_with_the_cpu() {
     assert_eq!(diagnostics(&h)["compute"], "gpu-f32");
 }
 
-/// Every string the diffusion panel can show (labels and tooltips) is drawable with the
-/// app's fonts: no tofu boxes for users, no panic in the kittest harness.
+/// Every string a panel can show from the token enums (each `Choice`'s label and tooltip, for
+/// every simulation) and from the simulation selector is drawable with the app's fonts: no
+/// tofu boxes for users, no panic in the kittest harness.
 #[test]
-fn diffusion_texts_have_glyphs_in_the_app_fonts() {
+fn every_choice_and_simulation_text_has_glyphs_in_the_app_fonts() {
+    use stepscope::core::choice::Choice;
+    use stepscope::core::controller::ControllerKind;
     use stepscope::sims::diffusion::process::{ProcessKind, TimeGrid};
     use stepscope::sims::diffusion::{InitKind, SamplerKind, TargetKind};
+    use stepscope::sims::navier_stokes::{NsCase, NsSolver, PressureKind};
+    use stepscope::sims::nlse::{NlseCase, NlseMethod};
+    use stepscope::sims::threebody::ensemble::EnsemblePlane;
+    use stepscope::sims::threebody::ias15::Ias15Criterion;
+    use stepscope::sims::threebody::{StepMode, ThreeBodyCase, ThreeBodyMethod};
+    fn texts_of<T: Choice>(texts: &mut Vec<String>) {
+        for c in T::ALL {
+            texts.push(c.label().into());
+            texts.push(c.doc().into());
+        }
+    }
     let ctx = egui::Context::default();
     let _ = ctx.run_ui(Default::default(), |_| {});
     let mut texts: Vec<String> = Vec::new();
-    for s in SamplerKind::ALL {
-        texts.push(s.label().into());
-        texts.push(s.doc().into());
-    }
-    for p in ProcessKind::ALL {
-        texts.push(p.label().into());
-        texts.push(p.doc().into());
-    }
-    for t in TargetKind::ALL {
-        texts.push(t.label().into());
-    }
+    texts_of::<NlseCase>(&mut texts);
+    texts_of::<NlseMethod>(&mut texts);
+    texts_of::<ControllerKind>(&mut texts);
+    texts_of::<ThreeBodyCase>(&mut texts);
+    texts_of::<ThreeBodyMethod>(&mut texts);
+    texts_of::<StepMode>(&mut texts);
+    texts_of::<Ias15Criterion>(&mut texts);
+    texts_of::<EnsemblePlane>(&mut texts);
+    texts_of::<TargetKind>(&mut texts);
+    texts_of::<ProcessKind>(&mut texts);
+    texts_of::<SamplerKind>(&mut texts);
+    texts_of::<InitKind>(&mut texts);
+    texts_of::<NsCase>(&mut texts);
+    texts_of::<NsSolver>(&mut texts);
+    texts_of::<PressureKind>(&mut texts);
     for g in [
         TimeGrid::UniformTime,
         TimeGrid::UniformLambda,
@@ -570,9 +588,12 @@ fn diffusion_texts_have_glyphs_in_the_app_fonts() {
     ] {
         texts.push(g.label().into());
     }
-    for i in InitKind::ALL {
-        texts.push(i.label().into());
+    for scenario in stepscope::scenario::every_default() {
+        let info = scenario.info();
+        texts.push(info.name.into());
+        texts.push(info.doc.into());
     }
+    assert!(texts.len() > 150, "{} texts", texts.len());
     let font = egui::FontId::proportional(14.0);
     let mut missing = std::collections::BTreeSet::new();
     ctx.fonts_mut(|f| {
@@ -655,39 +676,6 @@ fn navier_stokes_link_opens_runs_switches_solver_and_refuses_bad_input() {
         h.run_steps(2);
         assert_eq!(diagnostics(&h)["steps"], 3, "{link}");
     }
-}
-
-/// Every string the Navier–Stokes panel can show is drawable with the app's fonts.
-#[test]
-fn navier_stokes_texts_have_glyphs_in_the_app_fonts() {
-    use stepscope::sims::navier_stokes::{NsCase, NsSolver, PressureKind};
-    let ctx = egui::Context::default();
-    let _ = ctx.run_ui(Default::default(), |_| {});
-    let mut texts: Vec<String> = Vec::new();
-    for c in NsCase::ALL {
-        texts.push(c.label().into());
-        texts.push(c.doc().into());
-    }
-    for s in NsSolver::ALL {
-        texts.push(s.label().into());
-        texts.push(s.doc().into());
-    }
-    for p in PressureKind::ALL {
-        texts.push(p.label().into());
-        texts.push(p.doc().into());
-    }
-    let font = egui::FontId::proportional(14.0);
-    let mut missing = std::collections::BTreeSet::new();
-    ctx.fonts_mut(|f| {
-        for text in &texts {
-            for c in text.chars() {
-                if !c.is_control() && !f.has_glyphs(&font, &c.to_string()) {
-                    missing.insert(c);
-                }
-            }
-        }
-    });
-    assert!(missing.is_empty(), "no glyph for {missing:?}");
 }
 
 #[test]

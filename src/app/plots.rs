@@ -3,6 +3,7 @@
 
 use egui_plot::{Legend, Line, Plot, PlotPoints};
 
+use crate::core::choice::Choice;
 use crate::core::history::DecimatingSeries;
 
 pub(crate) use super::colour::colormap;
@@ -59,4 +60,33 @@ pub(crate) fn log_plot(ui: &mut egui::Ui, id: &str, height: f32, lines: Vec<Line
                 plot.line(line);
             }
         });
+}
+
+/// Combo box over `items`, with tooltips; returns whether the choice changed.
+pub(crate) fn choose<T: Copy + PartialEq>(
+    ui: &mut egui::Ui,
+    label: &str,
+    value: &mut T,
+    items: &[T],
+    name: impl Fn(T) -> &'static str,
+    doc: impl Fn(T) -> &'static str,
+) -> bool {
+    let before = *value;
+    egui::ComboBox::from_label(label)
+        .selected_text(name(*value))
+        .show_ui(ui, |ui| {
+            for item in items {
+                ui.selectable_value(value, *item, name(*item))
+                    .on_hover_text(doc(*item));
+            }
+        })
+        .response
+        .on_hover_text(doc(*value));
+    *value != before
+}
+
+/// The one combo box of a [`Choice`]: its labels, each value's doc as the tooltip. Returns
+/// whether the value changed.
+pub(crate) fn choice_combo<T: Choice>(ui: &mut egui::Ui, label: &str, value: &mut T) -> bool {
+    choose(ui, label, value, T::ALL, T::label, T::doc)
 }

@@ -38,11 +38,6 @@ impl ControllerKind {
         }
     }
 
-    /// Parses a link token.
-    pub fn from_key(key: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|c| c.key() == key)
-    }
-
     /// Name for the UI.
     pub fn label(self) -> &'static str {
         match self {
@@ -202,6 +197,8 @@ impl StepController {
         Decision { accept, h_next }
     }
 }
+
+crate::impl_choice!(ControllerKind);
 
 #[cfg(test)]
 mod tests {

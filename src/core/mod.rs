@@ -7,6 +7,7 @@
 //! - a *controller* ([`controller::StepController`]) accepts/rejects and proposes the next `h`;
 //! - the *loop* ([`integrate`]) combines them and keeps the statistics ([`stats::RunStats`]).
 
+pub mod choice;
 pub mod controller;
 pub mod elem;
 pub mod fit;

@@ -13,6 +13,7 @@
 use thiserror::Error;
 
 use super::Scenario;
+use crate::core::choice::Choice;
 
 use crate::core::controller::ControllerKind;
 use crate::sims::diffusion::process::{ProcessKind, TimeGrid};
@@ -308,20 +309,14 @@ fn parse_flag(key: &str, value: &str) -> Result<bool, LinkError> {
     }
 }
 
-/// Parses a token with `from_key`, naming the known tokens on failure.
-fn parse_token<T>(
-    key: &str,
-    value: &str,
-    what: &str,
-    from_key: impl Fn(&str) -> Option<T>,
-    known: &[&str],
-) -> Result<T, LinkError> {
-    from_key(value).ok_or_else(|| LinkError::BadValue {
+/// Parses the link token of a [`Choice`], naming the known tokens on failure.
+fn parse_choice<T: Choice>(key: &str, value: &str, what: &str) -> Result<T, LinkError> {
+    T::from_key(value).ok_or_else(|| LinkError::BadValue {
         key: key.into(),
         why: format!(
             "unknown {what} '{}' (known: {})",
             truncate(value),
-            known.join(", ")
+            T::keys().join(", ")
         ),
     })
 }
@@ -378,57 +373,21 @@ fn parse_map(value: &str) -> Result<EnsembleParams, LinkError> {
 fn parse_three_body(pairs: &[(String, String)]) -> Result<ThreeBodyParams, LinkError> {
     let case = match pairs.iter().find(|(k, _)| k == "case") {
         None => ThreeBodyCase::FigureEight,
-        Some((_, v)) => parse_token(
-            "case",
-            v,
-            "scenario",
-            ThreeBodyCase::from_key,
-            &ThreeBodyCase::ALL.map(|c| c.key()),
-        )?,
+        Some((_, v)) => parse_choice::<ThreeBodyCase>("case", v, "scenario")?,
     };
     let mut p = ThreeBodyParams::for_case(case);
     let mut bodies: Vec<Option<Body>> = Vec::new();
     for (key, value) in pairs {
         match key.as_str() {
             "v" | "s" | "case" => {}
-            "solver" => {
-                p.method = parse_token(
-                    key,
-                    value,
-                    "solver",
-                    ThreeBodyMethod::from_key,
-                    &ThreeBodyMethod::ALL.map(|m| m.key()),
-                )?
-            }
-            "steps" => {
-                p.step_mode = parse_token(
-                    key,
-                    value,
-                    "step rule",
-                    StepMode::from_key,
-                    &StepMode::ALL.map(|m| m.key()),
-                )?
-            }
+            "solver" => p.method = parse_choice::<ThreeBodyMethod>(key, value, "solver")?,
+            "steps" => p.step_mode = parse_choice::<StepMode>(key, value, "step rule")?,
             "dt" => p.dt = parse_finite(key, value)?,
             "eta" => p.eta = parse_finite(key, value)?,
             "tol" => p.tol = parse_finite(key, value)?,
-            "ctl" => {
-                p.controller = parse_token(
-                    key,
-                    value,
-                    "controller",
-                    ControllerKind::from_key,
-                    &ControllerKind::ALL.map(|c| c.key()),
-                )?
-            }
+            "ctl" => p.controller = parse_choice::<ControllerKind>(key, value, "controller")?,
             "crit" => {
-                p.ias15_criterion = parse_token(
-                    key,
-                    value,
-                    "IAS15 criterion",
-                    Ias15Criterion::from_key,
-                    &Ias15Criterion::ALL.map(|c| c.key()),
-                )?
+                p.ias15_criterion = parse_choice::<Ias15Criterion>(key, value, "IAS15 criterion")?
             }
             "soft" => p.softening = parse_finite(key, value)?,
             "com" => p.com_frame = parse_flag(key, value)?,
@@ -480,13 +439,7 @@ fn parse_navier_stokes(pairs: &[(String, String)]) -> Result<NsParams, LinkError
     // Start from the scenario's own defaults so short hand-written links work.
     let case = match pairs.iter().find(|(k, _)| k == "case") {
         None => NsCase::Cavity,
-        Some((key, value)) => parse_token(
-            key,
-            value,
-            "scenario",
-            NsCase::from_key,
-            &NsCase::ALL.map(|c| c.key()),
-        )?,
+        Some((key, value)) => parse_choice::<NsCase>(key, value, "scenario")?,
     };
     let mut p = case.defaults();
     for (key, value) in pairs {
@@ -494,24 +447,8 @@ fn parse_navier_stokes(pairs: &[(String, String)]) -> Result<NsParams, LinkError
             "v" | "s" | "case" => {}
             "n" => p.n = parse_num(key, value)?,
             "re" => p.reynolds = parse_finite(key, value)?,
-            "solver" => {
-                p.solver = parse_token(
-                    key,
-                    value,
-                    "solver",
-                    NsSolver::from_key,
-                    &NsSolver::ALL.map(|s| s.key()),
-                )?
-            }
-            "pressure" => {
-                p.pressure = parse_token(
-                    key,
-                    value,
-                    "pressure solver",
-                    PressureKind::from_key,
-                    &PressureKind::ALL.map(|s| s.key()),
-                )?
-            }
+            "solver" => p.solver = parse_choice::<NsSolver>(key, value, "solver")?,
+            "pressure" => p.pressure = parse_choice::<PressureKind>(key, value, "pressure solver")?,
             "omega" => p.omega = parse_finite(key, value)?,
             "tol" => p.tol = parse_finite(key, value)?,
             "cfl" => p.cfl = parse_finite(key, value)?,
@@ -543,37 +480,13 @@ fn parse_diffusion(pairs: &[(String, String)]) -> Result<DiffusionParams, LinkEr
     for (key, value) in pairs {
         match key.as_str() {
             "v" | "s" => {}
-            "target" => {
-                p.target = parse_token(
-                    key,
-                    value,
-                    "target",
-                    TargetKind::from_key,
-                    &TargetKind::ALL.map(|t| t.key()),
-                )?
-            }
+            "target" => p.target = parse_choice::<TargetKind>(key, value, "target")?,
             "dim" => p.dim = parse_num(key, value)?,
             "k" => p.components = parse_num(key, value)?,
-            "process" => {
-                p.process = parse_token(
-                    key,
-                    value,
-                    "process",
-                    ProcessKind::from_key,
-                    &ProcessKind::ALL.map(|t| t.key()),
-                )?
-            }
+            "process" => p.process = parse_choice::<ProcessKind>(key, value, "process")?,
             "grid" => grid = Some(value.as_str()),
             "rho" => rho = Some(parse_finite(key, value)?),
-            "sampler" => {
-                p.sampler = parse_token(
-                    key,
-                    value,
-                    "sampler",
-                    SamplerKind::from_key,
-                    &SamplerKind::ALL.map(|t| t.key()),
-                )?
-            }
+            "sampler" => p.sampler = parse_choice::<SamplerKind>(key, value, "sampler")?,
             "nfe" => p.nfe = parse_num(key, value)?,
             "eta" => p.eta = parse_finite(key, value)?,
             "churn" => p.churn = parse_finite(key, value)?,
@@ -582,15 +495,7 @@ fn parse_diffusion(pairs: &[(String, String)]) -> Result<DiffusionParams, LinkEr
             "tol" => p.tol = parse_finite(key, value)?,
             "n" => p.particles = parse_num(key, value)?,
             "seed" => p.seed = parse_num(key, value)?,
-            "init" => {
-                p.init = parse_token(
-                    key,
-                    value,
-                    "start",
-                    InitKind::from_key,
-                    &InitKind::ALL.map(|t| t.key()),
-                )?
-            }
+            "init" => p.init = parse_choice::<InitKind>(key, value, "start")?,
             other => {
                 return Err(LinkError::UnknownKey {
                     key: truncate(other),
@@ -626,14 +531,7 @@ fn parse_nlse(pairs: &[(String, String)]) -> Result<NlseParams, LinkError> {
     // Start from the scenario's own defaults so short hand-written links work.
     let case = match pairs.iter().find(|(k, _)| k == "case") {
         None => NlseCase::Soliton,
-        Some((_, v)) => NlseCase::from_key(v).ok_or_else(|| LinkError::BadValue {
-            key: "case".into(),
-            why: format!(
-                "unknown scenario '{}' (known: {})",
-                truncate(v),
-                NlseCase::ALL.map(|c| c.key()).join(", ")
-            ),
-        })?,
+        Some((_, v)) => parse_choice::<NlseCase>("case", v, "scenario")?,
     };
     let mut p = NlseParams::for_case(case);
     for (key, value) in pairs {
@@ -646,29 +544,11 @@ fn parse_nlse(pairs: &[(String, String)]) -> Result<NlseParams, LinkError> {
             "l" => p.length = parse_finite(key, value)?,
             "beta" => p.beta = parse_finite(key, value)?,
             "gamma" => p.gamma = parse_finite(key, value)?,
-            "solver" => {
-                p.method = NlseMethod::from_key(value).ok_or_else(|| LinkError::BadValue {
-                    key: key.clone(),
-                    why: format!(
-                        "unknown solver '{}' (known: {})",
-                        truncate(value),
-                        NlseMethod::ALL.map(|m| m.key()).join(", ")
-                    ),
-                })?
-            }
+            "solver" => p.method = parse_choice::<NlseMethod>(key, value, "solver")?,
             "dt" => p.dt = parse_finite(key, value)?,
             "rtol" => p.rtol = parse_finite(key, value)?,
             "atol" => p.atol = parse_finite(key, value)?,
-            "ctl" => {
-                p.controller =
-                    ControllerKind::from_key(value).ok_or_else(|| LinkError::BadValue {
-                        key: key.clone(),
-                        why: format!(
-                            "unknown controller '{}' (known: fixed, i, pi, pid)",
-                            truncate(value)
-                        ),
-                    })?
-            }
+            "ctl" => p.controller = parse_choice::<ControllerKind>(key, value, "controller")?,
             "dealias" => {
                 p.dealias = match value.as_str() {
                     "1" | "true" => true,

@@ -8,14 +8,14 @@ use egui_plot::{
     Arrows, Bar, BarChart, Legend, Line, Plot, PlotImage, PlotPoint, PlotPoints, Points,
 };
 
-use super::plots::{BLUE, GREEN, ORANGE, RED, log_tick, sci};
+use super::plots::{BLUE, GREEN, ORANGE, RED, choice_combo, choose, log_tick, sci};
 use crate::core::shadow::ShadowSlot;
 use crate::gpu::GpuContext;
 use crate::sims::diffusion::gpu::GpuLiveRun;
-use crate::sims::diffusion::process::{ProcessKind, TimeGrid};
+use crate::sims::diffusion::process::TimeGrid;
 use crate::sims::diffusion::run::DiffusionRun;
 use crate::sims::diffusion::shadow::DiffusionShadow;
-use crate::sims::diffusion::{DiffusionParams, InitKind, MAX_DIM, SamplerKind, TargetKind};
+use crate::sims::diffusion::{DiffusionParams, MAX_DIM, SamplerKind, TargetKind};
 
 /// Particles drawn in the view (the first ones of a larger run).
 const DRAWN_PARTICLES: usize = 8192;
@@ -320,47 +320,10 @@ impl DiffusionApp {
     }
 }
 
-/// Combo box over `items`, with tooltips; returns whether the choice changed.
-pub(super) fn choose<T: Copy + PartialEq>(
-    ui: &mut egui::Ui,
-    label: &str,
-    value: &mut T,
-    items: &[T],
-    name: impl Fn(T) -> &'static str,
-    doc: impl Fn(T) -> &'static str,
-) -> bool {
-    let before = *value;
-    egui::ComboBox::from_label(label)
-        .selected_text(name(*value))
-        .show_ui(ui, |ui| {
-            for item in items {
-                ui.selectable_value(value, *item, name(*item))
-                    .on_hover_text(doc(*item));
-            }
-        })
-        .response
-        .on_hover_text(doc(*value));
-    *value != before
-}
-
 /// The left-panel controls.
 pub(super) fn controls(app: &mut DiffusionApp, ui: &mut egui::Ui) {
     let draft = &mut app.draft;
-    choose(
-        ui,
-        "Target",
-        &mut draft.target,
-        &TargetKind::ALL,
-        TargetKind::label,
-        |t| match t {
-            TargetKind::GaussianNd => {
-                "A mixture in d dimensions (means at radius 3): watch how dimension changes the picture. The view shows the first two coordinates."
-            }
-            _ => {
-                "A 2D Gaussian mixture: its noised score is exact, so every error is the sampler's."
-            }
-        },
-    );
+    choice_combo(ui, "Target", &mut draft.target);
     if draft.target == TargetKind::GaussianNd {
         ui.horizontal(|ui| {
             let label = ui.label("d");
@@ -371,14 +334,7 @@ pub(super) fn controls(app: &mut DiffusionApp, ui: &mut egui::Ui) {
                 .labelled_by(label.id);
         });
     }
-    choose(
-        ui,
-        "Process",
-        &mut draft.process,
-        &ProcessKind::ALL,
-        ProcessKind::label,
-        ProcessKind::doc,
-    );
+    choice_combo(ui, "Process", &mut draft.process);
     let grids = [
         TimeGrid::UniformTime,
         TimeGrid::UniformLambda,
@@ -412,14 +368,7 @@ pub(super) fn controls(app: &mut DiffusionApp, ui: &mut egui::Ui) {
                 .labelled_by(label.id);
         });
     }
-    choose(
-        ui,
-        "Sampler",
-        &mut draft.sampler,
-        &SamplerKind::ALL,
-        SamplerKind::label,
-        SamplerKind::doc,
-    );
+    choice_combo(ui, "Sampler", &mut draft.sampler);
     ui.horizontal(|ui| {
         if draft.sampler.is_adaptive() {
             let label = ui.label("tolerance").on_hover_text(
@@ -483,19 +432,7 @@ pub(super) fn controls(app: &mut DiffusionApp, ui: &mut egui::Ui) {
         ui.add(egui::DragValue::new(&mut draft.seed))
             .labelled_by(label.id);
     });
-    choose(
-        ui,
-        "Start",
-        &mut draft.init,
-        &InitKind::ALL,
-        InitKind::label,
-        |k| match k {
-            InitKind::Exact => {
-                "Exact samples of p at t_max: no prior mismatch, so all error is the sampler's."
-            }
-            InitKind::Prior => "The usual Gaussian prior N(0, I) (VP) or N(0, σ_max² I) (VE, EDM).",
-        },
-    );
+    choice_combo(ui, "Start", &mut draft.init);
     ui.horizontal(|ui| {
         let label = ui
             .label("playback")

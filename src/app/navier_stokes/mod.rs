@@ -11,8 +11,7 @@ use super::colour;
 use egui_plot::{Legend, Line, Plot, PlotImage, PlotPoint, PlotPoints, Points};
 use web_time::Instant;
 
-use super::diffusion::choose;
-use super::plots::{BLUE, GREEN, ORANGE, RED, log_tick, sci};
+use super::plots::{BLUE, GREEN, ORANGE, RED, choice_combo, log_tick, sci};
 use crate::core::shadow::ShadowSlot;
 use crate::gpu::{GpuContext, wgpu};
 use crate::sims::navier_stokes::gpu_run::GpuFlow;
@@ -20,7 +19,7 @@ use crate::sims::navier_stokes::reference::{GHIA_X, GHIA_Y, ghia_table};
 use crate::sims::navier_stokes::run::{FieldKind, NsPoint, NsRun};
 use crate::sims::navier_stokes::scenario::strouhal_reference;
 use crate::sims::navier_stokes::shadow::NsShadow;
-use crate::sims::navier_stokes::{MAX_CELLS, NsCase, NsParams, NsSolver, PressureKind};
+use crate::sims::navier_stokes::{MAX_CELLS, NsCase, NsParams, PressureKind};
 
 /// What a drag on the picture does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -396,31 +395,10 @@ impl NsApp {
 /// The left-panel controls.
 pub(super) fn controls(app: &mut NsApp, ui: &mut egui::Ui) {
     let draft = &mut app.draft;
-    choose(
-        ui,
-        "Scenario",
-        &mut draft.case,
-        &NsCase::ALL,
-        NsCase::label,
-        NsCase::doc,
-    );
-    choose(
-        ui,
-        "Solver",
-        &mut draft.solver,
-        &NsSolver::ALL,
-        NsSolver::label,
-        NsSolver::doc,
-    );
+    choice_combo(ui, "Scenario", &mut draft.case);
+    choice_combo(ui, "Solver", &mut draft.solver);
     if !draft.solver.is_spectral() {
-        choose(
-            ui,
-            "Pressure",
-            &mut draft.pressure,
-            &PressureKind::ALL,
-            PressureKind::label,
-            PressureKind::doc,
-        );
+        choice_combo(ui, "Pressure", &mut draft.pressure);
     }
     egui::Grid::new("ns-params").num_columns(2).striped(true).show(ui, |ui| {
         let label = ui.label("cells").on_hover_text("Cells across the short side (the spectral grid is n × n). Changing it restarts the run.");

@@ -2,44 +2,22 @@
 //! statistics.
 
 use crate::app::panel::StatRow;
-use crate::app::plots::sci;
+use crate::app::plots::{choice_combo, sci};
 use crate::core::controller::ControllerKind;
 use crate::core::stats::RunStats;
-use crate::sims::nlse::{NlseCase, NlseDiagnostics, NlseMethod, NlseParams};
+use crate::sims::nlse::{NlseCase, NlseDiagnostics, NlseParams};
 
 /// The scenario, solver and parameters, edited in `draft`.
 pub(super) fn parameters(draft: &mut NlseParams, ui: &mut egui::Ui) {
-    egui::ComboBox::from_label("Scenario")
-        .selected_text(draft.case.label())
-        .show_ui(ui, |ui| {
-            for case in NlseCase::ALL {
-                let clicked = ui
-                    .selectable_label(draft.case == case, case.label())
-                    .on_hover_text(case.doc())
-                    .clicked();
-                if clicked && draft.case != case {
-                    // A new scenario starts from its own tuned defaults, keeping the solver.
-                    let method = draft.method;
-                    *draft = NlseParams {
-                        method,
-                        ..NlseParams::for_case(case)
-                    };
-                }
-            }
-        })
-        .response
-        .on_hover_text(draft.case.doc());
-
-    egui::ComboBox::from_label("Solver")
-        .selected_text(draft.method.label())
-        .show_ui(ui, |ui| {
-            for method in NlseMethod::ALL {
-                ui.selectable_value(&mut draft.method, method, method.label())
-                    .on_hover_text(method.doc());
-            }
-        })
-        .response
-        .on_hover_text(draft.method.doc());
+    let mut case = draft.case;
+    if choice_combo(ui, "Scenario", &mut case) {
+        // A new scenario starts from its own tuned defaults, keeping the solver.
+        *draft = NlseParams {
+            method: draft.method,
+            ..NlseParams::for_case(case)
+        };
+    }
+    choice_combo(ui, "Solver", &mut draft.method);
 
     ui.add_space(4.0);
     egui::Grid::new("params").num_columns(2).striped(true).show(ui, |ui| {

@@ -121,11 +121,6 @@ impl SamplerKind {
         }
     }
 
-    /// Parses a link token.
-    pub fn from_key(key: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|s| s.key() == key)
-    }
-
     /// Name for the UI.
     pub fn label(self) -> &'static str {
         match self {
@@ -301,6 +296,22 @@ pub enum TargetKind {
 }
 
 impl TargetKind {
+    /// What the target is, in a sentence.
+    pub fn doc(self) -> &'static str {
+        match self {
+            TargetKind::GaussianNd => {
+                "A mixture in d dimensions (means at radius 3): watch how dimension changes the picture. The view shows the first two coordinates."
+            }
+            TargetKind::Ring8
+            | TargetKind::Grid25
+            | TargetKind::TwoMoons
+            | TargetKind::Spiral
+            | TargetKind::Image => {
+                "A 2D Gaussian mixture: its noised score is exact, so every error is the sampler's."
+            }
+        }
+    }
+
     /// All targets, for menus.
     pub const ALL: [TargetKind; 6] = [
         TargetKind::Ring8,
@@ -321,11 +332,6 @@ impl TargetKind {
             TargetKind::Image => "image",
             TargetKind::GaussianNd => "gmm-nd",
         }
-    }
-
-    /// Parses a link token.
-    pub fn from_key(key: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|t| t.key() == key)
     }
 
     /// Name for the UI.
@@ -352,6 +358,16 @@ pub enum InitKind {
 }
 
 impl InitKind {
+    /// What the start is, in a sentence.
+    pub fn doc(self) -> &'static str {
+        match self {
+            InitKind::Exact => {
+                "Exact samples of p at t_max: no prior mismatch, so all error is the sampler's."
+            }
+            InitKind::Prior => "The usual Gaussian prior N(0, I) (VP) or N(0, σ_max² I) (VE, EDM).",
+        }
+    }
+
     /// Both starts, for menus.
     pub const ALL: [InitKind; 2] = [InitKind::Exact, InitKind::Prior];
 
@@ -361,11 +377,6 @@ impl InitKind {
             InitKind::Exact => "exact",
             InitKind::Prior => "prior",
         }
-    }
-
-    /// Parses a link token.
-    pub fn from_key(key: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|t| t.key() == key)
     }
 
     /// Name for the UI.
@@ -512,3 +523,5 @@ impl DiffusionParams {
         }
     }
 }
+
+crate::impl_choice!(SamplerKind, TargetKind, InitKind);

@@ -43,11 +43,6 @@ impl ProcessKind {
         }
     }
 
-    /// Parses a link token.
-    pub fn from_key(key: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|p| p.key() == key)
-    }
-
     /// Name for the UI.
     pub fn label(self) -> &'static str {
         match self {
@@ -319,6 +314,8 @@ impl TimeGrid {
         times
     }
 }
+
+crate::impl_choice!(ProcessKind);
 
 #[cfg(test)]
 mod tests {

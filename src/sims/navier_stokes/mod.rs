@@ -73,11 +73,6 @@ impl NsCase {
         }
     }
 
-    /// From a link token.
-    pub fn from_key(key: &str) -> Option<NsCase> {
-        NsCase::ALL.into_iter().find(|c| c.key() == key)
-    }
-
     /// What it is, for tooltips.
     pub fn doc(self) -> &'static str {
         match self {
@@ -229,11 +224,6 @@ impl NsSolver {
         }
     }
 
-    /// From a link token.
-    pub fn from_key(key: &str) -> Option<NsSolver> {
-        NsSolver::ALL.into_iter().find(|s| s.key() == key)
-    }
-
     /// What it is, for tooltips.
     pub fn doc(self) -> &'static str {
         match self {
@@ -312,11 +302,6 @@ impl PressureKind {
             PressureKind::Multigrid => "mg",
             PressureKind::Fft => "fft",
         }
-    }
-
-    /// From a link token.
-    pub fn from_key(key: &str) -> Option<PressureKind> {
-        PressureKind::ALL.into_iter().find(|s| s.key() == key)
     }
 
     /// What it is, for tooltips.
@@ -635,6 +620,8 @@ impl NsParams {
         Ok(())
     }
 }
+
+crate::impl_choice!(NsCase, NsSolver, PressureKind);
 
 #[cfg(test)]
 mod tests {

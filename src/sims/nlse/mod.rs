@@ -72,11 +72,6 @@ impl NlseMethod {
         }
     }
 
-    /// Parses a link token.
-    pub fn from_key(key: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|m| m.key() == key)
-    }
-
     /// Name for the UI.
     pub fn label(self) -> &'static str {
         match self {
@@ -175,11 +170,6 @@ impl NlseCase {
             NlseCase::ModulationInstability => "mi",
             NlseCase::Gaussian => "gaussian",
         }
-    }
-
-    /// Parses a link token.
-    pub fn from_key(key: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|c| c.key() == key)
     }
 
     /// Name for the UI.
@@ -499,3 +489,5 @@ impl NlseDiagnostics {
         }
     }
 }
+
+crate::impl_choice!(NlseMethod, NlseCase);

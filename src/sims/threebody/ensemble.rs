@@ -44,16 +44,22 @@ impl EnsemblePlane {
         }
     }
 
-    /// Parses a link token.
-    pub fn from_key(key: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|p| p.key() == key)
-    }
-
     /// Name for the UI.
     pub fn label(self) -> &'static str {
         match self {
             EnsemblePlane::Position => "initial x, y",
             EnsemblePlane::Velocity => "initial vx, vy",
+        }
+    }
+    /// What varies across the map, in a sentence.
+    pub fn doc(self) -> &'static str {
+        match self {
+            EnsemblePlane::Position => {
+                "The chosen body's initial position varies across the map, x horizontally and y vertically."
+            }
+            EnsemblePlane::Velocity => {
+                "The chosen body's initial velocity varies across the map, vx horizontally and vy vertically."
+            }
         }
     }
 }
@@ -309,3 +315,5 @@ pub fn integrate_cpu(base: &[Body], p: &EnsembleParams, softening: f64) -> Vec<M
     }
     out
 }
+
+crate::impl_choice!(EnsemblePlane);

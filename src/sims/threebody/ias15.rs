@@ -127,16 +127,22 @@ impl Ias15Criterion {
         }
     }
 
-    /// Parses a link token.
-    pub fn from_key(key: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|c| c.key() == key)
-    }
-
     /// Name for the UI.
     pub fn label(self) -> &'static str {
         match self {
             Ias15Criterion::Global => "Global (Rein & Spiegel 2015)",
             Ias15Criterion::Prs23 => "PRS23 (Pham, Rein & Spiegel 2024)",
+        }
+    }
+    /// What the criterion does, in a sentence.
+    pub fn doc(self) -> &'static str {
+        match self {
+            Ias15Criterion::Global => {
+                "The last term's size over the largest acceleration estimates the error (Rein & Spiegel 2015 §2.5): robust at zeros of one body's acceleration, but it can collapse at close encounters below tol ≈ 1e-9."
+            }
+            Ias15Criterion::Prs23 => {
+                "Each body's time scale from the converged force polynomial (Pham, Rein & Spiegel 2024; REBOUND's default): the smallest one sets the step."
+            }
         }
     }
 }
@@ -630,6 +636,8 @@ fn kahan_add(sum: f64, increment: f64, residual: &mut f64) -> f64 {
     *residual = y - (t - sum);
     t
 }
+
+crate::impl_choice!(Ias15Criterion);
 
 #[cfg(test)]
 mod tests {

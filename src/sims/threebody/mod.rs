@@ -73,11 +73,6 @@ impl ThreeBodyMethod {
         }
     }
 
-    /// Parses a link token.
-    pub fn from_key(key: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|m| m.key() == key)
-    }
-
     /// Name for the UI.
     pub fn label(self) -> &'static str {
         match self {
@@ -176,11 +171,6 @@ impl StepMode {
         }
     }
 
-    /// Parses a link token.
-    pub fn from_key(key: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|m| m.key() == key)
-    }
-
     /// Name for the UI.
     pub fn label(self) -> &'static str {
         match self {
@@ -249,11 +239,6 @@ impl ThreeBodyCase {
             ThreeBodyCase::SunJupiterTrojan => "trojan",
             ThreeBodyCase::Random => "random",
         }
-    }
-
-    /// Parses a link token.
-    pub fn from_key(key: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|c| c.key() == key)
     }
 
     /// Name for the UI.
@@ -729,3 +714,5 @@ pub fn relative_drift(now: f64, start: f64) -> f64 {
         d
     }
 }
+
+crate::impl_choice!(ThreeBodyMethod, StepMode, ThreeBodyCase);
