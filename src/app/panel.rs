@@ -72,6 +72,30 @@ impl FrameReport {
     }
 }
 
+/// An edit of the parameters applied (nothing to say) or refused with the reason (the edit is
+/// reverted).
+pub fn applied(result: Result<(), String>) -> Result<Option<String>, String> {
+    result
+        .map(|()| None)
+        .map_err(|e| format!("Not applied: {e}"))
+}
+
+/// The parameters of the simulation `P` a checkpoint's link holds.
+pub fn checkpoint_params<P: TryFrom<Scenario, Error = String>>(
+    checkpoint: &Checkpoint,
+) -> Result<P, String> {
+    let scenario: Scenario = checkpoint.link.parse().map_err(|e| format!("{e}"))?;
+    P::try_from(scenario)
+}
+
+/// The fields of a JSON object (`json!({…})` of a panel's fields).
+pub fn fields(value: serde_json::Value) -> serde_json::Map<String, serde_json::Value> {
+    match value {
+        serde_json::Value::Object(map) => map,
+        other => serde_json::Map::from_iter([("value".to_owned(), other)]),
+    }
+}
+
 /// A row of the statistics grid: name, value, tooltip.
 pub type StatRow = (&'static str, String, &'static str);
 

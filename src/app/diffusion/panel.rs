@@ -1,7 +1,7 @@
 //! Diffusion sampling behind the app's [`SimPanel`] contract.
 
 use super::DiffusionApp;
-use crate::app::panel::{Clock, FrameReport, Notice, Shell, SimPanel, StatRow};
+use crate::app::panel::{Clock, FrameReport, Notice, Shell, SimPanel, StatRow, applied, fields};
 use crate::checkpoint::Checkpoint;
 use crate::core::shadow::ShadowPoint;
 use crate::scenario::Scenario;
@@ -32,9 +32,7 @@ impl SimPanel for DiffusionApp {
 
     fn edit(&mut self, scenario: Scenario, shell: Shell) -> Result<Option<String>, String> {
         self.draft = DiffusionParams::try_from(scenario)?;
-        self.apply_draft(shell.gpu)
-            .map(|()| None)
-            .map_err(|e| format!("Not applied: {e}"))
+        applied(self.apply_draft(shell.gpu))
     }
 
     fn controls(&mut self, shell: Shell, ui: &mut egui::Ui) -> Option<Notice> {
@@ -181,10 +179,7 @@ impl SimPanel for DiffusionApp {
                 "t": self.shadow_time(),
             })),
         });
-        match value {
-            serde_json::Value::Object(map) => map,
-            _ => serde_json::Map::new(),
-        }
+        fields(value)
     }
 
     fn busy(&self) -> bool {

@@ -1,7 +1,9 @@
 //! Navier–Stokes behind the app's [`SimPanel`] contract.
 
 use super::NsApp;
-use crate::app::panel::{Clock, FrameReport, Notice, Shell, SimPanel, StatRow};
+use crate::app::panel::{
+    Clock, FrameReport, Notice, Shell, SimPanel, StatRow, applied, checkpoint_params, fields,
+};
 use crate::checkpoint::Checkpoint;
 use crate::core::shadow::ShadowPoint;
 use crate::scenario::Scenario;
@@ -66,9 +68,7 @@ impl SimPanel for NsApp {
 
     fn edit(&mut self, scenario: Scenario, shell: Shell) -> Result<Option<String>, String> {
         self.draft = NsParams::try_from(scenario)?;
-        self.apply_draft(shell.gpu)
-            .map(|()| None)
-            .map_err(|e| format!("Not applied: {e}"))
+        applied(self.apply_draft(shell.gpu))
     }
 
     fn controls(&mut self, shell: Shell, ui: &mut egui::Ui) -> Option<Notice> {
@@ -208,10 +208,7 @@ impl SimPanel for NsApp {
             "picture": if self.drew_gpu_texture { "gpu-texture" } else { "cpu" },
             "busy": self.gpu_busy(),
         });
-        match value {
-            serde_json::Value::Object(map) => map,
-            _ => serde_json::Map::new(),
-        }
+        fields(value)
     }
 
     fn busy(&self) -> bool {
@@ -228,11 +225,7 @@ impl SimPanel for NsApp {
     }
 
     fn restore(&mut self, checkpoint: &Checkpoint) -> Result<(), String> {
-        let scenario = checkpoint
-            .link
-            .parse::<Scenario>()
-            .map_err(|e| e.to_string())?;
-        self.run = NsRun::from_checkpoint(NsParams::try_from(scenario)?, &checkpoint.state)?;
+        self.run = NsRun::from_checkpoint(checkpoint_params(checkpoint)?, &checkpoint.state)?;
         self.draft = self.run.params().clone();
         self.gpu = None;
         Ok(())

@@ -9,7 +9,9 @@ pub use compute::{F32_NOTICE, NlseRun};
 
 use web_time::Instant;
 
-use super::panel::{Clock, FrameReport, Notice, Shell, SimPanel, StatRow};
+use super::panel::{
+    Clock, FrameReport, Notice, Shell, SimPanel, StatRow, checkpoint_params, fields,
+};
 use crate::checkpoint::Checkpoint;
 use crate::core::shadow::ShadowPoint;
 use crate::core::stats::Outcome;
@@ -441,10 +443,7 @@ impl SimPanel for NlsePanel {
                 "t": self.shadow.as_ref().map(|s| s.run().stats().t),
             })),
         });
-        match value {
-            serde_json::Value::Object(map) => map,
-            _ => serde_json::Map::new(),
-        }
+        fields(value)
     }
 
     fn busy(&self) -> bool {
@@ -470,11 +469,7 @@ impl SimPanel for NlsePanel {
     }
 
     fn restore(&mut self, checkpoint: &Checkpoint) -> Result<(), String> {
-        let scenario = checkpoint
-            .link
-            .parse::<Scenario>()
-            .map_err(|e| e.to_string())?;
-        let run = NlseCpu::from_checkpoint(NlseParams::try_from(scenario)?, &checkpoint.state)?;
+        let run = NlseCpu::from_checkpoint(checkpoint_params(checkpoint)?, &checkpoint.state)?;
         self.sim = NlseRun::Cpu(Box::new(run));
         self.draft = self.sim.params().clone();
         self.shadow = None;

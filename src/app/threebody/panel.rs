@@ -1,7 +1,9 @@
 //! The three-body simulation behind the app's [`SimPanel`] contract.
 
 use super::ThreeBodyApp;
-use crate::app::panel::{Clock, FrameReport, Notice, Shell, SimPanel, StatRow};
+use crate::app::panel::{
+    Clock, FrameReport, Notice, Shell, SimPanel, StatRow, applied, checkpoint_params, fields,
+};
 use crate::checkpoint::Checkpoint;
 use crate::scenario::Scenario;
 use crate::sims::run::{Run, RunHistory};
@@ -33,9 +35,7 @@ impl SimPanel for ThreeBodyApp {
 
     fn edit(&mut self, scenario: Scenario, _shell: Shell) -> Result<Option<String>, String> {
         self.draft = ThreeBodyParams::try_from(scenario)?;
-        self.apply_draft()
-            .map(|()| None)
-            .map_err(|e| format!("Not applied: {e}"))
+        applied(self.apply_draft())
     }
 
     fn controls(&mut self, _shell: Shell, ui: &mut egui::Ui) -> Option<Notice> {
@@ -144,10 +144,7 @@ impl SimPanel for ThreeBodyApp {
                 "seconds": self.map.elapsed_s,
             },
         });
-        match value {
-            serde_json::Value::Object(map) => map,
-            _ => serde_json::Map::new(),
-        }
+        fields(value)
     }
 
     fn busy(&self) -> bool {
@@ -163,11 +160,7 @@ impl SimPanel for ThreeBodyApp {
     }
 
     fn restore(&mut self, checkpoint: &Checkpoint) -> Result<(), String> {
-        let scenario = checkpoint
-            .link
-            .parse::<Scenario>()
-            .map_err(|e| e.to_string())?;
-        let params = ThreeBodyParams::try_from(scenario)?;
+        let params = checkpoint_params(checkpoint)?;
         self.run = ThreeBodyCpu::from_checkpoint(params, &checkpoint.state)?;
         self.draft = self.run.params().clone();
         Ok(())
