@@ -33,6 +33,17 @@ fn naive_dft(x: &[Complex32], sign: f64) -> Vec<Complex64> {
         .collect()
 }
 
+/// (re, im) pairs in one vector, the layout of the NLSE runs' state vectors.
+fn interleaved(z: &[Complex64]) -> Vec<f64> {
+    z.iter().flat_map(|z| [z.re, z.im]).collect()
+}
+
+fn widened(z: &[Complex32]) -> Vec<Complex64> {
+    z.iter()
+        .map(|z| Complex64::new(f64::from(z.re), f64::from(z.im)))
+        .collect()
+}
+
 /// max |gpu − reference| / max |reference|.
 fn relative_error(gpu: &[Complex32], reference: &[Complex64]) -> f64 {
     let scale = reference.iter().map(|z| z.norm()).fold(0.0, f64::max);
@@ -77,6 +88,13 @@ fn check_against_references(
             assert!(
                 err < bound,
                 "N={n} {direction:?} row {row}: {err:.2e} ≥ {bound:.1e}"
+            );
+            // The runs' parity measure too (relative L2, below the max-norm bound).
+            common::assert_vectors_agree(
+                &interleaved(&rust),
+                &interleaved(&widened(&gpu[rows.clone()])),
+                bound,
+                &format!("N={n} {direction:?} row {row}"),
             );
             if n <= 256 {
                 let err_dft = relative_error(&gpu[rows.clone()], &naive_dft(&input[rows], sign));

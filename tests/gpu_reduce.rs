@@ -25,8 +25,12 @@ fn reductions_match_f64_sums_for_every_size() {
         let sum_re: f64 = values.iter().map(|z| f64::from(z.re)).sum();
         let sum_im: f64 = values.iter().map(|z| f64::from(z.im)).sum();
         // Pairwise f32 sums: relative error ~ ε·log2(len).
-        let rel = (f64::from(gpu.sum_abs2) - sum_abs2).abs() / sum_abs2;
-        assert!(rel < 2e-6, "len {len}: Σ|z|² relative error {rel:.2e}");
+        common::assert_vectors_agree(
+            &[sum_abs2],
+            &[f64::from(gpu.sum_abs2)],
+            2e-6,
+            &format!("len {len}: Σ|z|²"),
+        );
         assert_eq!(gpu.max_abs2, max_abs2, "len {len}: max is exact");
         // Σz has cancellation: compare against the scale Σ|z|.
         let scale: f64 = values.iter().map(|z| f64::from(z.norm())).sum();

@@ -215,3 +215,70 @@ fn a_gpu_race_runs_every_run_in_one_dispatch_and_matches_the_f64_race() {
     assert!(why.contains("fixed steps"), "{why}");
     assert!(unsupported(&race).is_none());
 }
+
+/// One system on the GPU (f32) against the f64 run, through the one parity check: each
+/// fixed-step solver on the figure eight to t = 7, past its period T = 6.3259, where both runs
+/// clip a step to land on the period. Sampled at seven times, the two stand at the same time
+/// exactly, have done the same force evaluations, and their states agree within the f32
+/// round-off grown over the steps; the GPU run's checkpoint continues on the CPU.
+#[test]
+fn one_three_body_system_on_the_gpu_matches_the_f64_run() {
+    use stepscope::checkpoint::Checkpoint;
+    use stepscope::scenario::Scenario;
+    use stepscope::sims::run::{Target, advance_to};
+    let Some(ctx) = common::gpu_context() else {
+        return;
+    };
+    for solver in ["leapfrog", "yoshida4", "rk4"] {
+        let link = format!("?s=3body&case=figure8&solver={solver}&steps=fixed&dt=0.01");
+        let scenario: Scenario = link.parse().expect("link");
+        let mut cpu = scenario.cpu_run().expect("CPU run");
+        let mut gpu = scenario.gpu_run(&ctx).expect("GPU run");
+        let mut worst: f64 = 0.0;
+        for k in 1..=7 {
+            let target = Target::Sample(f64::from(k));
+            advance_to(cpu.as_mut(), target).expect("CPU advances");
+            advance_to(gpu.as_mut(), target).expect("GPU advances");
+            let parity = common::assert_parity(cpu.as_ref(), gpu.as_ref(), 2e-4, 0.0);
+            assert_eq!(parity.work.0, parity.work.1, "{solver}: force evaluations");
+            // h, accepted, rejected, nfe (last_error is NaN: fixed steps have no estimate).
+            assert_eq!(
+                cpu.row()[8..12],
+                gpu.row()[8..12],
+                "{solver}: step statistics"
+            );
+            worst = worst.max(parity.difference);
+        }
+        let (cpu_error, gpu_error) = (
+            cpu.accuracy().expect("energy").value,
+            gpu.accuracy().expect("energy").value,
+        );
+        let floor = gpu.precision_floor().expect("an f32 floor");
+        println!(
+            "{solver}, dt 0.01 to t = 7: state difference ≤ {worst:.2e}, max |ΔE/E0| f64 \
+             {cpu_error:.3e} vs f32 {gpu_error:.3e} (floor {floor:.1e}), {} force evaluations",
+            gpu.work()
+        );
+        assert!(
+            (gpu_error - cpu_error).abs() <= 0.01 * cpu_error + floor,
+            "{solver}: energy errors {cpu_error:e} vs {gpu_error:e}"
+        );
+        // The checkpoint holds the f32 state exactly and continues in f64.
+        let checkpoint = Checkpoint::new(
+            link.clone(),
+            "3body",
+            gpu.time(),
+            gpu.checkpoint_state().expect("checkpoint"),
+        );
+        let (_, restored) = Scenario::restore(&checkpoint).expect("restores");
+        assert_eq!(restored.time(), gpu.time());
+        assert_eq!(restored.state_vector(), gpu.state_vector());
+    }
+    let refused = "?s=3body&case=figure8&solver=ias15"
+        .parse::<Scenario>()
+        .expect("link")
+        .gpu_run(&ctx)
+        .err()
+        .expect("IAS15 has no GPU run");
+    assert!(refused.contains("fixed steps"), "{refused}");
+}

@@ -264,15 +264,11 @@ impl Scenario {
 
     /// The run of the scenario on the f32 GPU path of `ctx`.
     pub fn gpu_run(&self, ctx: &crate::gpu::GpuContext) -> Result<Box<dyn Run>, String> {
-        use crate::sims::{diffusion, navier_stokes, nlse};
+        use crate::sims::{diffusion, navier_stokes, nlse, threebody};
         Ok(match self {
             Scenario::Nlse(p) => Box::new(nlse::as_run::NlseGpuRun::new(ctx, p.clone())?),
-            Scenario::ThreeBody(_) => {
-                return Err(
-                    "three-body runs one system on the CPU (f64); the GPU integrates \
-                            ensembles (the app's chaos map) and races, not single runs"
-                        .into(),
-                );
+            Scenario::ThreeBody(p) => {
+                Box::new(threebody::gpu_run::ThreeBodyGpuRun::new(ctx, p.clone())?)
             }
             Scenario::Diffusion(p) => {
                 Box::new(diffusion::as_run::DiffusionGpuRun::new(ctx, p.clone())?)

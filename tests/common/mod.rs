@@ -55,20 +55,37 @@ pub fn assert_parity(cpu: &dyn Run, gpu: &dyn Run, tolerance: f64, time_slack: f
         times.0,
         times.1
     );
-    let (a, b) = (gpu.state_vector(), cpu.state_vector());
-    assert_eq!(a.len(), b.len(), "state vectors of different lengths");
-    assert!(
-        a.iter().all(|v| v.is_finite()),
-        "the GPU state is not finite"
-    );
-    let difference = stepscope::race::relative_l2(&a, &b);
-    assert!(
-        difference <= tolerance,
-        "GPU vs CPU: relative L2 difference {difference:e} > tolerance {tolerance:e}"
+    let difference = assert_vectors_agree(
+        &cpu.state_vector(),
+        &gpu.state_vector(),
+        tolerance,
+        "GPU vs CPU state",
     );
     Parity {
         difference,
         times,
         work: (cpu.work(), gpu.work()),
     }
+}
+
+/// The comparison inside [`assert_parity`], for GPU kernels tested on their own (FFT,
+/// reductions): `gpu` (f32 results in f64) is finite and within `tolerance` of `reference`
+/// (f64) in relative L2. Returns the difference.
+#[allow(dead_code)] // Not every test binary that includes this module uses it.
+pub fn assert_vectors_agree(reference: &[f64], gpu: &[f64], tolerance: f64, what: &str) -> f64 {
+    assert_eq!(
+        gpu.len(),
+        reference.len(),
+        "{what}: vectors of different lengths"
+    );
+    assert!(
+        gpu.iter().all(|v| v.is_finite()),
+        "{what}: the GPU result is not finite"
+    );
+    let difference = stepscope::race::relative_l2(gpu, reference);
+    assert!(
+        difference <= tolerance,
+        "{what}: relative L2 difference {difference:e} > tolerance {tolerance:e}"
+    );
+    difference
 }

@@ -1,5 +1,6 @@
-//! Three-body dynamics behind the [`Run`] interface (the f64 CPU run; the GPU integrates
-//! ensembles and race lanes in one dispatch instead, see [`super::gpu_ensemble`]).
+//! Three-body dynamics behind the [`Run`] interface: the f64 CPU run (the f32 GPU run of one
+//! system is [`super::gpu_run::ThreeBodyGpuRun`], which adopts its read-back states into one
+//! of these for its diagnostics).
 
 use super::cpu::ThreeBodyCpu;
 use crate::checkpoint::RunState;

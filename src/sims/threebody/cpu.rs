@@ -436,18 +436,55 @@ impl ThreeBodyCpu {
             }
             self.refresh();
             self.record();
-            if let Some(period) = self.period() {
-                let k = (self.stats.t / period).round();
-                if k >= 1.0 && self.stats.t == k * period {
-                    let distance = self.phase.distance(&self.initial);
-                    self.diagnostics.period_return = Some(distance);
-                    self.diagnostics.periods = k as u64;
-                    self.history.period_return.push([self.stats.t, distance]);
-                }
-            }
+            self.note_period_return();
         }
         self.outcome = Outcome::BudgetExhausted;
         Outcome::BudgetExhausted
+    }
+
+    /// Records the distance from the initial state when the run stands on a whole period.
+    fn note_period_return(&mut self) {
+        if let Some(period) = self.period() {
+            let k = (self.stats.t / period).round();
+            if k >= 1.0 && self.stats.t == k * period {
+                let distance = self.phase.distance(&self.initial);
+                self.diagnostics.period_return = Some(distance);
+                self.diagnostics.periods = k as u64;
+                self.history.period_return.push([self.stats.t, distance]);
+            }
+        }
+    }
+
+    /// Takes over a state computed elsewhere (the f32 GPU run, read back in f64): positions,
+    /// velocities and counters at `stats.t`, and the largest energy error the other run saw
+    /// between read-backs. The diagnostics, histories and trails follow as after a step; this
+    /// run never steps itself.
+    pub fn adopt_state(
+        &mut self,
+        x: Vec<[f64; 3]>,
+        v: Vec<[f64; 3]>,
+        stats: RunStats,
+        max_energy_error_between: f64,
+    ) {
+        self.phase.x = x;
+        self.phase.v = v;
+        self.stats = stats;
+        self.diagnostics.max_energy_error = self
+            .diagnostics
+            .max_energy_error
+            .max(max_energy_error_between);
+        self.refresh();
+        self.record();
+        self.note_period_return();
+    }
+
+    /// The period of the orbit the run returns to (see [`ThreeBodyCpu::period`]) and the next
+    /// whole period after `t`, which fixed steps are clipped to land on.
+    pub fn period_mark_after(&self, t: f64) -> Option<f64> {
+        let period = self.period()?;
+        let mark = ((t / period).floor() + 1.0) * period;
+        // Already on a mark (t == k·T exactly): aim at the next one.
+        Some(if mark <= t { mark + period } else { mark })
     }
 
     /// The period of the orbit, when the run is an unedited periodic scenario started at 0.
@@ -459,15 +496,7 @@ impl ThreeBodyCpu {
     }
 
     fn next_period_mark(&self) -> Option<f64> {
-        let period = self.period()?;
-        let k = (self.stats.t / period).floor() + 1.0;
-        let mark = k * period;
-        // Already on a mark (t == k·T exactly): aim at the next one.
-        Some(if mark <= self.stats.t {
-            mark + period
-        } else {
-            mark
-        })
+        self.period_mark_after(self.stats.t)
     }
 
     /// The step a fixed-step method takes from the current state (before clipping).

@@ -20,9 +20,9 @@ use crate::sims::run::{BatchResult, BatchRunner};
 
 const WORKGROUP: u32 = 64;
 /// Steps each run takes per dispatch (a dispatch stays well under a frame on lavapipe).
-const STEPS_PER_DISPATCH: u32 = 32;
+pub(super) const STEPS_PER_DISPATCH: u32 = 32;
 /// Dispatches recorded per submission.
-const DISPATCHES_PER_SUBMIT: u32 = 4;
+pub(super) const DISPATCHES_PER_SUBMIT: u32 = 4;
 
 /// Mirror of the WGSL `Params` uniform.
 #[repr(C)]
@@ -68,7 +68,7 @@ pub struct RunProgress {
 const _: () = assert!(std::mem::size_of::<RunProgress>() == 32);
 
 /// The kernel's method code of a solver it runs.
-fn method_code(method: ThreeBodyMethod) -> Option<u32> {
+pub(super) fn method_code(method: ThreeBodyMethod) -> Option<u32> {
     match method {
         ThreeBodyMethod::Leapfrog => Some(0),
         ThreeBodyMethod::Yoshida4 => Some(1),
@@ -77,28 +77,46 @@ fn method_code(method: ThreeBodyMethod) -> Option<u32> {
     }
 }
 
-/// The steps a fixed-step run of step `dt` takes to `until`, as the f64 run takes them
-/// (`ThreeBodyCpu::run`: steps of dt, the last one clipped to land on the end time):
-/// (full steps, last step or 0).
-pub fn step_plan(dt: f64, until: f64) -> (u64, f64) {
-    let mut t = 0.0f64;
-    let mut full = 0u64;
-    loop {
-        let remaining = until - t;
-        if remaining <= 1e-13 * t.abs().max(1.0) {
-            return (full, 0.0);
+/// Where a fixed step of `dt` from `t` takes the f64 run (`ThreeBodyCpu::run`) when it must
+/// not pass `mark`: (the step, the time after it, whether it was clipped). A step that would
+/// pass the mark is clipped to land on it; a whole step within 1e-12 of the mark lands on it
+/// exactly.
+pub fn fixed_step(t: f64, dt: f64, mark: f64) -> (f64, f64, bool) {
+    if t + dt > mark {
+        return (mark - t, mark, true);
+    }
+    let t_new = t + dt;
+    let landed = mark.is_finite() && (t_new - mark).abs() <= 1e-12 * mark.abs().max(1.0);
+    (dt, if landed { mark } else { t_new }, false)
+}
+
+/// Whether the f64 run counts `until` as reached from `t` (`ThreeBodyCpu::run`).
+pub fn reached(t: f64, until: f64) -> bool {
+    until - t <= 1e-13 * t.abs().max(1.0)
+}
+
+/// The steps a fixed-step run of step `dt` takes from `t` toward `until`, as the f64 run
+/// takes them, up to and including its first clipped step (the kernel takes whole steps of h
+/// and then one last step): (whole steps, last step or 0, the time after them). `mark` gives
+/// the next mark the run must not pass from a time (the end time, or an earlier period mark).
+pub fn segment_plan(t: f64, dt: f64, until: f64, mark: impl Fn(f64) -> f64) -> (u64, f64, f64) {
+    let (mut t, mut full) = (t, 0u64);
+    while !reached(t, until) {
+        let (h, t_new, clipped) = fixed_step(t, dt, mark(t).min(until));
+        t = t_new;
+        if clipped {
+            return (full, h, t);
         }
-        if t + dt > until {
-            return (full, remaining);
-        }
-        let t_new = t + dt;
-        t = if (t_new - until).abs() <= 1e-12 * until.abs().max(1.0) {
-            until
-        } else {
-            t_new
-        };
         full += 1;
     }
+    (full, 0.0, t)
+}
+
+/// The steps a fixed-step run of step `dt` takes from 0 to `until` (a race's run, which has no
+/// period marks): (whole steps, last step or 0).
+pub fn step_plan(dt: f64, until: f64) -> (u64, f64) {
+    let (full, last, _) = segment_plan(0.0, dt, until, |_| f64::INFINITY);
+    (full, last)
 }
 
 /// Why a race varying `key` over `runs` (solver token, parameters) cannot run on the GPU,
@@ -124,63 +142,32 @@ pub fn unsupported(key: &str, runs: &[(&str, &ThreeBodyParams)]) -> Option<Strin
     None
 }
 
-/// A three-body race running on the GPU (see the module docs).
-pub struct GpuThreeBodyRace {
-    ctx: GpuContext,
-    runs: u32,
-    total_steps: Vec<u64>,
-    floors: Vec<f64>,
-    progress_buffer: wgpu::Buffer,
+/// The kernel's buffers and pipeline for runs of one initial system (a race's runs, or the one
+/// run of [`super::gpu_run::ThreeBodyGpuRun`]).
+pub(super) struct RaceKernel {
+    pub(super) ctx: GpuContext,
+    pub(super) runs: u32,
+    /// The runs' [`RunSpec`]s (rewritten by a run continued toward a new end time).
+    pub(super) spec_buffer: wgpu::Buffer,
+    /// Per run: positions, velocities, carried forces (`3 · n_bodies` vec4).
+    pub(super) state_buffer: wgpu::Buffer,
+    /// Per run: its [`RunProgress`] (created zeroed: every run starts fresh).
+    pub(super) progress_buffer: wgpu::Buffer,
     bind_group: wgpu::BindGroup,
     pipeline: wgpu::ComputePipeline,
-    readback: Readback,
-    latest: Vec<RunProgress>,
-    /// Wait for each readback (command line, tests) instead of polling (the app).
-    blocking: bool,
-    started: Option<Instant>,
-    dispatches: u64,
 }
 
-impl GpuThreeBodyRace {
-    /// Uploads every run (checked with [`unsupported`]), each to `until`, and the shared
-    /// initial state. With `blocking`, [`BatchRunner::advance`] waits for the device.
-    pub fn new(
+impl RaceKernel {
+    /// Uploads `bodies` (checked) and the runs.
+    pub(super) fn new(
         ctx: &GpuContext,
-        params: &[&ThreeBodyParams],
-        until: f64,
-        blocking: bool,
+        bodies: &[Body],
+        softening: f64,
+        specs: &[RunSpec],
     ) -> Result<Self, String> {
-        let first = params.first().ok_or("the race has no runs")?;
-        let bodies = initial_bodies(first);
-        super::validate_bodies(&bodies)?;
-        if params.iter().any(|p| initial_bodies(p) != bodies) {
-            return Err("the runs of a race must start from the same bodies".into());
+        if bodies.len() > MAX_BODIES {
+            return Err(format!("the GPU kernel holds at most {MAX_BODIES} bodies"));
         }
-        let softening = first.softening;
-        let mut specs = Vec::new();
-        let mut total_steps = Vec::new();
-        for p in params {
-            let (full, last) = step_plan(p.dt, until);
-            let steps = full + u64::from(last > 0.0);
-            if full > u64::from(u32::MAX / 4) {
-                return Err(format!(
-                    "dt = {:e} to t = {until} is {full} steps: too many for one GPU run",
-                    p.dt
-                ));
-            }
-            specs.push(RunSpec {
-                method: method_code(p.method).ok_or("no GPU kernel")?,
-                full_steps: full as u32,
-                pad0: 0,
-                pad1: 0,
-                h: p.dt as f32,
-                h_last: last as f32,
-                pad2: 0.0,
-                pad3: 0.0,
-            });
-            total_steps.push(steps);
-        }
-        let floors = energy_floors(&bodies, softening, &total_steps);
         let runs = specs.len() as u32;
         let (w1, w0) = yoshida4_weights();
         let uniform = RaceUniform {
@@ -204,16 +191,24 @@ impl GpuThreeBodyRace {
             .collect();
         let state_bytes = u64::from(runs) * 3 * bodies.len() as u64 * 16;
         let progress_bytes = u64::from(runs) * std::mem::size_of::<RunProgress>() as u64;
+        let copy = wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST;
         let uniform_buffer =
             ctx.buffer_with("race params", &[uniform], wgpu::BufferUsages::UNIFORM);
         let base_buffer = ctx.buffer_with("race bodies", &base, wgpu::BufferUsages::STORAGE);
-        let spec_buffer = ctx.buffer_with("race runs", &specs, wgpu::BufferUsages::STORAGE);
-        let state = ctx.buffer("race state", state_bytes, wgpu::BufferUsages::STORAGE);
-        // Created zeroed: every run starts fresh.
+        let spec_buffer = ctx.buffer_with(
+            "race runs",
+            specs,
+            wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
+        );
+        let state_buffer = ctx.buffer(
+            "race state",
+            state_bytes,
+            wgpu::BufferUsages::STORAGE | copy,
+        );
         let progress_buffer = ctx.buffer(
             "race progress",
             progress_bytes,
-            wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
+            wgpu::BufferUsages::STORAGE | copy,
         );
         let layout = ctx
             .device
@@ -246,20 +241,83 @@ impl GpuThreeBodyRace {
                 entry(0, &uniform_buffer),
                 entry(1, &base_buffer),
                 entry(2, &spec_buffer),
-                entry(3, &state),
+                entry(3, &state_buffer),
                 entry(4, &progress_buffer),
             ],
         });
         Ok(Self {
             ctx: ctx.clone(),
             runs,
-            total_steps,
-            floors,
-            readback: Readback::new(ctx, progress_bytes, "race progress readback"),
-            latest: vec![RunProgress::default(); runs as usize],
+            spec_buffer,
+            state_buffer,
             progress_buffer,
             bind_group,
             pipeline,
+        })
+    }
+
+    /// Records `dispatches` advance dispatches, each moving every run that is not done by up
+    /// to [`STEPS_PER_DISPATCH`] steps.
+    pub(super) fn encode(&self, encoder: &mut wgpu::CommandEncoder, dispatches: u32) {
+        for _ in 0..dispatches {
+            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                label: Some("race advance"),
+                timestamp_writes: None,
+            });
+            pass.set_pipeline(&self.pipeline);
+            pass.set_bind_group(0, &self.bind_group, &[]);
+            pass.dispatch_workgroups(self.runs.div_ceil(WORKGROUP), 1, 1);
+        }
+    }
+}
+
+/// A three-body race running on the GPU (see the module docs).
+pub struct GpuThreeBodyRace {
+    kernel: RaceKernel,
+    total_steps: Vec<u64>,
+    floors: Vec<f64>,
+    readback: Readback,
+    latest: Vec<RunProgress>,
+    /// Wait for each readback (command line, tests) instead of polling (the app).
+    blocking: bool,
+    started: Option<Instant>,
+    dispatches: u64,
+}
+
+impl GpuThreeBodyRace {
+    /// Uploads every run (checked with [`unsupported`]), each to `until`, and the shared
+    /// initial state. With `blocking`, [`BatchRunner::advance`] waits for the device.
+    pub fn new(
+        ctx: &GpuContext,
+        params: &[&ThreeBodyParams],
+        until: f64,
+        blocking: bool,
+    ) -> Result<Self, String> {
+        let first = params.first().ok_or("the race has no runs")?;
+        let bodies = initial_bodies(first);
+        super::validate_bodies(&bodies)?;
+        if params.iter().any(|p| initial_bodies(p) != bodies) {
+            return Err("the runs of a race must start from the same bodies".into());
+        }
+        let mut specs = Vec::new();
+        let mut total_steps = Vec::new();
+        for p in params {
+            let (full, last) = step_plan(p.dt, until);
+            specs.push(run_spec(p, full, last)?);
+            total_steps.push(full + u64::from(last > 0.0));
+        }
+        let floors = total_steps
+            .iter()
+            .map(|&steps| energy_floor(&bodies, first.softening, steps))
+            .collect();
+        let kernel = RaceKernel::new(ctx, &bodies, first.softening, &specs)?;
+        let progress_bytes = u64::from(kernel.runs) * std::mem::size_of::<RunProgress>() as u64;
+        Ok(Self {
+            readback: Readback::new(ctx, progress_bytes, "race progress readback"),
+            latest: vec![RunProgress::default(); specs.len()],
+            kernel,
+            total_steps,
+            floors,
             blocking,
             started: None,
             dispatches: 0,
@@ -273,30 +331,22 @@ impl GpuThreeBodyRace {
 
     /// The runs that share each dispatch.
     pub fn runs_per_dispatch(&self) -> u32 {
-        self.runs
+        self.kernel.runs
     }
 
     fn submit(&mut self) {
-        let mut encoder = self
-            .ctx
+        let ctx = &self.kernel.ctx;
+        let mut encoder = ctx
             .device
             .create_command_encoder(&wgpu::CommandEncoderDescriptor {
                 label: Some("race advance"),
             });
-        for _ in 0..DISPATCHES_PER_SUBMIT {
-            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
-                label: Some("race advance"),
-                timestamp_writes: None,
-            });
-            pass.set_pipeline(&self.pipeline);
-            pass.set_bind_group(0, &self.bind_group, &[]);
-            pass.dispatch_workgroups(self.runs.div_ceil(WORKGROUP), 1, 1);
-        }
+        self.kernel.encode(&mut encoder, DISPATCHES_PER_SUBMIT);
         self.dispatches += u64::from(DISPATCHES_PER_SUBMIT);
         let requested = self
             .readback
-            .request(&mut encoder, &self.progress_buffer, 0);
-        self.ctx.queue.submit([encoder.finish()]);
+            .request(&mut encoder, &self.kernel.progress_buffer, 0);
+        ctx.queue.submit([encoder.finish()]);
         if requested {
             self.readback.submitted();
         }
@@ -331,7 +381,7 @@ impl GpuThreeBodyRace {
 /// The smallest relative energy error f32 resolves after `steps` steps: the energy's
 /// evaluation round-off, u·(T + |V|)/|E|, grown as a random walk over the steps (each step
 /// rounds the state once).
-fn energy_floors(bodies: &[Body], softening: f64, steps: &[u64]) -> Vec<f64> {
+pub(super) fn energy_floor(bodies: &[Body], softening: f64, steps: u64) -> f64 {
     let gravity = Gravity::new(bodies, softening);
     let x: Vec<[f64; 3]> = bodies.iter().map(|b| b.x).collect();
     let v: Vec<[f64; 3]> = bodies.iter().map(|b| b.v).collect();
@@ -340,10 +390,33 @@ fn energy_floors(bodies: &[Body], softening: f64, steps: &[u64]) -> Vec<f64> {
     let total = gravity.energy(&x, &v);
     let kinetic = total - potential;
     let scale = (kinetic.abs() + potential.abs()) / total.abs().max(1e-300);
-    steps
-        .iter()
-        .map(|&n| F32_UNIT_ROUNDOFF * scale * (n.max(1) as f64).sqrt())
-        .collect()
+    F32_UNIT_ROUNDOFF * scale * (steps.max(1) as f64).sqrt()
+}
+
+/// The kernel's description of a fixed-step run of `p`: `full_steps` steps of dt, then one of
+/// `last` (0: none).
+pub(super) fn run_spec(p: &ThreeBodyParams, full_steps: u64, last: f64) -> Result<RunSpec, String> {
+    if full_steps > u64::from(u32::MAX / 4) {
+        return Err(format!(
+            "{full_steps} steps of dt = {:e}: too many for one GPU run",
+            p.dt
+        ));
+    }
+    Ok(RunSpec {
+        method: method_code(p.method).ok_or_else(|| {
+            format!(
+                "{} has no GPU kernel: the GPU runs leapfrog, yoshida4 and rk4",
+                p.method.key()
+            )
+        })?,
+        full_steps: full_steps as u32,
+        pad0: 0,
+        pad1: 0,
+        h: p.dt as f32,
+        h_last: last as f32,
+        pad2: 0.0,
+        pad3: 0.0,
+    })
 }
 
 impl BatchRunner for GpuThreeBodyRace {
@@ -355,9 +428,9 @@ impl BatchRunner for GpuThreeBodyRace {
                 self.submit();
             }
             let bytes = if self.blocking {
-                self.readback.wait(&self.ctx)
+                self.readback.wait(&self.kernel.ctx)
             } else {
-                self.readback.try_take(&self.ctx)
+                self.readback.try_take(&self.kernel.ctx)
             }
             .map_err(|e| e.to_string())?;
             if let Some(bytes) = bytes {
@@ -385,8 +458,8 @@ impl BatchRunner for GpuThreeBodyRace {
     fn describe(&self) -> String {
         format!(
             "GPU {}: {} runs in each dispatch, f32",
-            self.ctx.adapter_name(),
-            self.runs
+            self.kernel.ctx.adapter_name(),
+            self.kernel.runs
         )
     }
 }

@@ -17,6 +17,7 @@ pub mod cpu;
 pub mod ensemble;
 pub mod gpu_ensemble;
 pub mod gpu_race;
+pub mod gpu_run;
 pub mod ias15;
 pub mod integrators;
 pub mod scenarios;
