@@ -1,6 +1,6 @@
 //! The browser entry point and the JS API (`window.stepscope` in index.html wraps this):
 //! `load(link)`, `diagnostics()`, `set(key, value)`, `step(n)`, `run_until(t)`, `play()`,
-//! `pause()`, `view(name)`, `compute(name)`, `backend()`, `link()`, the chaos map's
+//! `pause()`, `view(name)`, `compute(name)`, `backend()`, `link()`, `copy_link()`, the chaos map's
 //! `chaosMap(…)`/`mapPixel(ix, iy)`, Navier–Stokes' `paint(x, y, r, solid)`/`push(x, y, du, dv, r)`,
 //! the race lab's `race(plan)`/`raceState()`/`mode(name)`.
 
@@ -260,6 +260,12 @@ impl WebHandle {
     /// The current scenario's link query.
     pub fn link(&self) -> Result<String, JsValue> {
         self.with_app(|app| app.scenario().to_query())
+    }
+
+    /// Copies the run's link to the clipboard, as the "Copy link" button does (with its
+    /// confirmation); returns the link.
+    pub fn copy_link(&self) -> Result<String, JsValue> {
+        self.with_app(|app| app.copy_link())
     }
 
     /// Whether the app has panicked (for the page's crash notice).

@@ -50,7 +50,22 @@ fn malformed_links_name_the_problem() {
     let cases: &[(&str, &str)] = &[
         ("s=nlse&bogus=1", "bogus"),
         ("s=nlse&n=abc", "'n'"),
-        ("s=nlse&n=-5", "'n'"),
+        (
+            "s=nlse&n=-5",
+            "'n': must be an integer from 256 to 65536, got '-5'",
+        ),
+        ("s=nlse&n=2.5", "must be an integer from 256 to 65536"),
+        ("s=ns&n=-4", "'n': must be an integer from 16 to 1024"),
+        (
+            "s=diffusion&n=1e3",
+            "'n': must be an integer from 1 to 1048576",
+        ),
+        (
+            "s=3body&case=random&n=two",
+            "'n': must be an integer from 2 to 16",
+        ),
+        ("s=diffusion&n=2000000", "particles must be 1 … 1048576"),
+        ("s=nlse&seed=-1", "'seed': must be an integer from 0 to"),
         ("s=nlse&n=300", "power of two"),
         ("s=nlse&rtol=NaN", "'rtol'"),
         (

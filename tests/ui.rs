@@ -1258,3 +1258,72 @@ fn gpu_runs_save_checkpoints_that_reload_their_f32_state_exactly() {
         assert_eq!(bits(&again), bits(&saved), "{link}");
     }
 }
+
+/// The link box follows the run and Copy link confirms; an error is shown across the top
+/// until a change goes through or it is dismissed, and the run is kept meanwhile.
+#[test]
+fn the_link_box_follows_the_run_and_errors_stay_until_superseded() {
+    let mut h = harness(Some("?s=nlse&case=soliton&solver=rk4ip&dt=0.01"));
+    let link = h.state().scenario().to_query();
+    assert_eq!(diagnostics(&h)["link_box"], format!("?{link}"));
+    h.get_by_label("Copy link").click();
+    h.run_steps(2);
+    h.get_by_label("Copied!");
+    let d = diagnostics(&h);
+    assert_eq!(d["link_copied"], true);
+    assert!(d["notice"].as_str().unwrap_or("").contains("Link copied"));
+
+    let err = h
+        .state_mut()
+        .load_link("?s=nlse&n=-5")
+        .expect_err("n = -5 is refused");
+    assert!(
+        err.contains("'n': must be an integer from 256 to 65536, got '-5'"),
+        "{err}"
+    );
+    h.run_steps(10);
+    h.get_by_label_contains("must be an integer from 256 to 65536");
+    assert_eq!(diagnostics(&h)["link"], link, "the run is kept");
+    // A change that goes through in the UI supersedes the error.
+    h.get_by_label("Solver").click();
+    h.run_steps(2);
+    h.get_by_label("DOP853-IP").click();
+    h.run_steps(3);
+    let d = diagnostics(&h);
+    assert_eq!(d["solver"], "dop853ip");
+    assert!(d["notice"].is_null(), "{d}");
+    assert_eq!(
+        d["link_box"],
+        format!("?{}", h.state().scenario().to_query()),
+        "the link box follows the change"
+    );
+    // Dismiss hides an error without touching the run.
+    let _ = h.state_mut().set_param("rtol", "0");
+    h.run_steps(2);
+    h.get_by_label("Dismiss").click();
+    h.run_steps(2);
+    assert!(diagnostics(&h)["notice"].is_null());
+    assert_eq!(diagnostics(&h)["solver"], "dop853ip");
+}
+
+/// A bad link at start-up opens the stored run (not the default of another simulation) and
+/// says so until dismissed.
+#[test]
+fn a_bad_start_up_link_keeps_the_stored_run_and_says_so() {
+    let stored = "?v=1&s=3body&case=pythagorean&solver=ias15&tol=1e-9".to_owned();
+    let app = StepscopeApp::new(Some("?s=nlse&n=-5"), Some(stored), "test".to_owned());
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1400.0, 900.0))
+        .build_ui_state(|ui, app: &mut StepscopeApp| app.show(ui), app);
+    h.run_steps(5);
+    let d = diagnostics(&h);
+    assert_eq!(d["sim"], "3body");
+    assert_eq!(d["case"], "pythagorean");
+    let notice = d["notice"].as_str().unwrap_or("").to_owned();
+    assert!(
+        notice.contains("must be an integer from 256 to 65536")
+            && notice.contains("the last run is shown instead"),
+        "{notice}"
+    );
+    h.get_by_label_contains("the last run is shown instead");
+}

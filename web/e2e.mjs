@@ -380,6 +380,60 @@ try {
   }
   check(errors.length === 0, `no page errors ${errors.join("; ")}`);
   check(!(await page.evaluate(() => document.getElementById("status").classList.contains("error"))), "no error banner");
+
+  // 4g. The link in the address bar: a change reaches the URL (debounced), the link box shows
+  // it, Copy link confirms, a reload restores it; hostile links are refused with a message
+  // that says what is allowed, and the run is kept.
+  await page.evaluate(() => window.stepscope.load("?s=nlse&case=breather&solver=dop853ip&rtol=1e-8"));
+  await page.evaluate(() => window.stepscope.set("rtol", "1e-7"));
+  const sameAsLink = () => { const d = window.stepscope.diagnostics(); return location.search === "?" + d.link; };
+  await page.waitForFunction(sameAsLink, null, { timeout: 10000 }).catch(() => {});
+  let linked = await page.evaluate(() => ({ href: location.href, d: window.stepscope.diagnostics() }));
+  check(linked.href === base + "?" + linked.d.link && /rtol=1e-7/.test(linked.href), `the address bar follows the run: ${linked.href}`);
+  check(linked.d.link_box === linked.href, `the link box shows the current link (${linked.d.link_box})`);
+  await page.context().grantPermissions(["clipboard-read", "clipboard-write"], { origin: base });
+  const copied = await page.evaluate(() => window.stepscope.copyLink());
+  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+  const afterCopy = await page.evaluate(() => window.stepscope.diagnostics());
+  const clipboard = await page.evaluate(() => navigator.clipboard.readText().catch((e) => "unreadable: " + e));
+  check(copied === linked.href && afterCopy.link_copied && /Link copied/.test(afterCopy.notice ?? ""), `Copy link confirms: "${afterCopy.notice}"`);
+  check(clipboard === linked.href, `the clipboard holds the link (${clipboard})`);
+  const hostile = [
+    ["?s=nlse&n=-5", "must be an integer from 256 to 65536"],
+    ["?s=nlse&n=300", "power of two from 256 to 65536"],
+    ["?s=diffusion&n=2000000", "particles must be 1 … 1048576"],
+    ["?s=diffusion&n=-1", "must be an integer from 1 to 1048576"],
+    ["?s=nlse&rtol=abc", "'rtol'"],
+    ["?s=nlse&rtol=NaN", "'rtol'"],
+    ["?s=warp", "unknown simulation"],
+    ["?s=nlse&n=512&n=1024", "more than once"],
+    ["?v=99&s=nlse", "newer"],
+  ];
+  for (const [link, needle] of hostile) {
+    const refused = await page.evaluate((l) => { try { window.stepscope.load(l); return null; } catch (e) { return String(e); } }, link);
+    const kept = await page.evaluate(() => window.stepscope.diagnostics());
+    check(refused && refused.includes(needle) && kept.notice === refused.replace(/^Error: /, "") && kept.link === linked.d.link,
+      `${link} is refused with "${refused}", shown until superseded, and the run kept`);
+  }
+  await page.evaluate(() => window.stepscope.set("rtol", "1e-6"));
+  check((await page.evaluate(() => window.stepscope.diagnostics())).notice === null, "a change that goes through supersedes the error");
+  await page.evaluate(() => window.stepscope.load("?s=diffusion&n=300000&nfe=10"));
+  const many = await page.evaluate(() => window.stepscope.diagnostics());
+  check(many.particles === 300000 && /n=300000/.test(many.link), `a valid particle count is kept as given, not clamped (${many.particles})`);
+  await page.evaluate(() => window.stepscope.load("?s=nlse&case=breather&solver=dop853ip&rtol=1e-7"));
+  await page.waitForFunction(sameAsLink, null, { timeout: 10000 }).catch(() => {});
+  const beforeReload = await page.evaluate(() => window.stepscope.diagnostics());
+  await page.reload();
+  await page.waitForFunction(() => window.stepscope && window.stepscope.ready, null, { timeout: 120000 });
+  const reloaded = await page.evaluate(() => window.stepscope.diagnostics());
+  check(reloaded.link === beforeReload.link && reloaded.notice === null, `a reload restores the run's settings (${reloaded.link})`);
+  await page.goto(base + "?s=nlse&n=-5");
+  await page.waitForFunction(() => window.stepscope && window.stepscope.ready, null, { timeout: 120000 });
+  const opened = await page.evaluate(() => window.stepscope.diagnostics());
+  check(/could not be loaded: bad value for 'n': must be an integer from 256 to 65536, got '-5'; the (last run|default scenario) is shown instead/.test(opened.notice ?? ""),
+    `a hostile link in the address says so on opening: "${opened.notice}"`);
+  await page.waitForFunction(sameAsLink, null, { timeout: 10000 }).catch(() => {});
+  check(await page.evaluate(sameAsLink), "and the address bar then holds the run that is shown");
   await browser.close();
 
   // 5. Without WebGPU the page still runs, on WebGL2, and says so.

@@ -308,7 +308,7 @@ pub(super) fn show(
     ui.horizontal_wrapped(|ui| {
         let label = ui.label("vary body");
         let mut body = map.params.body + 1;
-        ui.add(egui::DragValue::new(&mut body).range(1..=bodies))
+        ui.add(egui::DragValue::new(&mut body).range(1..=bodies).clamp_existing_to_range(false))
             .labelled_by(label.id);
         map.params.body = body.clamp(1, bodies) - 1;
         let label = ui.label("plane");
@@ -322,7 +322,7 @@ pub(super) fn show(
             .response
             .labelled_by(label.id);
         let label = ui.label("± span").on_hover_text("Half-width of the varied range around the scenario's value.");
-        ui.add(egui::DragValue::new(&mut map.params.span).range(1e-6..=10.0).speed(0.01))
+        ui.add(egui::DragValue::new(&mut map.params.span).range(1e-6..=10.0).clamp_existing_to_range(false).speed(0.01))
             .labelled_by(label.id);
         let label = ui.label("pixels");
         egui::ComboBox::from_id_salt("map-resolution")
@@ -335,13 +335,13 @@ pub(super) fn show(
             .response
             .labelled_by(label.id);
         let label = ui.label("t_end");
-        ui.add(egui::DragValue::new(&mut map.params.t_end).range(0.1..=1000.0).speed(0.1))
+        ui.add(egui::DragValue::new(&mut map.params.t_end).range(0.1..=1000.0).clamp_existing_to_range(false).speed(0.1))
             .labelled_by(label.id);
         let label = ui.label("η").on_hover_text("Adaptive leapfrog, h = η·τ (the same rule in f32 and f64).");
-        ui.add(egui::DragValue::new(&mut map.params.eta).range(1e-4..=0.5).speed(0.001))
+        ui.add(egui::DragValue::new(&mut map.params.eta).range(1e-4..=0.5).clamp_existing_to_range(false).speed(0.001))
             .labelled_by(label.id);
         let label = ui.label("escape radius");
-        ui.add(egui::DragValue::new(&mut map.params.escape_radius).range(0.1..=1e4).speed(0.1))
+        ui.add(egui::DragValue::new(&mut map.params.escape_radius).range(0.1..=1e4).clamp_existing_to_range(false).speed(0.1))
             .labelled_by(label.id);
         ui.add_enabled(gpu_available, egui::Checkbox::new(&mut map.on_gpu, "GPU (f32)"))
             .on_hover_text("One WGSL invocation per system in f32; unticked, the CPU integrates the same algorithm in f64.")

@@ -117,42 +117,47 @@ fn transport_and_stats(app: &mut StepscopeApp, ui: &mut egui::Ui) {
 }
 
 fn notice_and_links(app: &mut StepscopeApp, ui: &mut egui::Ui) {
-    if let Some(notice) = &app.notice {
-        ui.separator();
-        match notice {
-            Notice::Error(e) => {
-                ui.colored_label(egui::Color32::from_rgb(255, 110, 90), format!("Error: {e}"))
-            }
-            Notice::Info(i) => ui.label(i.as_str()),
-        };
-    }
-
     ui.separator();
+    ui.label("Link of this run")
+        .on_hover_text("The link reproduces the run; the address bar follows it too. Paste another link here to load it.");
+    let field = ui.add(
+        egui::TextEdit::singleline(&mut app.address.input)
+            .hint_text("paste a link…")
+            .desired_width(f32::INFINITY),
+    );
+    if field.changed() {
+        app.address.editing = true;
+    }
+    let entered = field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
     ui.horizontal(|ui| {
+        let copy_label = if app.address.just_copied() {
+            "Copied!"
+        } else {
+            "Copy link"
+        };
         if ui
-            .button("Copy link")
+            .button(copy_label)
             .on_hover_text("Copies a link that reproduces this run.")
             .clicked()
         {
-            let link = share_link(&app.scenario().to_query());
-            ui.ctx().copy_text(link);
+            app.copy_link();
         }
-    });
-    ui.horizontal(|ui| {
-        ui.add(
-            egui::TextEdit::singleline(&mut app.link_input)
-                .hint_text("paste a link…")
-                .desired_width(180.0),
-        );
-        if ui
-            .button("Load")
-            .on_hover_text("A share link; on the desktop also the path of a file holding one or of a checkpoint.")
-            .clicked()
-        {
-            let input = app.link_input.trim().to_owned();
+        let load = ui
+            .add_enabled(app.address.editing, egui::Button::new("Load"))
+            .on_hover_text("Loads the link typed above; on the desktop also the path of a file holding one or of a checkpoint.");
+        if load.clicked() || (entered && app.address.editing) {
+            let input = app.address.input.trim().to_owned();
             if load_input(app, &input).is_ok() {
-                app.link_input.clear();
+                app.address.editing = false;
             }
+        }
+        if app.address.editing
+            && ui
+                .button("Revert")
+                .on_hover_text("Show this run's link again.")
+                .clicked()
+        {
+            app.address.editing = false;
         }
     });
     super::export::controls(app, ui);
@@ -207,20 +212,6 @@ fn compute_selector(app: &mut StepscopeApp, ui: &mut egui::Ui) {
         )
         .on_hover_text(super::nlse::F32_NOTICE);
     }
-}
-
-/// The full link of the running page (web) or the query alone (desktop, which accepts it as
-/// an argument).
-fn share_link(query: &str) -> String {
-    #[cfg(target_arch = "wasm32")]
-    {
-        if let Some(loc) = web_sys::window().map(|w| w.location()) {
-            let origin = loc.origin().unwrap_or_default();
-            let path = loc.pathname().unwrap_or_default();
-            return format!("{origin}{path}?{query}");
-        }
-    }
-    format!("?{query}")
 }
 
 /// The precision shadow of the NLSE's or the diffusion sampler's GPU run: the switch, the f32–f64 difference against

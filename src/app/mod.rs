@@ -6,6 +6,7 @@
 //! diagnostics.
 
 mod actions;
+mod address;
 mod chaos_map;
 pub mod colour;
 mod controls;
@@ -62,7 +63,8 @@ pub struct StepscopeApp {
     last_frame: Option<Instant>,
     notice: Option<Notice>,
     backend: String,
-    link_input: String,
+    /// The run's link in the address bar (or title) and the link box.
+    address: address::AddressBar,
     /// The egui context, to wake the UI after changes from outside (the JS API).
     egui_ctx: Option<egui::Context>,
     /// A recording of the window is running (frames are drawn continuously so that the
@@ -84,16 +86,25 @@ impl StepscopeApp {
     pub fn new(initial_link: Option<&str>, stored: Option<String>, backend: String) -> Self {
         let mut notice = None;
         let mut scenario = None;
+        let mut bad_link = None;
         if let Some(link) = initial_link.filter(|l| !l.trim().is_empty()) {
             match link.parse::<Scenario>() {
                 Ok(s) => scenario = Some(s),
-                Err(e) => {
-                    notice = Some(Notice::Error(format!("The link could not be loaded: {e}")))
-                }
+                Err(e) => bad_link = Some(e.to_string()),
             }
         }
         if scenario.is_none() {
             scenario = stored.and_then(|q| q.parse::<Scenario>().ok());
+        }
+        if let Some(why) = bad_link {
+            let instead = if scenario.is_some() {
+                "the last run is shown instead"
+            } else {
+                "the default scenario is shown instead"
+            };
+            notice = Some(Notice::Error(format!(
+                "The link could not be loaded: {why}; {instead}."
+            )));
         }
         let panel = panel_of(scenario.unwrap_or_default())
             .or_else(|_| panel_of(Default::default()))
@@ -109,7 +120,7 @@ impl StepscopeApp {
             last_frame: None,
             notice,
             backend,
-            link_input: String::new(),
+            address: address::AddressBar::default(),
             egui_ctx: None,
             recording: false,
             picture_requested: false,
@@ -299,6 +310,18 @@ impl StepscopeApp {
         }
     }
 
+    /// Copies the run's link to the clipboard, with a confirmation (the button and the JS
+    /// API); returns the link.
+    pub fn copy_link(&mut self) -> String {
+        let link = self
+            .address
+            .copy(self.egui_ctx.as_ref(), &self.scenario().to_query());
+        self.notice = Some(Notice::Info(format!(
+            "Link copied to the clipboard: {link}"
+        )));
+        link
+    }
+
     /// The renderer backend, e.g. "BrowserWebGpu (…)" or "Gl (…)".
     pub fn backend(&self) -> &str {
         &self.backend
@@ -349,6 +372,9 @@ impl StepscopeApp {
             "compute": if panel.computes_on_gpu() { "gpu-f32" } else { "cpu-f64" },
             "notice": notice,
             "link": panel.scenario().to_query(),
+            "link_box": self.address.input,
+            "link_published": self.address.published(),
+            "link_copied": self.address.just_copied(),
             "running": self.running,
             "backend": self.backend,
             "gpu_available": self.gpu.is_some(),
@@ -431,6 +457,58 @@ impl StepscopeApp {
 
     /// The whole UI; eframe's `App::ui` and the kittest harness both call this.
     pub fn show(&mut self, ui: &mut egui::Ui) {
+        let link_before = self.scenario().to_query();
+        let notice_before = self.notice.clone();
+        self.show_panels(ui);
+        let link = self.scenario().to_query();
+        // An error is superseded by a change that went through: it stays until then (or
+        // until dismissed), however many frames pass.
+        if link != link_before
+            && matches!(self.notice, Some(Notice::Error(_)))
+            && self.notice == notice_before
+        {
+            self.notice = None;
+        }
+        self.address.follow(ui.ctx(), &link);
+    }
+
+    /// The notice across the top of the central area, until dismissed or superseded.
+    fn notice_banner(&mut self, ui: &mut egui::Ui) {
+        let Some(notice) = &self.notice else {
+            return;
+        };
+        let (text, fill, stroke) = match notice {
+            Notice::Error(e) => (
+                format!("Error: {e}"),
+                egui::Color32::from_rgb(120, 30, 25),
+                egui::Color32::from_rgb(255, 235, 230),
+            ),
+            Notice::Info(i) => (
+                i.clone(),
+                ui.visuals().faint_bg_color,
+                ui.visuals().text_color(),
+            ),
+        };
+        let mut dismissed = false;
+        egui::Panel::top("notice")
+            .frame(egui::Frame::new().fill(fill).inner_margin(8.0))
+            .show(ui, |ui| {
+                ui.horizontal(|ui| {
+                    dismissed = ui
+                        .button("Dismiss")
+                        .on_hover_text("Hide this message (the run is not affected).")
+                        .clicked();
+                    ui.add(
+                        egui::Label::new(egui::RichText::new(text).color(stroke).size(15.0)).wrap(),
+                    );
+                });
+            });
+        if dismissed {
+            self.notice = None;
+        }
+    }
+
+    fn show_panels(&mut self, ui: &mut egui::Ui) {
         let ctx = ui.ctx().clone();
         self.take_screenshot();
         self.handle_keys(&ctx);
@@ -441,6 +519,7 @@ impl StepscopeApp {
             .show(ui, |ui| {
                 egui::ScrollArea::vertical().show(ui, |ui| controls::controls(self, ui));
             });
+        self.notice_banner(ui);
         if let (true, Some(lab)) = (self.race_mode, &mut self.race_lab) {
             egui::CentralPanel::default().show(ui, |ui| race::central(lab, self.gpu.as_ref(), ui));
             if lab.busy() || self.recording {

@@ -308,11 +308,11 @@ fn form(lab: &mut RaceLab, gpu: Option<&GpuContext>, ui: &mut egui::Ui) {
         ui.label("to");
         ui.add(egui::DragValue::new(&mut lab.form.to).speed(0.0).custom_formatter(|v, _| sci(v)));
         ui.label("in");
-        ui.add(egui::DragValue::new(&mut lab.form.points).range(2..=race::MAX_POINTS));
+        ui.add(egui::DragValue::new(&mut lab.form.points).range(2..=race::MAX_POINTS).clamp_existing_to_range(false));
         ui.label("values (coarse to fine)");
         if lab.form.until.is_finite() {
             ui.label("· until t =");
-            ui.add(egui::DragValue::new(&mut lab.form.until).speed(0.05).range(1e-6..=1e6));
+            ui.add(egui::DragValue::new(&mut lab.form.until).speed(0.05).range(1e-6..=1e6).clamp_existing_to_range(false));
         }
         ui.label("· error vs");
         ui.selectable_value(&mut lab.form.measure, Measure::Scenario, "truth")

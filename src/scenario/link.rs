@@ -16,9 +16,12 @@ use super::Scenario;
 use crate::core::choice::Choice;
 
 use crate::core::controller::ControllerKind;
+use crate::sims::diffusion::gpu::MAX_DIM;
 use crate::sims::diffusion::process::{ProcessKind, TimeGrid};
-use crate::sims::diffusion::{DiffusionParams, InitKind, SamplerKind, TargetKind};
-use crate::sims::navier_stokes::{NsCase, NsParams, NsSolver, ObstacleMask, PressureKind};
+use crate::sims::diffusion::{DiffusionParams, InitKind, MAX_PARTICLES, SamplerKind, TargetKind};
+use crate::sims::navier_stokes::{
+    MAX_CELLS, NsCase, NsParams, NsSolver, ObstacleMask, PressureKind,
+};
 use crate::sims::nlse::{NlseCase, NlseMethod, NlseParams};
 use crate::sims::threebody::ensemble::{EnsembleParams, EnsemblePlane};
 use crate::sims::threebody::ias15::Ias15Criterion;
@@ -276,18 +279,36 @@ fn truncate(s: &str) -> String {
     s.chars().take(40).collect()
 }
 
-fn parse_num<T: std::str::FromStr>(key: &str, value: &str) -> Result<T, LinkError>
-where
-    T::Err: std::fmt::Display,
-{
-    value.parse::<T>().map_err(|e| LinkError::BadValue {
+/// Any 64-bit seed.
+const SEEDS: std::ops::RangeInclusive<u64> = 0..=u64::MAX;
+
+/// An integer key. Text that is not a whole number of the key's type (negative, fractional,
+/// not a number, too large) is refused with what is `allowed` ("must be an integer from 256 to
+/// 65536, got '-5'"), never just "invalid digit"; an integer outside `allowed` is left to the
+/// parameters' own validation, whose message also says why (a power of two, bodies, cells).
+fn parse_integer<T: TryFrom<u64>>(
+    key: &str,
+    value: &str,
+    allowed: std::ops::RangeInclusive<u64>,
+) -> Result<T, LinkError> {
+    let refuse = || LinkError::BadValue {
         key: key.into(),
-        why: format!("'{}' is not a number ({e})", truncate(value)),
-    })
+        why: format!(
+            "must be an integer from {} to {}, got '{}'",
+            allowed.start(),
+            allowed.end(),
+            truncate(value)
+        ),
+    };
+    let v: u64 = value.trim().parse().map_err(|_| refuse())?;
+    T::try_from(v).map_err(|_| refuse())
 }
 
 fn parse_finite(key: &str, value: &str) -> Result<f64, LinkError> {
-    let v: f64 = parse_num(key, value)?;
+    let v: f64 = value.trim().parse().map_err(|e| LinkError::BadValue {
+        key: key.into(),
+        why: format!("'{}' is not a number ({e})", truncate(value)),
+    })?;
     if v.is_finite() {
         Ok(v)
     } else {
@@ -350,12 +371,12 @@ fn parse_map(value: &str) -> Result<EnsembleParams, LinkError> {
             parts.len()
         )));
     };
-    let body: usize = parse_num("map", body)?;
+    let body: usize = parse_integer("map", body, 1..=MAX_BODIES as u64)?;
     if body == 0 {
         return Err(bad("bodies are numbered from 1".to_owned()));
     }
     Ok(EnsembleParams {
-        resolution: parse_num("map", resolution)?,
+        resolution: parse_integer("map", resolution, 4..=1024)?,
         body: body - 1,
         plane: EnsemblePlane::from_key(plane).ok_or_else(|| {
             bad(format!(
@@ -391,9 +412,9 @@ fn parse_three_body(pairs: &[(String, String)]) -> Result<ThreeBodyParams, LinkE
             }
             "soft" => p.softening = parse_finite(key, value)?,
             "com" => p.com_frame = parse_flag(key, value)?,
-            "trail" => p.trail = parse_num(key, value)?,
-            "n" => p.n_random = parse_num(key, value)?,
-            "seed" => p.seed = parse_num(key, value)?,
+            "trail" => p.trail = parse_integer(key, value, 2..=10_000)?,
+            "n" => p.n_random = parse_integer(key, value, 2..=MAX_BODIES as u64)?,
+            "seed" => p.seed = parse_integer(key, value, SEEDS)?,
             "masses" => p.lagrange_masses = parse_list::<3>(key, value)?,
             "map" => p.map = Some(parse_map(value)?),
             other => {
@@ -445,14 +466,14 @@ fn parse_navier_stokes(pairs: &[(String, String)]) -> Result<NsParams, LinkError
     for (key, value) in pairs {
         match key.as_str() {
             "v" | "s" | "case" => {}
-            "n" => p.n = parse_num(key, value)?,
+            "n" => p.n = parse_integer(key, value, 16..=MAX_CELLS as u64)?,
             "re" => p.reynolds = parse_finite(key, value)?,
             "solver" => p.solver = parse_choice::<NsSolver>(key, value, "solver")?,
             "pressure" => p.pressure = parse_choice::<PressureKind>(key, value, "pressure solver")?,
             "omega" => p.omega = parse_finite(key, value)?,
             "tol" => p.tol = parse_finite(key, value)?,
             "cfl" => p.cfl = parse_finite(key, value)?,
-            "seed" => p.seed = parse_num(key, value)?,
+            "seed" => p.seed = parse_integer(key, value, SEEDS)?,
             "mask" => {
                 p.mask = Some(
                     ObstacleMask::decode(value).map_err(|why| LinkError::BadValue {
@@ -481,20 +502,20 @@ fn parse_diffusion(pairs: &[(String, String)]) -> Result<DiffusionParams, LinkEr
         match key.as_str() {
             "v" | "s" => {}
             "target" => p.target = parse_choice::<TargetKind>(key, value, "target")?,
-            "dim" => p.dim = parse_num(key, value)?,
-            "k" => p.components = parse_num(key, value)?,
+            "dim" => p.dim = parse_integer(key, value, 2..=MAX_DIM as u64)?,
+            "k" => p.components = parse_integer(key, value, 1..=4096)?,
             "process" => p.process = parse_choice::<ProcessKind>(key, value, "process")?,
             "grid" => grid = Some(value.as_str()),
             "rho" => rho = Some(parse_finite(key, value)?),
             "sampler" => p.sampler = parse_choice::<SamplerKind>(key, value, "sampler")?,
-            "nfe" => p.nfe = parse_num(key, value)?,
+            "nfe" => p.nfe = parse_integer(key, value, 1..=100_000)?,
             "eta" => p.eta = parse_finite(key, value)?,
             "churn" => p.churn = parse_finite(key, value)?,
             "snr" => p.snr = parse_finite(key, value)?,
             "nu" => p.momentum = parse_finite(key, value)?,
             "tol" => p.tol = parse_finite(key, value)?,
-            "n" => p.particles = parse_num(key, value)?,
-            "seed" => p.seed = parse_num(key, value)?,
+            "n" => p.particles = parse_integer(key, value, 1..=MAX_PARTICLES as u64)?,
+            "seed" => p.seed = parse_integer(key, value, SEEDS)?,
             "init" => p.init = parse_choice::<InitKind>(key, value, "start")?,
             other => {
                 return Err(LinkError::UnknownKey {
@@ -539,7 +560,7 @@ fn parse_nlse(pairs: &[(String, String)]) -> Result<NlseParams, LinkError> {
             // The link header and the scenario, handled above.
             "v" | "s" | "case" => {}
             "n" => {
-                p.n = parse_num(key, value)?;
+                p.n = parse_integer(key, value, 256..=65536)?;
             }
             "l" => p.length = parse_finite(key, value)?,
             "beta" => p.beta = parse_finite(key, value)?,
@@ -569,7 +590,7 @@ fn parse_nlse(pairs: &[(String, String)]) -> Result<NlseParams, LinkError> {
             "a" => p.breather_a = parse_finite(key, value)?,
             "bg" => p.background = parse_finite(key, value)?,
             "noise" => p.noise = parse_finite(key, value)?,
-            "seed" => p.seed = parse_num(key, value)?,
+            "seed" => p.seed = parse_integer(key, value, SEEDS)?,
             other => {
                 return Err(LinkError::UnknownKey {
                     key: truncate(other),

@@ -327,11 +327,19 @@ pub(super) fn controls(app: &mut DiffusionApp, ui: &mut egui::Ui) {
     if draft.target == TargetKind::GaussianNd {
         ui.horizontal(|ui| {
             let label = ui.label("d");
-            ui.add(egui::DragValue::new(&mut draft.dim).range(2..=MAX_DIM))
-                .labelled_by(label.id);
+            ui.add(
+                egui::DragValue::new(&mut draft.dim)
+                    .range(2..=MAX_DIM)
+                    .clamp_existing_to_range(false),
+            )
+            .labelled_by(label.id);
             let label = ui.label("components");
-            ui.add(egui::DragValue::new(&mut draft.components).range(1..=4096))
-                .labelled_by(label.id);
+            ui.add(
+                egui::DragValue::new(&mut draft.components)
+                    .range(1..=4096)
+                    .clamp_existing_to_range(false),
+            )
+            .labelled_by(label.id);
         });
     }
     choice_combo(ui, "Process", &mut draft.process);
@@ -377,6 +385,7 @@ pub(super) fn controls(app: &mut DiffusionApp, ui: &mut egui::Ui) {
             ui.add(
                 egui::DragValue::new(&mut draft.tol)
                     .range(1e-12..=0.5)
+                    .clamp_existing_to_range(false)
                     .speed(0.0)
                     .custom_formatter(|v, _| format!("{v:.1e}"))
                     .custom_parser(|s| s.parse().ok()),
@@ -387,7 +396,7 @@ pub(super) fn controls(app: &mut DiffusionApp, ui: &mut egui::Ui) {
                 .label("NFE")
                 .on_hover_text("Budget of denoiser (score) evaluations per particle; the number of steps follows from the sampler's cost per step.");
             let minimum = crate::sims::diffusion::program::minimum_nfe(draft.sampler);
-            ui.add(egui::DragValue::new(&mut draft.nfe).range(minimum..=100_000))
+            ui.add(egui::DragValue::new(&mut draft.nfe).range(minimum..=100_000).clamp_existing_to_range(false))
                 .labelled_by(label.id);
         }
     });
@@ -424,8 +433,12 @@ pub(super) fn controls(app: &mut DiffusionApp, ui: &mut egui::Ui) {
     }
     ui.horizontal(|ui| {
         let label = ui.label("particles");
-        ui.add(egui::DragValue::new(&mut draft.particles).range(1..=262_144))
-            .labelled_by(label.id);
+        ui.add(
+            egui::DragValue::new(&mut draft.particles)
+                .range(1..=crate::sims::diffusion::MAX_PARTICLES)
+                .clamp_existing_to_range(false),
+        )
+        .labelled_by(label.id);
         let label = ui.label("seed").on_hover_text(
             "Seed of the initial particles and of every noise draw: the link reproduces the run.",
         );

@@ -403,7 +403,7 @@ pub(super) fn controls(app: &mut NsApp, ui: &mut egui::Ui) {
     egui::Grid::new("ns-params").num_columns(2).striped(true).show(ui, |ui| {
         let label = ui.label("cells").on_hover_text("Cells across the short side (the spectral grid is n × n). Changing it restarts the run.");
         let mut n = draft.n as u32;
-        ui.add(egui::DragValue::new(&mut n).range(16..=MAX_CELLS as u32).speed(4))
+        ui.add(egui::DragValue::new(&mut n).range(16..=MAX_CELLS as u32).clamp_existing_to_range(false).speed(4))
             .labelled_by(label.id);
         if n as usize != draft.n {
             draft.n = n as usize;

@@ -62,19 +62,19 @@ pub(super) fn parameters(draft: &mut NlseParams, ui: &mut egui::Ui) {
         ui.end_row();
         if matches!(draft.case, NlseCase::Soliton | NlseCase::TwoSoliton | NlseCase::Gaussian) {
             let label = ui.label("L").on_hover_text("Domain length; the domain is [−L/2, L/2), periodic.");
-            ui.add(egui::DragValue::new(&mut draft.length).range(1.0..=1e4).speed(0.5)).labelled_by(label.id);
+            ui.add(egui::DragValue::new(&mut draft.length).range(1.0..=1e4).clamp_existing_to_range(false).speed(0.5)).labelled_by(label.id);
             ui.end_row();
         }
         let label = ui.label("β").on_hover_text("Dispersion coefficient (βγ > 0 focusing).");
-        ui.add(egui::DragValue::new(&mut draft.beta).range(-10.0..=10.0).speed(0.01)).labelled_by(label.id);
+        ui.add(egui::DragValue::new(&mut draft.beta).range(-10.0..=10.0).clamp_existing_to_range(false).speed(0.01)).labelled_by(label.id);
         ui.end_row();
         let label = ui.label("γ").on_hover_text("Kerr nonlinearity coefficient.");
-        ui.add(egui::DragValue::new(&mut draft.gamma).range(-10.0..=10.0).speed(0.01)).labelled_by(label.id);
+        ui.add(egui::DragValue::new(&mut draft.gamma).range(-10.0..=10.0).clamp_existing_to_range(false).speed(0.01)).labelled_by(label.id);
         ui.end_row();
         match draft.case {
             NlseCase::Soliton | NlseCase::TwoSoliton | NlseCase::Gaussian => {
                 let label = ui.label("η").on_hover_text("Soliton amplitude (inverse width), normalised units.");
-                ui.add(egui::DragValue::new(&mut draft.amplitude).range(0.05..=10.0).speed(0.01)).labelled_by(label.id);
+                ui.add(egui::DragValue::new(&mut draft.amplitude).range(0.05..=10.0).clamp_existing_to_range(false).speed(0.01)).labelled_by(label.id);
                 ui.end_row();
             }
             _ => {}
@@ -82,27 +82,27 @@ pub(super) fn parameters(draft: &mut NlseParams, ui: &mut egui::Ui) {
         match draft.case {
             NlseCase::Soliton | NlseCase::TwoSoliton => {
                 let label = ui.label("v").on_hover_text("Soliton velocity (normalised; ±v in the collision).");
-                ui.add(egui::DragValue::new(&mut draft.velocity).range(-10.0..=10.0).speed(0.01)).labelled_by(label.id);
+                ui.add(egui::DragValue::new(&mut draft.velocity).range(-10.0..=10.0).clamp_existing_to_range(false).speed(0.01)).labelled_by(label.id);
                 ui.end_row();
             }
             _ => {}
         }
         if draft.case == NlseCase::TwoSoliton {
             let label = ui.label("η₂").on_hover_text("Second soliton's amplitude.");
-            ui.add(egui::DragValue::new(&mut draft.amplitude2).range(0.05..=10.0).speed(0.01)).labelled_by(label.id);
+            ui.add(egui::DragValue::new(&mut draft.amplitude2).range(0.05..=10.0).clamp_existing_to_range(false).speed(0.01)).labelled_by(label.id);
             ui.end_row();
             let label = ui.label("separation").on_hover_text("Initial distance between the solitons.");
-            ui.add(egui::DragValue::new(&mut draft.separation).range(1.0..=1000.0).speed(0.1)).labelled_by(label.id);
+            ui.add(egui::DragValue::new(&mut draft.separation).range(1.0..=1000.0).clamp_existing_to_range(false).speed(0.1)).labelled_by(label.id);
             ui.end_row();
         }
         if draft.case == NlseCase::Breather {
             let label = ui.label("a").on_hover_text("Breather parameter, 0 < a < 1/2: modulation frequency Ω = 2√(1−2a), growth b = √(8a(1−2a)).");
-            ui.add(egui::DragValue::new(&mut draft.breather_a).range(0.01..=0.49).speed(0.001)).labelled_by(label.id);
+            ui.add(egui::DragValue::new(&mut draft.breather_a).range(0.01..=0.49).clamp_existing_to_range(false).speed(0.001)).labelled_by(label.id);
             ui.end_row();
         }
         if draft.case == NlseCase::ModulationInstability {
             let label = ui.label("A").on_hover_text("Plane-wave amplitude; peak gain γA² at K = A√(2γ/β).");
-            ui.add(egui::DragValue::new(&mut draft.background).range(0.01..=10.0).speed(0.01)).labelled_by(label.id);
+            ui.add(egui::DragValue::new(&mut draft.background).range(0.01..=10.0).clamp_existing_to_range(false).speed(0.01)).labelled_by(label.id);
             ui.end_row();
             let label = ui.label("noise").on_hover_text("Relative amplitude of the seeded complex Gaussian noise.");
             ui.add(egui::Slider::new(&mut draft.noise, 1e-12..=1e-1).logarithmic(true)).labelled_by(label.id);
@@ -115,7 +115,7 @@ pub(super) fn parameters(draft: &mut NlseParams, ui: &mut egui::Ui) {
         ui.checkbox(&mut draft.dealias, "2/3 rule").labelled_by(label.id);
         ui.end_row();
         let label = ui.label("filter").on_hover_text("Exponential filter as damping rate σ(k) = rate·(|k|/k_max)^36 (Hou & Li 2007); 0 = off.");
-        ui.add(egui::DragValue::new(&mut draft.filter_rate).range(0.0..=1000.0).speed(0.1)).labelled_by(label.id);
+        ui.add(egui::DragValue::new(&mut draft.filter_rate).range(0.0..=1000.0).clamp_existing_to_range(false).speed(0.1)).labelled_by(label.id);
         ui.end_row();
     });
 }

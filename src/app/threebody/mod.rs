@@ -261,15 +261,15 @@ pub(super) fn controls(tb: &mut ThreeBodyApp, ui: &mut egui::Ui) {
             ui.end_row();
         }
         let label = ui.label("softening ε").on_hover_text("Plummer softening: forces m/(r²+ε²); 0 is exact Newtonian gravity.");
-        ui.add(egui::DragValue::new(&mut draft.softening).range(0.0..=1.0).speed(0.001)).labelled_by(label.id);
+        ui.add(egui::DragValue::new(&mut draft.softening).range(0.0..=1.0).clamp_existing_to_range(false).speed(0.001)).labelled_by(label.id);
         ui.end_row();
         let label = ui.label("trail").on_hover_text("Trail length in points (one every 0.02 time units).");
-        ui.add(egui::DragValue::new(&mut draft.trail).range(2..=10_000)).labelled_by(label.id);
+        ui.add(egui::DragValue::new(&mut draft.trail).range(2..=10_000).clamp_existing_to_range(false)).labelled_by(label.id);
         ui.end_row();
         match draft.case {
             ThreeBodyCase::Random => {
                 let label = ui.label("bodies");
-                ui.add(egui::DragValue::new(&mut draft.n_random).range(2..=16)).labelled_by(label.id);
+                ui.add(egui::DragValue::new(&mut draft.n_random).range(2..=16).clamp_existing_to_range(false)).labelled_by(label.id);
                 ui.end_row();
                 let label = ui.label("seed");
                 ui.add(egui::DragValue::new(&mut draft.seed)).labelled_by(label.id);
@@ -278,7 +278,7 @@ pub(super) fn controls(tb: &mut ThreeBodyApp, ui: &mut egui::Ui) {
             ThreeBodyCase::Lagrange => {
                 for (i, m) in draft.lagrange_masses.iter_mut().enumerate() {
                     let label = ui.label(format!("m{}", i + 1));
-                    ui.add(egui::DragValue::new(m).range(1e-6..=100.0).speed(0.01)).labelled_by(label.id);
+                    ui.add(egui::DragValue::new(m).range(1e-6..=100.0).clamp_existing_to_range(false).speed(0.01)).labelled_by(label.id);
                     ui.end_row();
                 }
                 let routh = routh_value(draft.lagrange_masses);
