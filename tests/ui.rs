@@ -15,6 +15,14 @@ fn harness(link: Option<&str>) -> Harness<'static, StepscopeApp> {
     h
 }
 
+/// Chooses `label` in the Solver combo box, as a user does.
+fn pick_solver(h: &mut Harness<'_, StepscopeApp>, label: &str) {
+    h.get_by_label("Solver").click();
+    h.run_steps(2);
+    h.get_by_label(label).click();
+    h.run_steps(3);
+}
+
 fn diagnostics(h: &Harness<'_, StepscopeApp>) -> serde_json::Value {
     serde_json::from_str(&h.state().diagnostics_json()).expect("diagnostics are JSON")
 }
@@ -45,10 +53,7 @@ fn switching_solver_in_the_combo_continues_the_run() {
     let mut h = harness(Some("?s=nlse&case=soliton&solver=strang&dt=0.01"));
     h.get_by_label("Step").click();
     h.run_steps(2);
-    h.get_by_label("Solver").click();
-    h.run_steps(2);
-    h.get_by_label("DOP853-IP").click();
-    h.run_steps(3);
+    pick_solver(&mut h, "DOP853-IP");
     let d = diagnostics(&h);
     assert_eq!(d["solver"], "dop853ip");
     assert_eq!(d["accepted"], 1, "the run continues, not restarts");
@@ -182,10 +187,7 @@ fn the_gpu_switch_hands_the_run_over_and_back() {
     // The f32 notice is on screen while the GPU computes.
     assert!(h.get_all_by_label_contains("single precision").count() >= 1);
     // Choosing DOP853-IP (CPU only) moves the run back to the CPU with a notice.
-    h.get_by_label("Solver").click();
-    h.run_steps(2);
-    h.get_by_label("DOP853-IP").click();
-    h.run_steps(3);
+    pick_solver(&mut h, "DOP853-IP");
     let d = diagnostics(&h);
     assert_eq!(d["compute"], "cpu-f64");
     assert_eq!(d["solver"], "dop853ip");
@@ -1285,10 +1287,7 @@ fn the_link_box_follows_the_run_and_errors_stay_until_superseded() {
     h.get_by_label_contains("must be an integer from 256 to 65536");
     assert_eq!(diagnostics(&h)["link"], link, "the run is kept");
     // A change that goes through in the UI supersedes the error.
-    h.get_by_label("Solver").click();
-    h.run_steps(2);
-    h.get_by_label("DOP853-IP").click();
-    h.run_steps(3);
+    pick_solver(&mut h, "DOP853-IP");
     let d = diagnostics(&h);
     assert_eq!(d["solver"], "dop853ip");
     assert!(d["notice"].is_null(), "{d}");
@@ -1326,4 +1325,117 @@ fn a_bad_start_up_link_keeps_the_stored_run_and_says_so() {
         "{notice}"
     );
     h.get_by_label_contains("the last run is shown instead");
+}
+
+/// Every plot the four simulations draw (their default views after a run, a solver switch,
+/// and the NLSE spectrum): both axes have titles, a log axis labels every decade in view and
+/// no label twice, each legend name has one colour (the one its series are drawn in), and the
+/// time plots mark the solver switch.
+#[test]
+fn every_plot_has_axis_titles_decade_labels_and_one_colour_per_legend_entry() {
+    use stepscope::app::chart::records;
+    /// A link, its end time (0: diffusion sampling to its end), the switch made halfway and
+    /// the views to look at.
+    type Case<'a> = (&'a str, f64, (&'a str, &'a str), &'a [&'a str]);
+    let cases: [Case; 4] = [
+        (
+            "?s=nlse&case=soliton&solver=dop853ip&rtol=1e-9",
+            2.0,
+            ("solver", "erk43ip"),
+            &["state", "spectrum"],
+        ),
+        (
+            "?s=3body&case=figure8",
+            3.0,
+            ("solver", "dopri5"),
+            &["orbits"],
+        ),
+        (
+            "?s=ns&case=cavity&n=32",
+            0.5,
+            ("solver", "rk2"),
+            &["vorticity"],
+        ),
+        (
+            "?s=diffusion&target=ring8&sampler=dopri5&n=1000",
+            0.0,
+            ("tol", "1e-3"),
+            &["particles"],
+        ),
+    ];
+    let mut checked = 0;
+    for (link, until, switch, views) in cases {
+        let mut h = harness(Some(link));
+        let half = if until > 0.0 { until / 2.0 } else { 0.0 };
+        if until > 0.0 {
+            h.state_mut().run_until(half).expect("runs");
+            h.run_steps(2);
+            h.state_mut().set_param(switch.0, switch.1).expect("switch");
+            h.run_steps(2);
+        }
+        h.state_mut().run_until(until).expect("runs");
+        for view in views {
+            let _ = h.state_mut().set_view(view);
+            h.run_steps(3);
+            let pass = h.ctx.cumulative_pass_nr();
+            let drawn: Vec<_> = records(&h.ctx)
+                .into_iter()
+                .filter(|(_, r)| r.pass + 1 >= pass)
+                .collect();
+            assert!(drawn.len() >= 3, "{link} {view}: {} plots", drawn.len());
+            for (id, r) in drawn {
+                if std::env::var("SHOW_PLOTS").is_ok() {
+                    println!("{id}: {r:?}");
+                }
+                checked += 1;
+                assert!(
+                    !r.x_title.trim().is_empty() && !r.y_title.trim().is_empty(),
+                    "{link} {id}: axis titles {:?} / {:?}",
+                    r.x_title,
+                    r.y_title
+                );
+                let texts: Vec<&str> = r.y_labels.iter().map(|(_, t)| t.as_str()).collect();
+                let mut unique = texts.clone();
+                unique.sort_unstable();
+                unique.dedup();
+                assert_eq!(
+                    unique.len(),
+                    texts.len(),
+                    "{link} {id}: duplicate labels {texts:?}"
+                );
+                if r.y_log {
+                    let (lo, hi) = r.y_view;
+                    let decades = (lo.ceil() as i64)..=(hi.floor() as i64);
+                    assert!(
+                        !decades.is_empty(),
+                        "{link} {id}: no decade in view {lo}..{hi}"
+                    );
+                    for k in decades {
+                        assert!(
+                            r.y_labels.iter().any(
+                                |(v, t)| (*v - k as f64).abs() < 1e-9 && *t == format!("1e{k}")
+                            ),
+                            "{link} {id}: decade 1e{k} unlabelled in {lo:.2}..{hi:.2} \
+                             ({} px): {texts:?}",
+                            r.height
+                        );
+                    }
+                }
+                for (name, colours) in &r.legend {
+                    assert!(
+                        colours.windows(2).all(|w| w[0] == w[1]),
+                        "{link} {id}: '{name}' is drawn in {colours:?}"
+                    );
+                }
+                if until > 0.0 && r.x_title == "t" && id != "phase" && id != "state" {
+                    assert!(
+                        r.markers.iter().any(|t| (*t - half).abs() < 0.2 * half),
+                        "{link} {id}: the switch at t ≈ {half} is not marked ({:?})",
+                        r.markers
+                    );
+                }
+            }
+        }
+    }
+    println!("{checked} plots checked");
 }

@@ -245,20 +245,23 @@ fn shadow_controls(app: &mut StepscopeApp, ui: &mut egui::Ui) {
         sci(last.difference),
         sci(last.bound)
     ));
-    let line = |name: &str, pick: fn(&crate::core::shadow::ShadowPoint) -> f64| {
-        let pts: Vec<[f64; 2]> = points
-            .iter()
-            .filter(|p| pick(p) > 0.0)
-            .map(|p| [p.t, pick(p).log10()])
-            .collect();
-        egui_plot::Line::new(name.to_owned(), egui_plot::PlotPoints::from(pts))
+    let line = |pick: fn(&crate::core::shadow::ShadowPoint) -> f64| -> Vec<[f64; 2]> {
+        points.iter().map(|p| [p.t, pick(p)]).collect()
     };
-    let lines = vec![
-        line("f32 − f64", |p| p.difference),
-        line("f32 round-off bound", |p| p.bound),
-        line("f64 solver error", |p| p.f64_error.unwrap_or(f64::NAN)),
-    ];
-    super::plots::log_plot(ui, "shadow-difference", 120.0, lines);
+    use super::plots::{BLUE, GREEN, ORANGE};
+    super::plots::Chart::over_time("shadow-difference", "relative difference")
+        .log_y()
+        .height(120.0)
+        .legend()
+        .show(ui, |s| {
+            s.line("f32 − f64", line(|p| p.difference), BLUE);
+            s.line("f32 round-off bound", line(|p| p.bound), ORANGE);
+            s.line(
+                "f64 solver error",
+                line(|p| p.f64_error.unwrap_or(f64::NAN)),
+                GREEN,
+            );
+        });
     if ui
         .button("Continue on the f64 shadow")
         .on_hover_text("Switch the main view to the f64 run that followed the GPU.")

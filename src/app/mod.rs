@@ -8,10 +8,12 @@
 mod actions;
 mod address;
 mod chaos_map;
+pub mod chart;
 pub mod colour;
 mod controls;
 mod diffusion;
 pub mod export;
+mod frame;
 mod navier_stokes;
 mod nlse;
 pub mod panel;
@@ -26,7 +28,7 @@ use web_time::Instant;
 
 use crate::gpu::GpuContext;
 use crate::scenario::Scenario;
-use panel::{Clock, Shell, SimPanel};
+use panel::{Shell, SimPanel};
 
 /// Storage key of the last scenario (localStorage on the web, a file on the desktop).
 const STORAGE_KEY: &str = "stepscope.scenario";
@@ -65,6 +67,11 @@ pub struct StepscopeApp {
     backend: String,
     /// The run's link in the address bar (or title) and the link box.
     address: address::AddressBar,
+    /// The link at the end of the last frame, to notice changes made between frames.
+    last_link: String,
+    /// Solver and parameter switches of each simulation (link token, marker), drawn on its
+    /// time axes.
+    switches: Vec<(&'static str, chart::Marker)>,
     /// The egui context, to wake the UI after changes from outside (the JS API).
     egui_ctx: Option<egui::Context>,
     /// A recording of the window is running (frames are drawn continuously so that the
@@ -121,6 +128,8 @@ impl StepscopeApp {
             notice,
             backend,
             address: address::AddressBar::default(),
+            last_link: String::new(),
+            switches: Vec::new(),
             egui_ctx: None,
             recording: false,
             picture_requested: false,
@@ -232,7 +241,16 @@ impl StepscopeApp {
             .map_err(|e| format!("The link could not be loaded: {e}"));
         self.noted(result)?;
         self.notice = None;
+        self.new_run();
         Ok(())
+    }
+
+    /// The simulation shown starts a new run: its switch markers go, and the link it starts
+    /// with is not a switch.
+    fn new_run(&mut self) {
+        let key = self.active_simulation();
+        self.switches.retain(|(sim, _)| *sim != key);
+        self.last_link = self.scenario().to_query();
     }
 
     /// Runs `scenario` in its simulation's panel (opened if needed) and shows it.
@@ -264,7 +282,10 @@ impl StepscopeApp {
         let (shell, panel) = self.parts();
         let result = panel.edit(scenario, shell);
         self.notice = result.clone().ok().flatten().map(Notice::Info);
-        self.noted(result).map(|_| ())
+        self.noted(result)?;
+        let link = self.scenario().to_query();
+        self.note_switch(&link);
+        Ok(())
     }
 
     /// Takes `n` accepted steps (the JS API's `step(n)` and the → key).
@@ -307,6 +328,7 @@ impl StepscopeApp {
         let result = panel.reset(shell);
         if self.noted(result).is_ok() {
             self.notice = None;
+            self.new_run();
         }
     }
 
@@ -389,152 +411,6 @@ impl StepscopeApp {
     /// Asks for a new frame (after a change made from outside the UI).
     pub fn request_repaint(&self) {
         if let Some(ctx) = &self.egui_ctx {
-            ctx.request_repaint();
-        }
-    }
-
-    /// Advances the simulation for one frame: `speed` simulation time per wall second,
-    /// within the frame's compute budget (the clock is independent of the frame rate; when
-    /// the machine cannot keep up the simulation slows down rather than the UI).
-    fn advance_frame(&mut self) {
-        let now = Instant::now();
-        let wall_dt = self
-            .last_frame
-            .map(|t| now.duration_since(t).as_secs_f64())
-            .unwrap_or(0.0)
-            .min(0.1);
-        self.last_frame = Some(now);
-        if self.race_mode {
-            // The single run waits (its state kept) while the race has the compute budget.
-            if let Some(lab) = &mut self.race_lab {
-                lab.advance(FRAME_COMPUTE_BUDGET_S);
-            }
-            return;
-        }
-        let clock = Clock {
-            running: self.running,
-            wall_dt,
-            budget: FRAME_COMPUTE_BUDGET_S,
-            speed: self.speed,
-        };
-        let (shell, panel) = self.parts();
-        let report = panel.advance_frame(shell, clock);
-        if report.pause {
-            self.running = false;
-        }
-        if let Some(notice) = report.notice {
-            self.notice = Some(notice);
-        }
-        if let Some(why) = report.gpu_lost {
-            self.gpu = None;
-            self.gpu_unavailable = format!("the GPU failed ({why})");
-        }
-    }
-
-    fn handle_keys(&mut self, ctx: &egui::Context) {
-        // Keys act only when no text field has focus.
-        if ctx.egui_wants_keyboard_input() {
-            return;
-        }
-        let (space, right, r) = ctx.input(|i| {
-            (
-                i.key_pressed(egui::Key::Space),
-                i.key_pressed(egui::Key::ArrowRight),
-                i.key_pressed(egui::Key::R),
-            )
-        });
-        if space {
-            self.set_running(!self.running);
-        }
-        if right {
-            self.running = false;
-            self.step(1);
-        }
-        if r {
-            self.reset();
-        }
-    }
-
-    /// The whole UI; eframe's `App::ui` and the kittest harness both call this.
-    pub fn show(&mut self, ui: &mut egui::Ui) {
-        let link_before = self.scenario().to_query();
-        let notice_before = self.notice.clone();
-        self.show_panels(ui);
-        let link = self.scenario().to_query();
-        // An error is superseded by a change that went through: it stays until then (or
-        // until dismissed), however many frames pass.
-        if link != link_before
-            && matches!(self.notice, Some(Notice::Error(_)))
-            && self.notice == notice_before
-        {
-            self.notice = None;
-        }
-        self.address.follow(ui.ctx(), &link);
-    }
-
-    /// The notice across the top of the central area, until dismissed or superseded.
-    fn notice_banner(&mut self, ui: &mut egui::Ui) {
-        let Some(notice) = &self.notice else {
-            return;
-        };
-        let (text, fill, stroke) = match notice {
-            Notice::Error(e) => (
-                format!("Error: {e}"),
-                egui::Color32::from_rgb(120, 30, 25),
-                egui::Color32::from_rgb(255, 235, 230),
-            ),
-            Notice::Info(i) => (
-                i.clone(),
-                ui.visuals().faint_bg_color,
-                ui.visuals().text_color(),
-            ),
-        };
-        let mut dismissed = false;
-        egui::Panel::top("notice")
-            .frame(egui::Frame::new().fill(fill).inner_margin(8.0))
-            .show(ui, |ui| {
-                ui.horizontal(|ui| {
-                    dismissed = ui
-                        .button("Dismiss")
-                        .on_hover_text("Hide this message (the run is not affected).")
-                        .clicked();
-                    ui.add(
-                        egui::Label::new(egui::RichText::new(text).color(stroke).size(15.0)).wrap(),
-                    );
-                });
-            });
-        if dismissed {
-            self.notice = None;
-        }
-    }
-
-    fn show_panels(&mut self, ui: &mut egui::Ui) {
-        let ctx = ui.ctx().clone();
-        self.take_screenshot();
-        self.handle_keys(&ctx);
-        self.advance_frame();
-        egui::Panel::left("controls")
-            .resizable(true)
-            .default_size(300.0)
-            .show(ui, |ui| {
-                egui::ScrollArea::vertical().show(ui, |ui| controls::controls(self, ui));
-            });
-        self.notice_banner(ui);
-        if let (true, Some(lab)) = (self.race_mode, &mut self.race_lab) {
-            egui::CentralPanel::default().show(ui, |ui| race::central(lab, self.gpu.as_ref(), ui));
-            if lab.busy() || self.recording {
-                ctx.request_repaint();
-            }
-            return;
-        }
-        let (shell, panel) = self.parts();
-        let notice = egui::CentralPanel::default()
-            .show(ui, |ui| panel.central(shell, ui))
-            .inner;
-        if notice.is_some() {
-            self.notice = notice;
-        }
-        if self.running || self.panel().busy() || self.recording {
             ctx.request_repaint();
         }
     }

@@ -1,11 +1,10 @@
 //! Plotting helpers shared by every simulation's views: the palette, number formats and
-//! log-scale plots.
-
-use egui_plot::{Legend, Line, Plot, PlotPoints};
+//! history plots (every plot is a [`Chart`]).
 
 use crate::core::choice::Choice;
 use crate::core::history::DecimatingSeries;
 
+pub(crate) use super::chart::Chart;
 pub(crate) use super::colour::colormap;
 
 pub(crate) const BLUE: egui::Color32 = egui::Color32::from_rgb(90, 170, 255);
@@ -22,42 +21,21 @@ pub(crate) fn sci(v: f64) -> String {
     }
 }
 
-/// Tick label of a log10 axis: `1e-6` on decades, `3.2e-6` between them.
-pub(crate) fn log_tick(
-    mark: egui_plot::GridMark,
-    _range: &std::ops::RangeInclusive<f64>,
-) -> String {
-    let exponent = mark.value;
-    if (exponent - exponent.round()).abs() < 1e-9 {
-        format!("1e{}", exponent.round())
-    } else {
-        format!("{:.1e}", 10f64.powf(exponent))
-    }
-}
-
-/// A line of log10 values for a log-scale plot.
-pub(crate) fn log_line<'a>(
-    name: &str,
-    series: &DecimatingSeries,
-    color: egui::Color32,
-) -> Line<'a> {
-    let pts: Vec<[f64; 2]> = series
-        .points()
-        .iter()
-        .filter(|p| p[1] > 0.0)
-        .map(|p| [p[0], p[1].log10()])
-        .collect();
-    Line::new(name, PlotPoints::from(pts)).color(color)
-}
-
-pub(crate) fn log_plot(ui: &mut egui::Ui, id: &str, height: f32, lines: Vec<Line<'_>>) {
-    Plot::new(id)
+/// A log plot over time of recorded histories, each `(name, series, colour)`.
+pub(crate) fn history_plot(
+    ui: &mut egui::Ui,
+    id: &str,
+    y_title: &str,
+    height: f32,
+    lines: &[(&str, &DecimatingSeries, egui::Color32)],
+) {
+    Chart::over_time(id, y_title)
+        .log_y()
         .height(height)
-        .legend(Legend::default())
-        .y_axis_formatter(log_tick)
-        .show(ui, |plot| {
-            for line in lines {
-                plot.line(line);
+        .legend()
+        .show(ui, |s| {
+            for (name, series, colour) in lines {
+                s.history(name, series, *colour);
             }
         });
 }

@@ -4,9 +4,9 @@
 //! work–precision sweep ([`crate::race::Race`]) fills its diagram in, a slice of each frame,
 //! with the fitted slope of every curve beside its formal order.
 
-use egui_plot::{Legend, Line, Plot, PlotPoints, Points};
+use egui_plot::{Line, Plot, PlotPoints, Points};
 
-use super::plots::{log_tick, sci};
+use super::plots::{Chart, sci};
 use crate::gpu::GpuContext;
 use crate::race::{self, Measure, Race, RacePlan};
 use crate::scenario::Scenario;
@@ -451,40 +451,41 @@ fn shared_plots(lab: &RaceLab, ui: &mut egui::Ui) {
             .iter()
             .enumerate()
             .map(|(k, l)| {
-                let points = l
-                    .trace
-                    .iter()
-                    .map(|p| (p.t, pick(p).abs()))
-                    .filter(|(t, v)| t.is_finite() && v.is_finite() && *v > 0.0)
-                    .map(|(t, v)| [t, v.log10()])
-                    .collect();
+                let points = l.trace.iter().map(|p| [p.t, pick(p).abs()]).collect();
                 (k, l.solver.as_str(), points)
             })
             .collect()
     };
-    let plots: [(&str, &str, TraceValue); 3] = [
-        ("race-h", "step size (log10)", |p| p.h),
-        ("race-err", "error estimate (log10)", |p| p.error_estimate),
-        ("race-drift", "|drift| or error (log10)", |p| p.drift),
+    let plots: [(&str, &str, &str, TraceValue); 3] = [
+        ("race-h", "Step size", "h", |p| p.h),
+        (
+            "race-err",
+            "Error estimate",
+            "scaled error (1 = tolerance)",
+            |p| p.error_estimate,
+        ),
+        (
+            "race-drift",
+            "Drift of the conserved quantity, or error",
+            "|drift| or error",
+            |p| p.drift,
+        ),
     ];
-    let x_label = if lab.form.until.is_finite() {
+    let x_title = if lab.form.until.is_finite() {
         "t"
     } else {
         "t (diffusion: t_max → t_min)"
     };
     ui.columns(3, |cols| {
-        for (col, (id, title, pick)) in cols.iter_mut().zip(plots) {
+        for (col, (id, title, y_title, pick)) in cols.iter_mut().zip(plots) {
             col.label(title);
-            Plot::new(id)
+            Chart::new(id, x_title, y_title)
+                .log_y()
                 .height(160.0)
-                .legend(Legend::default())
-                .x_axis_label(x_label)
-                .y_axis_formatter(log_tick)
-                .show(col, |p| {
+                .legend()
+                .show(col, |s| {
                     for (k, name, points) in series(pick) {
-                        p.line(
-                            Line::new(name, PlotPoints::from(points)).color(COLOURS[k % MAX_LANES]),
-                        );
+                        s.line(name, points, COLOURS[k % MAX_LANES]);
                     }
                 });
         }
@@ -523,52 +524,45 @@ fn work_precision(lab: &RaceLab, ui: &mut egui::Ui) {
         .into_iter()
         .enumerate()
         {
-            Plot::new(id)
+            let x_title = if c == 0 {
+                race.scenario().info().work_unit
+            } else {
+                "wall time (s)"
+            };
+            let y_title = if race.measure_name().is_empty() {
+                "error".to_owned()
+            } else {
+                race.measure_name().to_owned()
+            };
+            Chart::new(id, x_title, y_title)
+                .log_x()
+                .log_y()
                 .height(240.0)
-                .legend(Legend::default())
-                .x_axis_label(if c == 0 {
-                    "work (log10)"
-                } else {
-                    "seconds (log10)"
-                })
-                .x_axis_formatter(log_tick)
-                .y_axis_formatter(log_tick)
-                .show(&mut cols[c], |p| {
+                .legend()
+                .show(&mut cols[c], |s| {
                     for (k, fit) in fits.iter().enumerate() {
-                        let log_point = |q: &race::RacePoint| {
-                            let (x, e) = (x_of(q), q.error);
-                            (x > 0.0 && e > 0.0 && e.is_finite()).then(|| [x.log10(), e.log10()])
-                        };
-                        let mut points: Vec<[f64; 2]> =
-                            fit.points.iter().filter_map(log_point).collect();
+                        let point = |q: &race::RacePoint| [x_of(q), q.error];
+                        let mut points: Vec<[f64; 2]> = fit.points.iter().map(point).collect();
                         let at_floor: Vec<[f64; 2]> = fit
                             .points
                             .iter()
                             .filter(|q| !q.resolved())
-                            .filter_map(log_point)
+                            .map(point)
                             .collect();
                         // Wall times need not grow with the work (timer noise): the curve
                         // joins the points in order of x.
                         points.sort_by(|a, b| a[0].total_cmp(&b[0]));
                         let colour = COLOURS[k % MAX_LANES];
-                        p.line(
-                            Line::new(name(fit), PlotPoints::from(points.clone())).color(colour),
-                        );
-                        p.points(
-                            Points::new("", PlotPoints::from(points))
-                                .color(colour)
-                                .radius(3.0),
-                        );
+                        let label = name(fit);
+                        s.line(&label, points.clone(), colour);
+                        s.points(&label, points, colour, 3.0);
                         if !at_floor.is_empty() {
                             // Ringed: the arithmetic's floor, not the method, sets these.
-                            p.points(
-                                Points::new(
-                                    "ringed: at the f32 floor, not fitted",
-                                    PlotPoints::from(at_floor),
-                                )
-                                .color(ui_error_colour())
-                                .filled(false)
-                                .radius(6.0),
+                            s.rings(
+                                "ringed: at the f32 floor, not fitted",
+                                at_floor,
+                                ui_error_colour(),
+                                6.0,
                             );
                         }
                     }

@@ -4,11 +4,9 @@
 
 mod panel;
 
-use egui_plot::{
-    Arrows, Bar, BarChart, Legend, Line, Plot, PlotImage, PlotPoint, PlotPoints, Points,
-};
+use egui_plot::{Arrows, Bar, BarChart, PlotImage, PlotPoint, PlotPoints};
 
-use super::plots::{BLUE, GREEN, ORANGE, RED, choice_combo, choose, log_tick, sci};
+use super::plots::{BLUE, Chart, GREEN, ORANGE, RED, choice_combo, choose, sci};
 use crate::core::shadow::ShadowSlot;
 use crate::gpu::GpuContext;
 use crate::sims::diffusion::gpu::GpuLiveRun;
@@ -589,74 +587,75 @@ pub(super) fn central(app: &mut DiffusionApp, ui: &mut egui::Ui) {
             [alpha_now * m[0], alpha_now * m[1]]
         })
         .collect();
-    Plot::new("diffusion-particles")
+    let trails: Vec<Vec<[f64; 2]>> = if show_trails {
+        run.trails().iter().take(64).cloned().collect()
+    } else {
+        Vec::new()
+    };
+    Chart::new("diffusion-particles", "x₁", "x₂")
         .height(height)
         .data_aspect(1.0)
-        .legend(Legend::default())
-        .show(ui, |plot| {
+        .legend()
+        .show(ui, |s| {
             if let Some((texture, b, (origins, tips))) = field {
-                if show_density {
-                    let centre = PlotPoint::new(0.5 * (b[0] + b[1]), 0.5 * (b[2] + b[3]));
-                    let size = egui::vec2((b[1] - b[0]) as f32, (b[3] - b[2]) as f32);
-                    plot.image(PlotImage::new("density p_t", texture, centre, size));
-                }
-                if show_score {
-                    plot.arrows(
-                        Arrows::new(
-                            "σ² grad log p_t",
-                            PlotPoints::from(origins),
-                            PlotPoints::from(tips),
-                        )
-                        .color(egui::Color32::from_rgb(230, 230, 230)),
-                    );
-                }
+                s.raw((f64::INFINITY, f64::NEG_INFINITY), move |plot| {
+                    if show_density {
+                        let centre = PlotPoint::new(0.5 * (b[0] + b[1]), 0.5 * (b[2] + b[3]));
+                        let size = egui::vec2((b[1] - b[0]) as f32, (b[3] - b[2]) as f32);
+                        plot.image(PlotImage::new("density p_t", texture, centre, size));
+                    }
+                    if show_score {
+                        plot.arrows(
+                            Arrows::new(
+                                "σ² grad log p_t",
+                                PlotPoints::from(origins),
+                                PlotPoints::from(tips),
+                            )
+                            .color(egui::Color32::from_rgb(230, 230, 230)),
+                        );
+                    }
+                });
             }
-            if show_trails {
-                for trail in run.trails().iter().take(64) {
-                    plot.line(
-                        Line::new("", PlotPoints::from(trail.clone()))
-                            .color(egui::Color32::from_rgba_unmultiplied(90, 170, 255, 60)),
-                    );
-                }
+            for trail in trails {
+                s.line(
+                    "",
+                    trail,
+                    egui::Color32::from_rgba_unmultiplied(90, 170, 255, 60),
+                );
             }
-            plot.points(
-                Points::new("particles", PlotPoints::from(points))
-                    .radius(1.2)
-                    .color(BLUE),
-            );
-            plot.points(
-                Points::new("component means × α(t)", PlotPoints::from(means))
-                    .radius(1.8)
-                    .color(ORANGE),
-            );
+            s.points("particles", points, BLUE, 1.2);
+            s.points("component means × α(t)", means, ORANGE, 1.8);
         });
     let history = run.history();
     let plot_height = (ui.available_height() - 30.0).max(120.0);
     ui.columns(3, |cols| {
         cols[0].label("Step sizes (log)").on_hover_text("Step size in t and in λ per step.");
-        let h_t: Vec<[f64; 2]> = history.iter().enumerate().filter(|(_, p)| p.h_t > 0.0).map(|(i, p)| [i as f64, p.h_t.log10()]).collect();
-        let h_l: Vec<[f64; 2]> = history.iter().enumerate().filter(|(_, p)| p.h_lambda > 0.0).map(|(i, p)| [i as f64, p.h_lambda.log10()]).collect();
-        Plot::new("diffusion-steps").height(plot_height).legend(Legend::default()).y_axis_formatter(log_tick).show(&mut cols[0], |plot| {
-            plot.line(Line::new("h in t", PlotPoints::from(h_t)).color(BLUE));
-            plot.line(Line::new("h in λ", PlotPoints::from(h_l)).color(ORANGE));
+        let h_t: Vec<[f64; 2]> = history.iter().enumerate().map(|(i, p)| [i as f64, p.h_t]).collect();
+        let h_l: Vec<[f64; 2]> = history.iter().enumerate().map(|(i, p)| [i as f64, p.h_lambda]).collect();
+        Chart::new("diffusion-steps", "step", "h").log_y().height(plot_height).legend().show(&mut cols[0], |s| {
+            s.line("h in t", h_t, BLUE);
+            s.line("h in λ", h_l, ORANGE);
         });
         if !run.params().sampler.is_adaptive() {
             cols[1].label(egui::RichText::new("fixed grid: no error estimate").weak());
         }
         cols[1].label("Error estimate (log)").on_hover_text("Scaled local error per attempted step (adaptive samplers); red: rejected.");
-        let accepted: Vec<[f64; 2]> = history.iter().enumerate().filter(|(_, p)| p.accepted && p.error > 0.0).map(|(i, p)| [i as f64, p.error.log10()]).collect();
-        let rejected: Vec<[f64; 2]> = history.iter().enumerate().filter(|(_, p)| !p.accepted && p.error > 0.0).map(|(i, p)| [i as f64, p.error.log10()]).collect();
-        Plot::new("diffusion-errors").height(plot_height).legend(Legend::default()).y_axis_formatter(log_tick).show(&mut cols[1], |plot| {
-            plot.points(Points::new("accepted", PlotPoints::from(accepted)).radius(2.0).color(GREEN));
-            plot.points(Points::new("rejected", PlotPoints::from(rejected)).radius(2.5).color(RED));
+        let accepted: Vec<[f64; 2]> = history.iter().enumerate().filter(|(_, p)| p.accepted).map(|(i, p)| [i as f64, p.error]).collect();
+        let rejected: Vec<[f64; 2]> = history.iter().enumerate().filter(|(_, p)| !p.accepted).map(|(i, p)| [i as f64, p.error]).collect();
+        Chart::new("diffusion-errors", "attempt", "scaled error (1 = tolerance)").log_y().height(plot_height).legend().show(&mut cols[1], |s| {
+            s.points("accepted", accepted, GREEN, 2.0);
+            s.points("rejected", rejected, RED, 2.5);
         });
         cols[2].label("Mass per mode").on_hover_text("Fraction of the samples per mode (blue) against the target's weights (orange), once the run has finished.");
         if let Some(Ok(report)) = run.report() {
             let bars: Vec<Bar> = report.mode_masses.iter().enumerate().map(|(i, m)| Bar::new(i as f64 - 0.2, *m).width(0.4)).collect();
             let target: Vec<Bar> = report.mode_weights.iter().enumerate().map(|(i, w)| Bar::new(i as f64 + 0.2, *w).width(0.4)).collect();
-            Plot::new("diffusion-modes").height(plot_height).legend(Legend::default()).show(&mut cols[2], |plot| {
-                plot.bar_chart(BarChart::new("samples", bars).color(BLUE));
-                plot.bar_chart(BarChart::new("target", target).color(ORANGE));
+            let top = report.mode_masses.iter().chain(&report.mode_weights).fold(0.0f64, |a, b| a.max(*b));
+            Chart::new("diffusion-modes", "mode", "mass fraction").height(plot_height).legend().show(&mut cols[2], |s| {
+                s.bars("samples", BLUE).bars("target", ORANGE).raw((0.0, top), move |plot| {
+                    plot.bar_chart(BarChart::new("samples", bars).color(BLUE));
+                    plot.bar_chart(BarChart::new("target", target).color(ORANGE));
+                });
             });
         } else {
             cols[2].label(egui::RichText::new("(after the run reaches t_min)").weak());

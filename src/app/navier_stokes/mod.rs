@@ -8,10 +8,10 @@
 mod panel;
 
 use super::colour;
-use egui_plot::{Legend, Line, Plot, PlotImage, PlotPoint, PlotPoints, Points};
+use egui_plot::{PlotImage, PlotPoint};
 use web_time::Instant;
 
-use super::plots::{BLUE, GREEN, ORANGE, RED, choice_combo, log_tick, sci};
+use super::plots::{BLUE, Chart, GREEN, ORANGE, RED, choice_combo, sci};
 use crate::core::shadow::ShadowSlot;
 use crate::gpu::{GpuContext, wgpu};
 use crate::sims::navier_stokes::gpu_run::GpuFlow;
@@ -592,29 +592,26 @@ pub(super) fn central(app: &mut NsApp, ui: &mut egui::Ui) {
     let brush = app.brush;
     let radius = app.brush_size * height;
     let mut action: Option<(f64, f64, f64, f64)> = None;
-    Plot::new("ns-field")
+    Chart::new("ns-field", "x", "y")
         .height(picture_height)
         .data_aspect(1.0)
-        .allow_drag(false)
-        .allow_boxed_zoom(false)
-        .include_x(0.0)
-        .include_x(width)
-        .include_y(0.0)
-        .include_y(height)
-        .show(ui, |plot| {
-            let centre = PlotPoint::new(width / 2.0, height / 2.0);
-            plot.image(PlotImage::new(
-                "field",
-                texture,
-                centre,
-                egui::vec2(width as f32, height as f32),
-            ));
-            if plot.response().dragged()
-                && let Some(pos) = plot.pointer_coordinate()
-            {
-                let delta = plot.pointer_coordinate_drag_delta();
-                action = Some((pos.x, pos.y, f64::from(delta.x), f64::from(delta.y)));
-            }
+        .fixed_view((0.0, width), (0.0, height))
+        .show(ui, |s| {
+            s.raw((0.0, height), |plot| {
+                let centre = PlotPoint::new(width / 2.0, height / 2.0);
+                plot.image(PlotImage::new(
+                    "field",
+                    texture,
+                    centre,
+                    egui::vec2(width as f32, height as f32),
+                ));
+                if plot.response().dragged()
+                    && let Some(pos) = plot.pointer_coordinate()
+                {
+                    let delta = plot.pointer_coordinate_drag_delta();
+                    action = Some((pos.x, pos.y, f64::from(delta.x), f64::from(delta.y)));
+                }
+            });
         });
     if let Some((x, y, dx, dy)) = action {
         match brush {
@@ -636,16 +633,13 @@ pub(super) fn central(app: &mut NsApp, ui: &mut egui::Ui) {
 fn series(
     history: &[crate::sims::navier_stokes::run::NsPoint],
     f: impl Fn(&crate::sims::navier_stokes::run::NsPoint) -> f64,
-    log: bool,
 ) -> Vec<[f64; 2]> {
     let stride = (history.len() / 2000).max(1);
     history
         .iter()
         .skip(1)
         .step_by(stride)
-        .map(|p| (p.t, f(p)))
-        .filter(|(_, v)| v.is_finite() && (!log || *v > 0.0))
-        .map(|(t, v)| [t, if log { v.log10() } else { v }])
+        .map(|p| [p.t, f(p)])
         .collect()
 }
 
@@ -658,44 +652,24 @@ fn diagnostics(app: &NsApp, ui: &mut egui::Ui) {
         cols[0]
             .label("Energy and enstrophy (log)")
             .on_hover_text("½∫|u|² and ½∫ω² against time.");
-        Plot::new("ns-energy")
+        Chart::over_time("ns-energy", "½∫|u|², ½∫ω²")
+            .log_y()
             .height(plot_height)
-            .legend(Legend::default())
-            .y_axis_formatter(log_tick)
-            .show(&mut cols[0], |plot| {
-                plot.line(
-                    Line::new(
-                        "energy",
-                        PlotPoints::from(series(history, |p| p.energy, true)),
-                    )
-                    .color(BLUE),
-                );
-                plot.line(
-                    Line::new(
-                        "enstrophy",
-                        PlotPoints::from(series(history, |p| p.enstrophy, true)),
-                    )
-                    .color(ORANGE),
-                );
+            .legend()
+            .show(&mut cols[0], |s| {
+                s.line("energy", series(history, |p| p.energy), BLUE);
+                s.line("enstrophy", series(history, |p| p.enstrophy), ORANGE);
             });
         cols[1]
-            .label("Δt and CFL")
-            .on_hover_text("Step size (log10) and the Courant number of each step.");
-        Plot::new("ns-dt")
+            .label("Δt and CFL (log)")
+            .on_hover_text("Step size and the Courant number of each step.");
+        Chart::over_time("ns-dt", "Δt, CFL number")
+            .log_y()
             .height(plot_height)
-            .legend(Legend::default())
-            .show(&mut cols[1], |plot| {
-                plot.line(
-                    Line::new(
-                        "log10 Δt",
-                        PlotPoints::from(series(history, |p| p.dt, true)),
-                    )
-                    .color(BLUE),
-                );
-                plot.line(
-                    Line::new("CFL", PlotPoints::from(series(history, |p| p.cfl, false)))
-                        .color(GREEN),
-                );
+            .legend()
+            .show(&mut cols[1], |s| {
+                s.line("Δt", series(history, |p| p.dt), BLUE);
+                s.line("CFL", series(history, |p| p.cfl), GREEN);
             });
         if spectral {
             cols[2]
@@ -707,36 +681,18 @@ fn diagnostics(app: &NsApp, ui: &mut egui::Ui) {
                 .on_hover_text(
                     "Iterations per step, the last residual and max |div u| after projection.",
                 );
-            Plot::new("ns-pressure")
+            Chart::over_time("ns-pressure", "iterations, residual, |div u|")
+                .log_y()
                 .height(plot_height)
-                .legend(Legend::default())
-                .y_axis_formatter(log_tick)
-                .show(&mut cols[2], |plot| {
-                    plot.line(
-                        Line::new(
-                            "iterations",
-                            PlotPoints::from(series(
-                                history,
-                                |p| p.pressure_iterations as f64,
-                                true,
-                            )),
-                        )
-                        .color(BLUE),
+                .legend()
+                .show(&mut cols[2], |s| {
+                    s.line(
+                        "iterations",
+                        series(history, |p| p.pressure_iterations as f64),
+                        BLUE,
                     );
-                    plot.line(
-                        Line::new(
-                            "residual",
-                            PlotPoints::from(series(history, |p| p.pressure_residual, true)),
-                        )
-                        .color(ORANGE),
-                    );
-                    plot.line(
-                        Line::new(
-                            "max |div u|",
-                            PlotPoints::from(series(history, |p| p.max_divergence, true)),
-                        )
-                        .color(RED),
-                    );
+                    s.line("residual", series(history, |p| p.pressure_residual), ORANGE);
+                    s.line("max |div u|", series(history, |p| p.max_divergence), RED);
                 });
         }
     });
@@ -746,34 +702,33 @@ fn diagnostics(app: &NsApp, ui: &mut egui::Ui) {
                 cols[0].label("Centre lines against Ghia, Ghia & Shin (1982)").on_hover_text("u on x = ½ against y, v on y = ½ against x; points: the published table (Re = 100, 400, 1000).");
                 let table = ghia_table(run.params().reynolds);
                 let lines = run.centre_lines();
-                Plot::new("ns-ghia").height(plot_height).legend(Legend::default()).show(&mut cols[0], |plot| {
+                Chart::new("ns-ghia", "y (for u), x (for v)", "u, v").height(plot_height).legend().show(&mut cols[0], |s| {
                     if let Some((u, v)) = lines {
-                        plot.line(Line::new("u(½, y) vs y", PlotPoints::from(u.iter().map(|(y, u)| [*y, *u]).collect::<Vec<_>>())).color(BLUE));
-                        plot.line(Line::new("v(x, ½) vs x", PlotPoints::from(v.iter().map(|(x, v)| [*x, *v]).collect::<Vec<_>>())).color(ORANGE));
+                        s.line("u(½, y) vs y", u.iter().map(|(y, u)| [*y, *u]), BLUE);
+                        s.line("v(x, ½) vs x", v.iter().map(|(x, v)| [*x, *v]), ORANGE);
                     }
                     if let Some((ut, vt)) = table {
-                        plot.points(Points::new("Ghia u", PlotPoints::from(GHIA_Y.iter().zip(ut).map(|(y, u)| [*y, *u]).collect::<Vec<_>>())).radius(3.0).color(BLUE));
-                        plot.points(Points::new("Ghia v", PlotPoints::from(GHIA_X.iter().zip(vt).map(|(x, v)| [*x, *v]).collect::<Vec<_>>())).radius(3.0).color(ORANGE));
+                        s.points("Ghia u", GHIA_Y.iter().zip(ut).map(|(y, u)| [*y, *u]), BLUE, 3.0);
+                        s.points("Ghia v", GHIA_X.iter().zip(vt).map(|(x, v)| [*x, *v]), ORANGE, 3.0);
                     }
                 });
             }
             NsCase::Cylinder => {
                 cols[0].label("Wake probe v(7, 4)").on_hover_text("Cross-flow velocity 3 diameters behind the cylinder: its period gives the Strouhal number.");
-                Plot::new("ns-probe").height(plot_height).show(&mut cols[0], |plot| {
-                    plot.line(Line::new("v", PlotPoints::from(series(history, |p| p.probe, false))).color(BLUE));
+                Chart::over_time("ns-probe", "v(7, 4)").height(plot_height).show(&mut cols[0], |s| {
+                    s.line("v", series(history, |p| p.probe), BLUE);
                 });
             }
             _ => {
                 cols[0].label("Energy spectrum E(k) (log–log)").on_hover_text("Shell-summed kinetic energy per wavenumber, with the k^-3 of the enstrophy cascade (Kraichnan 1967) for comparison.");
                 match run.spectrum() {
                     Some(spectrum) => {
-                        let pts: Vec<[f64; 2]> = spectrum.iter().enumerate().skip(1).filter(|(_, e)| **e > 0.0).map(|(k, e)| [(k as f64).log10(), e.log10()]).collect();
+                        let pts: Vec<[f64; 2]> = spectrum.iter().enumerate().skip(1).filter(|(_, e)| **e > 0.0).map(|(k, e)| [k as f64, *e]).collect();
                         let anchor = pts.get(5).copied();
-                        Plot::new("ns-spectrum").height(plot_height).legend(Legend::default()).show(&mut cols[0], |plot| {
-                            plot.line(Line::new("E(k)", PlotPoints::from(pts.clone())).color(BLUE));
-                            if let Some([x0, y0]) = anchor {
-                                let line: Vec<[f64; 2]> = (0..2).map(|i| { let x = x0 + i as f64; [x, y0 - 3.0 * (x - x0)] }).collect();
-                                plot.line(Line::new("k^-3", PlotPoints::from(line)).color(ORANGE));
+                        Chart::new("ns-spectrum", "k", "E(k)").log_x().log_y().height(plot_height).legend().show(&mut cols[0], |s| {
+                            s.line("E(k)", pts, BLUE);
+                            if let Some([k0, e0]) = anchor {
+                                s.line("k^-3", [[k0, e0], [10.0 * k0, e0 * 1e-3]], ORANGE);
                             }
                         });
                     }
@@ -784,12 +739,12 @@ fn diagnostics(app: &NsApp, ui: &mut egui::Ui) {
             }
         }
         cols[1].label("Error (log)").on_hover_text("Against the exact solution or the published table, where the scenario has one.");
-        let errors = series(history, |p| p.error, true);
-        if errors.is_empty() {
+        let errors = series(history, |p| p.error);
+        if !errors.iter().any(|p| p[1] > 0.0) {
             cols[1].label(egui::RichText::new("(no exact solution for this scenario)").weak());
         } else {
-            Plot::new("ns-error").height(plot_height).y_axis_formatter(log_tick).show(&mut cols[1], |plot| {
-                plot.line(Line::new("error", PlotPoints::from(errors)).color(RED));
+            Chart::over_time("ns-error", "error").log_y().height(plot_height).show(&mut cols[1], |s| {
+                s.line("error", errors, RED);
             });
         }
     });

@@ -1,11 +1,9 @@
 //! The NLSE's central views: the state |ψ|² and phase, the space–time waterfall, the
 //! spectrum, and the live diagnostics plots (log scales where quantities span decades).
 
-use egui_plot::{Legend, Line, Plot, PlotPoints};
-
 use super::NlsePanel;
 use crate::app::panel::Shell;
-use crate::app::plots::{BLUE, GREEN, ORANGE, RED, colormap, log_line, log_plot, log_tick};
+use crate::app::plots::{BLUE, Chart, GREEN, ORANGE, RED, colormap, history_plot};
 use crate::sims::nlse::scenarios;
 
 /// Which state view is shown.
@@ -54,19 +52,19 @@ fn state_view(app: &mut NlsePanel, ui: &mut egui::Ui, height: f32) {
     let grid = app.sim.grid();
     let p = app.sim.params().clone();
     let t = app.sim.stats().t;
-    let intensity: PlotPoints = grid
+    let intensity: Vec<[f64; 2]> = grid
         .x
         .iter()
         .zip(&psi)
         .map(|(&x, v)| [x, v.norm_sqr()])
         .collect();
-    let phase: PlotPoints = grid
+    let phase: Vec<[f64; 2]> = grid
         .x
         .iter()
         .zip(&psi)
         .map(|(&x, v)| [x, v.arg()])
         .collect();
-    let exact: Option<PlotPoints> = scenarios::has_exact(p.case).then(|| {
+    let exact: Option<Vec<[f64; 2]>> = scenarios::has_exact(p.case).then(|| {
         grid.x
             .iter()
             .map(|&x| {
@@ -80,25 +78,21 @@ fn state_view(app: &mut NlsePanel, ui: &mut egui::Ui, height: f32) {
             .collect()
     });
     let x_group = egui::Id::unique("stepscope.state_x");
-    Plot::new("state")
+    Chart::new("state", "x", "|ψ|²")
         .height(height * 0.68)
-        .link_axis(x_group, [true, false])
-        .link_cursor(x_group, [true, false])
-        .legend(Legend::default())
-        .show(ui, |plot| {
-            plot.line(Line::new("|ψ|²", intensity).color(BLUE).width(2.0));
+        .link_x(x_group)
+        .legend()
+        .show(ui, |s| {
+            s.line_width("|ψ|²", intensity, BLUE, 2.0);
             if let Some(e) = exact {
-                plot.line(Line::new("|ψ_exact|²", e).color(GREEN).width(1.0));
+                s.line("|ψ_exact|²", e, GREEN);
             }
         });
-    Plot::new("phase")
+    Chart::new("phase", "x", "arg ψ (rad)")
         .height(height * 0.3)
-        .link_axis(x_group, [true, false])
-        .link_cursor(x_group, [true, false])
-        .legend(Legend::default())
-        .x_axis_label("x")
-        .show(ui, |plot| {
-            plot.line(Line::new("arg ψ", phase).color(ORANGE).width(1.0));
+        .link_x(x_group)
+        .show(ui, |s| {
+            s.line("arg ψ", phase, ORANGE);
         });
 }
 
@@ -167,45 +161,40 @@ fn spectrum_view(app: &mut NlsePanel, shell: Shell, ui: &mut egui::Ui, height: f
         .k
         .iter()
         .zip(app.sim.spectrum())
-        .map(|(&k, v)| [k, v.norm_sqr().max(1e-300).log10()])
+        .map(|(&k, v)| [k, v.norm_sqr()])
         .collect();
     points.sort_by(|a, b| a[0].total_cmp(&b[0]));
     let k_max = grid.k_max();
     let p = app.sim.params();
     // Modulation instability: the linear theory for the seeded noise, E|ψ̂_k|² = A²σ²/N at
     // t = 0 growing like e^{2g(k)t} (valid until the sidebands reach ~A²/10).
-    let theory: Option<PlotPoints> = (p.case == crate::sims::nlse::NlseCase::ModulationInstability)
-        .then(|| {
+    let theory: Option<Vec<[f64; 2]>> =
+        (p.case == crate::sims::nlse::NlseCase::ModulationInstability).then(|| {
             let t = app.sim.stats().t;
             let seed_power = (p.background * p.noise).powi(2) / grid.n as f64;
             let mut pts: Vec<[f64; 2]> = grid
                 .k
                 .iter()
                 .filter(|k| **k != 0.0)
-                .map(|&k| {
-                    [
-                        k,
-                        (seed_power * (2.0 * scenarios::mi_gain(p, k) * t).exp()).log10(),
-                    ]
-                })
+                .map(|&k| [k, seed_power * (2.0 * scenarios::mi_gain(p, k) * t).exp()])
                 .collect();
             pts.sort_by(|a, b| a[0].total_cmp(&b[0]));
-            PlotPoints::from(pts)
+            pts
         });
-    Plot::new("spectrum")
+    let dealias = p.dealias;
+    Chart::new("spectrum", "k", "|F[ψ](k)|²")
+        .log_y()
         .height(height)
-        .x_axis_label("k")
-        .y_axis_formatter(log_tick)
-        .legend(Legend::default())
-        .show(ui, |plot| {
-            plot.line(Line::new("log₁₀|F[ψ](k)|²", PlotPoints::from(points)).color(BLUE));
+        .legend()
+        .show(ui, |s| {
+            s.line("|F[ψ](k)|²", points, BLUE);
             if let Some(theory) = theory {
-                plot.line(Line::new("linear MI theory: noise·e^{2g(k)t}", theory).color(GREEN));
+                s.line("linear MI theory: noise·e^{2g(k)t}", theory, GREEN);
             }
-            if p.dealias {
+            if dealias {
                 let cut = 2.0 / 3.0 * k_max;
-                plot.vline(egui_plot::VLine::new("2/3 cut", cut).color(RED));
-                plot.vline(egui_plot::VLine::new("", -cut).color(RED));
+                s.vline("2/3 cut", cut, RED);
+                s.vline("2/3 cut", -cut, RED);
             }
         });
     if let Some(texture) = spectrogram {
@@ -226,47 +215,35 @@ fn diagnostics_plots(app: &mut NlsePanel, ui: &mut egui::Ui) {
         cols[0].label("Conserved-quantity drift (log)").on_hover_text(
             "Relative drift of mass ∫|ψ|², momentum Im∫ψ*ψ_x and Hamiltonian, computed spectrally.",
         );
-        log_plot(
-            &mut cols[0],
-            "drift",
-            plot_height,
-            vec![
-                log_line("mass", &h.mass_drift, BLUE),
-                log_line("momentum", &h.momentum_drift, ORANGE),
-                log_line("Hamiltonian", &h.hamiltonian_drift, GREEN),
+        history_plot(&mut cols[0], "drift", "relative drift", plot_height, &[
+                ("mass", &h.mass_drift, BLUE),
+                ("momentum", &h.momentum_drift, ORANGE),
+                ("Hamiltonian", &h.hamiltonian_drift, GREEN),
             ],
         );
         cols[1].label("Step size h and error estimate (log)").on_hover_text(
             "Accepted step sizes and the scaled error estimate (1 = at tolerance). Rejections show as dips in h.",
         );
-        log_plot(
-            &mut cols[1],
-            "steps",
-            plot_height,
-            vec![
-                log_line("h", &h.step_size, BLUE),
-                log_line("error estimate", &h.error_estimate, ORANGE),
+        history_plot(&mut cols[1], "steps", "h, error estimate", plot_height, &[
+                ("h", &h.step_size, BLUE),
+                ("error estimate", &h.error_estimate, ORANGE),
             ],
         );
         if has_exact {
             cols[0].label("Error against the exact solution (log)").on_hover_text("Relative L2 error ||ψ − ψ_exact|| / ||ψ_exact||.");
-            log_plot(&mut cols[0], "exact", plot_height, vec![log_line("||ψ − ψ_exact|| / ||ψ_exact||", &h.exact_error, RED)]);
+            history_plot(&mut cols[0], "exact", "relative L2 error", plot_height, &[("||ψ − ψ_exact|| / ||ψ_exact||", &h.exact_error, RED)]);
         } else {
             cols[0].label("Shannon entropy of |ψ|²/M").on_hover_text("−∫ρ ln ρ dx with ρ = |ψ|²/M: falls as the field localises.");
-            Plot::new("entropy").height(plot_height).show(&mut cols[0], |plot| {
-                plot.line(Line::new("Shannon", PlotPoints::from(h.shannon.points().to_vec())).color(GREEN));
+            Chart::over_time("entropy", "−∫ρ ln ρ dx").height(plot_height).show(&mut cols[0], |s| {
+                s.history("Shannon", &h.shannon, GREEN);
             });
         }
         cols[1].label("Spectral tail and rejected steps").on_hover_text(
             "Fraction of |F[ψ]|² in |k| > 0.8 k_max (above ~1e-10 the grid is under-resolving) and the cumulative rejected steps.",
         );
-        log_plot(
-            &mut cols[1],
-            "tail",
-            plot_height,
-            vec![
-                log_line("spectral tail", &h.spectral_tail, RED),
-                log_line("rejected (count)", &h.rejected, ORANGE),
+        history_plot(&mut cols[1], "tail", "fraction of |ψ̂|², count", plot_height, &[
+                ("spectral tail", &h.spectral_tail, RED),
+                ("rejected (count)", &h.rejected, ORANGE),
             ],
         );
     });

@@ -4,10 +4,8 @@
 
 mod panel;
 
-use egui_plot::{Legend, Line, Plot, PlotPoints, Points};
-
 use super::chaos_map::{ChaosMap, MapAction};
-use super::plots::{BLUE, GREEN, ORANGE, RED, log_line, log_plot, sci};
+use super::plots::{BLUE, Chart, GREEN, ORANGE, RED, history_plot, sci};
 use crate::core::controller::ControllerKind;
 use crate::core::stats::Outcome;
 use crate::gpu::GpuContext;
@@ -440,21 +438,18 @@ fn orbits_and_diagnostics(tb: &mut ThreeBodyApp, ui: &mut egui::Ui) {
         .map(|b| (tb.project(b.x, &basis), b.mass))
         .collect();
     let max_mass = bodies.iter().map(|b| b.1).fold(0.0, f64::max).max(1e-300);
-    Plot::new("orbits")
+    Chart::new("orbits", "x (view plane)", "y (view plane)")
         .height(orbit_height)
         .data_aspect(1.0)
-        .legend(Legend::default())
-        .show(ui, |plot| {
+        .legend()
+        .show(ui, |s| {
             for (i, (trail, (pos, mass))) in trails.into_iter().zip(bodies).enumerate() {
                 let colour = BODY_COLOURS[i % BODY_COLOURS.len()];
                 let name = format!("body {} (m = {})", i + 1, crate::core::format_f64(mass));
-                plot.line(
-                    Line::new(name.clone(), PlotPoints::from(trail))
-                        .color(colour.gamma_multiply(0.7)),
-                );
+                s.line(&name, trail, colour);
                 // Radius ∝ m^(1/3), at least visible for test particles.
                 let radius = (3.0 + 6.0 * (mass / max_mass).cbrt()) as f32;
-                plot.points(Points::new(name, vec![pos]).radius(radius).color(colour));
+                s.points(&name, [pos], colour, radius);
             }
         });
     ui.separator();
@@ -464,41 +459,35 @@ fn orbits_and_diagnostics(tb: &mut ThreeBodyApp, ui: &mut egui::Ui) {
         cols[0].label("Conserved-quantity drift (log)").on_hover_text(
             "|E − E₀|/|E₀|, |L − L₀|/|L₀| and |P − P₀|. Symplectic methods at a fixed step keep the energy error bounded; adaptive steps and non-symplectic methods drift.",
         );
-        log_plot(&mut cols[0], "tb-drift", plot_height, vec![
-            log_line("energy", &h.energy_error, BLUE),
-            log_line("angular momentum", &h.angular_momentum_drift, ORANGE),
-            log_line("linear momentum", &h.momentum_drift, GREEN),
+        history_plot(&mut cols[0], "tb-drift", "|ΔE/E₀|, |ΔL/L₀|, |ΔP|", plot_height, &[
+            ("energy", &h.energy_error, BLUE),
+            ("angular momentum", &h.angular_momentum_drift, ORANGE),
+            ("linear momentum", &h.momentum_drift, GREEN),
         ]);
         cols[1].label("Step size and error estimate (log)").on_hover_text(
             "Accepted steps and the scaled error estimate (IAS15: (dt/dt_new)^7, 1 = the step ε asks for).",
         );
-        log_plot(&mut cols[1], "tb-steps", plot_height, vec![
-            log_line("h", &h.step_size, BLUE),
-            log_line("error estimate", &h.error_estimate, ORANGE),
+        history_plot(&mut cols[1], "tb-steps", "h, error estimate", plot_height, &[
+            ("h", &h.step_size, BLUE),
+            ("error estimate", &h.error_estimate, ORANGE),
         ]);
         cols[0].label("Closest pair distance (log)").on_hover_text("The smallest pairwise distance: close encounters force small steps.");
-        log_plot(&mut cols[0], "tb-distance", plot_height, vec![log_line("min r_ij", &h.min_distance, RED)]);
+        history_plot(&mut cols[0], "tb-distance", "min r_ij", plot_height, &[("min r_ij", &h.min_distance, RED)]);
         if h.period_return.is_empty() {
             cols[1].label("Work: force evaluations and rejections (log)");
-            log_plot(&mut cols[1], "tb-work", plot_height, vec![
-                log_line("force evaluations", &h.nfe, BLUE),
-                log_line("rejected", &h.rejected, ORANGE),
+            history_plot(&mut cols[1], "tb-work", "count", plot_height, &[
+                ("force evaluations", &h.nfe, BLUE),
+                ("rejected", &h.rejected, ORANGE),
             ]);
         } else {
             cols[1].label("Distance from the initial state after each period (log)").on_hover_text(
                 "Phase-space distance |x − x₀| + |v − v₀| at t = kT: grows from the truncated initial conditions and the integrator's error.",
             );
-            let points: Vec<[f64; 2]> = h
-                .period_return
-                .iter()
-                .filter(|p| p[1] > 0.0)
-                .map(|p| [p[0], p[1].log10()])
-                .collect();
-            Plot::new("tb-returns")
+            Chart::over_time("tb-returns", "|x − x₀| + |v − v₀|")
+                .log_y()
                 .height(plot_height)
-                .y_axis_formatter(super::plots::log_tick)
-                .show(&mut cols[1], |plot| {
-                    plot.points(Points::new("return distance", points).radius(3.0).color(GREEN));
+                .show(&mut cols[1], |s| {
+                    s.points("return distance", h.period_return.iter().copied(), GREEN, 3.0);
                 });
         }
     });
