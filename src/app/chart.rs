@@ -596,6 +596,9 @@ fn decade_spacer(input: GridInput) -> Vec<GridMark> {
         }
         k += 1.0;
     }
+    // egui_plot paints every mark it is given, so one outside the view would be labelled
+    // outside the plot.
+    marks.retain(|m| (lo..=hi).contains(&m.value));
     marks
 }
 
@@ -639,6 +642,10 @@ mod tests {
         for k in -12..=-3 {
             assert!(decades.contains(&f64::from(k)), "{k}");
         }
+        assert!(
+            decades.iter().all(|v| (-12.3..=-2.2).contains(v)),
+            "{decades:?}"
+        );
         assert_eq!(log_tick(-6.0), "1e-6");
         assert_eq!(log_tick(2f64.log10() - 6.0), "2e-6");
     }

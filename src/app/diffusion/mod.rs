@@ -637,8 +637,9 @@ pub(super) fn central(app: &mut DiffusionApp, ui: &mut egui::Ui) {
             s.line("h in λ", h_l, ORANGE);
         });
         if !run.params().sampler.is_adaptive() {
-            cols[1].label(egui::RichText::new("fixed grid: no error estimate").weak());
-        }
+            cols[1].label("Error estimate");
+            cols[1].label(egui::RichText::new("(a fixed grid has no error estimate: adaptive samplers show theirs here)").weak());
+        } else {
         cols[1].label("Error estimate (log)").on_hover_text("Scaled local error per attempted step (adaptive samplers); red: rejected.");
         let accepted: Vec<[f64; 2]> = history.iter().enumerate().filter(|(_, p)| p.accepted).map(|(i, p)| [i as f64, p.error]).collect();
         let rejected: Vec<[f64; 2]> = history.iter().enumerate().filter(|(_, p)| !p.accepted).map(|(i, p)| [i as f64, p.error]).collect();
@@ -646,6 +647,7 @@ pub(super) fn central(app: &mut DiffusionApp, ui: &mut egui::Ui) {
             s.points("accepted", accepted, GREEN, 2.0);
             s.points("rejected", rejected, RED, 2.5);
         });
+        }
         cols[2].label("Mass per mode").on_hover_text("Fraction of the samples per mode (blue) against the target's weights (orange), once the run has finished.");
         if let Some(Ok(report)) = run.report() {
             let bars: Vec<Bar> = report.mode_masses.iter().enumerate().map(|(i, m)| Bar::new(i as f64 - 0.2, *m).width(0.4)).collect();
