@@ -262,6 +262,17 @@ impl WebHandle {
         self.with_app(|app| app.scenario().to_query())
     }
 
+    /// Our recent frames as JSON: `frames`, `median_ms`, `p99_ms`, `max_ms` (CPU time per
+    /// frame, eframe's measurement: without the browser's rasterisation) and `fps`.
+    pub fn frame_stats(&self) -> Result<String, JsValue> {
+        self.with_app(|app| serde_json::to_string(&app.frame_stats()).unwrap_or_default())
+    }
+
+    /// Starts the frame statistics afresh.
+    pub fn reset_frame_stats(&self) -> Result<(), JsValue> {
+        self.with_app(|app| app.reset_frame_stats())
+    }
+
     /// Copies the run's link to the clipboard, as the "Copy link" button does (with its
     /// confirmation); returns the link.
     pub fn copy_link(&self) -> Result<String, JsValue> {

@@ -1439,3 +1439,25 @@ fn every_plot_has_axis_titles_decade_labels_and_one_colour_per_legend_entry() {
     }
     println!("{checked} plots checked");
 }
+
+/// Light and dark are one click each, presentation mode enlarges the whole UI, and the frame
+/// readout reports our frames.
+#[test]
+fn theme_presentation_mode_and_frame_readout() {
+    let mut h = harness(Some("?s=nlse&case=soliton&solver=rk4ip&dt=0.01"));
+    h.get_by_label("Dark").click();
+    h.run_steps(2);
+    assert_eq!(h.ctx.theme(), egui::Theme::Dark);
+    h.get_by_label("Light").click();
+    h.run_steps(2);
+    assert_eq!(h.ctx.theme(), egui::Theme::Light);
+    h.get_by_label("presentation").click();
+    h.run_steps(2);
+    assert!((h.ctx.zoom_factor() - 1.4).abs() < 1e-6);
+    h.get_by_label("presentation").click();
+    h.run_steps(2);
+    assert!((h.ctx.zoom_factor() - 1.0).abs() < 1e-6);
+    h.get_by_label("frame times").click();
+    h.run_steps(5);
+    h.get_by_label_contains("fps");
+}

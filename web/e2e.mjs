@@ -2,33 +2,14 @@
 // Serves dist/ on 127.0.0.1 (WebGPU needs a secure context), loads a scenario from a link,
 // drives it through the page's JS API (window.stepscope) and asserts on its diagnostics.
 // Usage: node web/e2e.mjs [--screenshot assets/screenshot.png]
-import http from "node:http";
 import fs from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
+import { COMMON, WEBGPU, serveDist } from "./page.mjs";
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const dist = path.join(root, "dist");
 const screenshotArg = process.argv.indexOf("--screenshot");
 const screenshotPath = screenshotArg > 0 ? path.resolve(process.argv[screenshotArg + 1]) : null;
-
-const MIME = { ".html": "text/html", ".js": "text/javascript", ".wasm": "application/wasm", ".png": "image/png" };
-const server = http.createServer((req, res) => {
-  const url = new URL(req.url, "http://127.0.0.1");
-  const file = path.join(dist, url.pathname === "/" ? "index.html" : path.normalize(url.pathname));
-  if (!file.startsWith(dist) || !fs.existsSync(file)) { res.writeHead(404); res.end(); return; }
-  res.writeHead(200, { "Content-Type": MIME[path.extname(file)] ?? "application/octet-stream" });
-  fs.createReadStream(file).pipe(res);
-});
-await new Promise((ok) => server.listen(0, "127.0.0.1", ok));
-const base = `http://127.0.0.1:${server.address().port}/`;
-
-// The flags verified in ../shared/TOOLCHAIN.md: WebGPU on SwiftShader and a presented canvas.
-const COMMON = ["--no-sandbox", "--no-first-run", "--disable-background-networking", "--disable-component-update",
-  "--disable-sync", "--disable-quic"];
-const WEBGPU = ["--enable-unsafe-webgpu", "--enable-features=Vulkan", "--use-vulkan=swiftshader",
-  "--use-webgpu-adapter=swiftshader", "--use-angle=swiftshader", "--enable-unsafe-swiftshader"];
+const { server, base } = await serveDist();
 
 let failures = 0;
 const check = (ok, what) => { console.log(`${ok ? "ok  " : "FAIL"} ${what}`); if (!ok) failures++; };

@@ -12,6 +12,7 @@ pub(super) fn controls(app: &mut StepscopeApp, ui: &mut egui::Ui) {
             .italics()
             .weak(),
     );
+    appearance(ui);
     ui.separator();
 
     simulation_selector(app, ui);
@@ -103,6 +104,31 @@ fn transport_and_stats(app: &mut StepscopeApp, ui: &mut egui::Ui) {
             )
             .labelled_by(label.id);
         });
+        if app.running
+            && let Some(achieved) = app.pace.achieved_rate()
+        {
+            let text = super::pace::rate_text(achieved, app.speed, app.computes_on_gpu());
+            let colour = if achieved < 0.9 * app.speed {
+                egui::Color32::from_rgb(220, 140, 30)
+            } else {
+                ui.visuals().weak_text_color()
+            };
+            ui.label(egui::RichText::new(text).small().color(colour));
+        }
+    }
+    ui.checkbox(&mut app.pace.show_readout, "frame times")
+        .on_hover_text("Our CPU time per frame (eframe's measurement, without the browser's drawing) and the frame rate.");
+    if app.pace.show_readout {
+        let s = app.pace.stats();
+        ui.label(
+            egui::RichText::new(format!(
+                "frame {:.1} ms (p99 {:.1}, max {:.1}), {:.0} fps",
+                s.median_ms, s.p99_ms, s.max_ms, s.fps
+            ))
+            .small()
+            .monospace(),
+        );
+        ui.ctx().request_repaint();
     }
 
     ui.separator();
@@ -173,6 +199,41 @@ fn notice_and_links(app: &mut StepscopeApp, ui: &mut egui::Ui) {
         "Compute: CPU, f64 (the reference)"
     };
     ui.label(egui::RichText::new(compute).small().weak());
+}
+
+/// Zoom of the whole UI in presentation mode (larger fonts and lines, for a projector).
+const PRESENTATION_ZOOM: f32 = 1.4;
+
+/// Light or dark, and presentation mode. Both start the same on the web and the desktop
+/// (light, normal size; see [`StepscopeApp::from_creation_context`]).
+fn appearance(ui: &mut egui::Ui) {
+    let ctx = ui.ctx().clone();
+    ui.horizontal(|ui| {
+        let mut dark = ctx.theme() == egui::Theme::Dark;
+        if ui
+            .selectable_label(!dark, "Light")
+            .on_hover_text("Dark text on a light background (the default).")
+            .clicked()
+        {
+            dark = false;
+            ctx.set_theme(egui::ThemePreference::Light);
+        }
+        if ui
+            .selectable_label(dark, "Dark")
+            .on_hover_text("Light text on a dark background.")
+            .clicked()
+        {
+            ctx.set_theme(egui::ThemePreference::Dark);
+        }
+        let mut presenting = ctx.zoom_factor() > 1.0;
+        if ui
+            .checkbox(&mut presenting, "presentation")
+            .on_hover_text("Larger text and lines for a projector or the back of a room.")
+            .changed()
+        {
+            ctx.set_zoom_factor(if presenting { PRESENTATION_ZOOM } else { 1.0 });
+        }
+    });
 }
 
 /// CPU (f64) or GPU (f32): switching hands the state over; the GPU choice is disabled, with

@@ -95,6 +95,8 @@ impl StepscopeApp {
         }
         self.address.follow(ui.ctx(), &link);
         self.note_switch(&link);
+        let paced = self.running && self.panel().paced_by_speed() && !self.race_mode;
+        self.pace.sim_time(paced, self.panel().time());
     }
 
     /// Records a switch when the link of the same simulation changed since the last call

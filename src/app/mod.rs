@@ -16,6 +16,7 @@ pub mod export;
 mod frame;
 mod navier_stokes;
 mod nlse;
+pub mod pace;
 pub mod panel;
 mod plots;
 pub mod race;
@@ -69,6 +70,8 @@ pub struct StepscopeApp {
     address: address::AddressBar,
     /// The link at the end of the last frame, to notice changes made between frames.
     last_link: String,
+    /// Frame times and the achieved simulation rate.
+    pace: pace::Pace,
     /// Solver and parameter switches of each simulation (link token, marker), drawn on its
     /// time axes.
     switches: Vec<(&'static str, chart::Marker)>,
@@ -129,6 +132,7 @@ impl StepscopeApp {
             backend,
             address: address::AddressBar::default(),
             last_link: String::new(),
+            pace: pace::Pace::default(),
             switches: Vec::new(),
             egui_ctx: None,
             recording: false,
@@ -153,6 +157,11 @@ impl StepscopeApp {
             None => "no wgpu renderer".to_owned(),
         };
         let mut app = Self::new(initial_link, stored, backend);
+        // The same start on the web and the desktop: light (readable on a projector), unless
+        // the user chose dark before (egui keeps the choice).
+        if cc.egui_ctx.options(|o| o.theme_preference) == egui::ThemePreference::System {
+            cc.egui_ctx.set_theme(egui::ThemePreference::Light);
+        }
         app.egui_ctx = Some(cc.egui_ctx.clone());
         match &cc.wgpu_render_state {
             Some(rs) if rs.adapter.get_info().backend == eframe::wgpu::Backend::Gl => {
@@ -332,6 +341,16 @@ impl StepscopeApp {
         }
     }
 
+    /// Our recent frames: CPU time (eframe's measurement) and frames per second.
+    pub fn frame_stats(&self) -> pace::FrameStats {
+        self.pace.stats()
+    }
+
+    /// Starts the frame statistics afresh.
+    pub fn reset_frame_stats(&mut self) {
+        self.pace.reset();
+    }
+
     /// Copies the run's link to the clipboard, with a confirmation (the button and the JS
     /// API); returns the link.
     pub fn copy_link(&mut self) -> String {
@@ -417,7 +436,8 @@ impl StepscopeApp {
 }
 
 impl eframe::App for StepscopeApp {
-    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+    fn ui(&mut self, ui: &mut egui::Ui, frame: &mut eframe::Frame) {
+        self.pace.frame(frame.info().cpu_usage);
         self.show(ui);
     }
 

@@ -1,0 +1,159 @@
+//! How the live page keeps up: our frames' CPU time (eframe's own measurement, which excludes
+//! the browser's rasterisation), frames per second, and the simulation rate achieved against
+//! the one asked for, so that a slow machine says so instead of silently running slow.
+
+use std::collections::VecDeque;
+
+use web_time::Instant;
+
+/// Frames kept for the statistics (about ten seconds at 60 fps).
+const KEPT: usize = 600;
+
+/// The window over which the achieved simulation rate is measured.
+const RATE_WINDOW_S: f64 = 2.0;
+
+/// Frame times and the achieved simulation rate.
+#[derive(Default)]
+pub struct Pace {
+    /// CPU seconds of recent frames.
+    cpu: VecDeque<f32>,
+    /// Wall times of recent frames.
+    wall: VecDeque<Instant>,
+    /// (wall time, simulation time) while the clock runs.
+    progress: VecDeque<(Instant, f64)>,
+    /// Show the frame-time readout.
+    pub show_readout: bool,
+}
+
+/// Summary of the recent frames.
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
+pub struct FrameStats {
+    /// Frames measured.
+    pub frames: usize,
+    /// Median CPU time per frame (ms).
+    pub median_ms: f64,
+    /// 99th percentile (ms).
+    pub p99_ms: f64,
+    /// Longest (ms).
+    pub max_ms: f64,
+    /// Frames per second over the kept frames.
+    pub fps: f64,
+}
+
+impl Pace {
+    /// Records a frame: its predecessor's CPU time (eframe reports the previous frame's).
+    pub fn frame(&mut self, cpu_seconds: Option<f32>) {
+        if let Some(c) = cpu_seconds {
+            push(&mut self.cpu, c);
+        }
+        push(&mut self.wall, Instant::now());
+    }
+
+    /// Records the simulation time while the clock runs (`running`); a stopped clock or a
+    /// jump back (a reset, a new run) starts the measurement again.
+    pub fn sim_time(&mut self, running: bool, t: f64) {
+        let now = Instant::now();
+        let restarted = self.progress.back().is_some_and(|(_, last)| t < *last);
+        if !running || restarted || !t.is_finite() {
+            self.progress.clear();
+        }
+        if running {
+            self.progress.push_back((now, t));
+            while self
+                .progress
+                .front()
+                .is_some_and(|(w, _)| now.duration_since(*w).as_secs_f64() > RATE_WINDOW_S)
+            {
+                self.progress.pop_front();
+            }
+        }
+    }
+
+    /// Simulation time per wall second over the last seconds of running, once there is
+    /// a second of it.
+    pub fn achieved_rate(&self) -> Option<f64> {
+        let (first, last) = (self.progress.front()?, self.progress.back()?);
+        let wall = last.0.duration_since(first.0).as_secs_f64();
+        (wall >= 0.5 * RATE_WINDOW_S).then(|| (last.1 - first.1) / wall)
+    }
+
+    /// The recent frames' statistics.
+    pub fn stats(&self) -> FrameStats {
+        let mut ms: Vec<f64> = self.cpu.iter().map(|&c| 1e3 * f64::from(c)).collect();
+        ms.sort_by(f64::total_cmp);
+        let quantile = |q: f64| -> f64 {
+            if ms.is_empty() {
+                return f64::NAN;
+            }
+            ms[((q * (ms.len() - 1) as f64).round() as usize).min(ms.len() - 1)]
+        };
+        let fps = match (self.wall.front(), self.wall.back()) {
+            (Some(a), Some(b)) if self.wall.len() > 1 => {
+                (self.wall.len() - 1) as f64 / b.duration_since(*a).as_secs_f64().max(1e-9)
+            }
+            _ => f64::NAN,
+        };
+        FrameStats {
+            frames: ms.len(),
+            median_ms: quantile(0.5),
+            p99_ms: quantile(0.99),
+            max_ms: ms.last().copied().unwrap_or(f64::NAN),
+            fps,
+        }
+    }
+
+    /// Forgets the frames measured so far (benchmarks measure one scenario at a time).
+    pub fn reset(&mut self) {
+        self.cpu.clear();
+        self.wall.clear();
+    }
+}
+
+fn push<T>(queue: &mut VecDeque<T>, value: T) {
+    if queue.len() == KEPT {
+        queue.pop_front();
+    }
+    queue.push_back(value);
+}
+
+/// What the rate readout says: the achieved rate against the requested one, and what limits
+/// it when it falls behind.
+pub fn rate_text(achieved: f64, requested: f64, on_gpu: bool) -> String {
+    let ratio = achieved / requested;
+    if ratio >= 0.9 {
+        format!("running at {achieved:.2} t/s, as asked")
+    } else {
+        let limit = if on_gpu { "the GPU" } else { "the CPU" };
+        format!(
+            "running at {achieved:.2} t/s: {ratio:.1}× the requested {requested:.2} t/s \
+             ({limit} is the limit)"
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quantiles_come_from_the_recorded_frames() {
+        let mut pace = Pace::default();
+        for i in 1..=100 {
+            pace.frame(Some(i as f32 * 1e-3));
+        }
+        let s = pace.stats();
+        assert_eq!(s.frames, 100);
+        assert!((s.median_ms - 50.5).abs() < 1.0, "{s:?}");
+        assert!((s.p99_ms - 99.0).abs() < 1.01, "{s:?}");
+        assert!((s.max_ms - 100.0).abs() < 1e-3, "{s:?}");
+    }
+
+    #[test]
+    fn the_rate_text_names_the_limit_when_behind() {
+        assert!(
+            rate_text(0.4, 1.0, false)
+                .contains("0.4× the requested 1.00 t/s (the CPU is the limit)")
+        );
+        assert!(rate_text(0.95, 1.0, true).contains("as asked"));
+    }
+}
