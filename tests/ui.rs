@@ -1461,3 +1461,35 @@ fn theme_presentation_mode_and_frame_readout() {
     h.run_steps(5);
     h.get_by_label_contains("fps");
 }
+
+/// A long chaos map shows its progress, the time so far and an estimate of what is left, and
+/// Cancel stops it with the finished systems kept.
+#[test]
+fn a_long_chaos_map_shows_progress_and_can_be_cancelled() {
+    let mut h = harness(Some("?s=3body&case=figure8&solver=ias15"));
+    h.get_by_label("Chaos map (ensemble)").click();
+    h.run_steps(2);
+    let params = EnsembleParams {
+        resolution: 64,
+        t_end: 50.0,
+        ..EnsembleParams::default()
+    };
+    h.state_mut()
+        .start_chaos_map(false, params)
+        .expect("CPU map starts");
+    h.run_steps(3);
+    h.get_by_label_contains("estimating the time left");
+    h.get_by_label("Cancel").click();
+    h.run_steps(3);
+    let d = diagnostics(&h);
+    let (finished, members) = (d["map"]["finished"].as_u64(), d["map"]["members"].as_u64());
+    assert_eq!(members, Some(4096));
+    assert!(finished.is_some_and(|f| f < 4096), "{d}");
+    // Nothing more is computed after Cancel.
+    h.run_steps(5);
+    assert_eq!(diagnostics(&h)["map"]["finished"].as_u64(), finished);
+    assert!(
+        h.query_by_label("Cancel").is_none(),
+        "the progress row is gone"
+    );
+}

@@ -47,7 +47,7 @@ for (const [label, link] of [["NLSE default (CPU f64)", "?s=nlse"], ["three-body
   await measure(label, link);
 }
 console.log("while GPU compute runs (WebGPU on SwiftShader, f32):");
-await measure("NLSE default (GPU f32)", "?s=nlse", "gpu");
+await measure("NLSE soliton, ERK4(3)-IP (GPU f32)", "?s=nlse&solver=erk43ip&rtol=1e-5", "gpu");
 await measure("Navier–Stokes default (GPU f32)", "?s=ns", "gpu");
 await browser.close();
 server.close();

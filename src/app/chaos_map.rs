@@ -169,6 +169,10 @@ impl ChaosMap {
         let Some(p) = self.running.clone() else {
             return Ok(());
         };
+        if self.elapsed_s.is_some() {
+            // Finished or cancelled.
+            return Ok(());
+        }
         match self.job.as_mut() {
             Some(Job::Gpu(ensemble)) => {
                 let Some(ctx) = gpu else {
@@ -228,6 +232,16 @@ impl ChaosMap {
             None => {}
         }
         Ok(())
+    }
+
+    /// Stops the map being computed; the finished systems stay on screen.
+    pub fn cancel(&mut self) {
+        self.finish();
+    }
+
+    /// Seconds since the map started.
+    pub fn running_for(&self) -> f64 {
+        self.started.map_or(0.0, |s| s.elapsed().as_secs_f64())
     }
 
     fn finish(&mut self) {
@@ -353,6 +367,13 @@ pub(super) fn show(
             action = Some(MapAction::Start);
         }
     });
+    if map.busy() {
+        let (done, all) = map.progress();
+        let fraction = done as f64 / all.max(1) as f64;
+        if super::plots::progress_row(ui, fraction, map.running_for()) {
+            map.cancel();
+        }
+    }
     ui.horizontal(|ui| {
         let label = ui.label("show");
         let before = map.indicator;

@@ -40,6 +40,46 @@ pub(crate) fn history_plot(
         });
 }
 
+/// The row of a long computation (a chaos map, a race): a progress bar, the time so far and
+/// an estimate of the time left (from the rate so far, once 2 % is done), and Cancel.
+/// Returns whether Cancel was clicked.
+pub(crate) fn progress_row(ui: &mut egui::Ui, fraction: f64, elapsed_s: f64) -> bool {
+    let fraction = fraction.clamp(0.0, 1.0);
+    ui.horizontal(|ui| {
+        ui.add(
+            egui::ProgressBar::new(fraction as f32)
+                .desired_width(160.0)
+                .show_percentage(),
+        );
+        let left = if fraction >= 0.02 {
+            format!(
+                ", about {} left",
+                duration(elapsed_s * (1.0 - fraction) / fraction)
+            )
+        } else {
+            ", estimating the time left…".to_owned()
+        };
+        ui.label(format!("{}{left}", duration(elapsed_s)));
+        ui.button("Cancel")
+            .on_hover_text("Stop here; what is done so far stays on screen.")
+            .clicked()
+    })
+    .inner
+}
+
+/// "42 s", "3 min 5 s".
+fn duration(seconds: f64) -> String {
+    if !seconds.is_finite() {
+        return "—".to_owned();
+    }
+    let s = seconds.round() as u64;
+    if s < 60 {
+        format!("{s} s")
+    } else {
+        format!("{} min {} s", s / 60, s % 60)
+    }
+}
+
 /// Combo box over `items`, with tooltips; returns whether the choice changed.
 pub(crate) fn choose<T: Copy + PartialEq>(
     ui: &mut egui::Ui,

@@ -85,6 +85,10 @@ pub struct RaceLab {
     race: Option<Race>,
     /// Why the last start was refused.
     error: Option<String>,
+    /// When the race started.
+    started: Option<web_time::Instant>,
+    /// Stopped by the user before it finished (what is done stays on screen).
+    cancelled: bool,
 }
 
 impl RaceLab {
@@ -97,6 +101,8 @@ impl RaceLab {
             lanes: Vec::new(),
             race: None,
             error: None,
+            started: None,
+            cancelled: false,
         }
     }
 
@@ -165,17 +171,24 @@ impl RaceLab {
         self.lanes = lanes;
         self.race = Some(race);
         self.error = None;
+        self.started = Some(web_time::Instant::now());
+        self.cancelled = false;
         Ok(())
     }
 
     /// Whether lanes or the sweep still have work.
     pub fn busy(&self) -> bool {
-        self.lanes.iter().any(|l| !l.done) || self.race.as_ref().is_some_and(|r| !r.is_finished())
+        !self.cancelled
+            && (self.lanes.iter().any(|l| !l.done)
+                || self.race.as_ref().is_some_and(|r| !r.is_finished()))
     }
 
     /// One frame of work within `budget` seconds: the lanes advance together to the next
     /// shared time, then the sweep takes what is left.
     pub fn advance(&mut self, budget: f64) {
+        if self.cancelled {
+            return;
+        }
         let start = web_time::Instant::now();
         let until = self.race.as_ref().and_then(|r| r.plan().until);
         let lanes_t = self
@@ -283,12 +296,18 @@ pub(super) fn central(lab: &mut RaceLab, gpu: Option<&GpuContext>, ui: &mut egui
     let status = match race.failure() {
         Some(f) => format!("The race stopped: {f}"),
         None if race.is_finished() => format!("Done: {} runs.", race.points().len()),
+        None if lab.cancelled => format!("Cancelled after {} runs.", race.points().len()),
         None => format!("{} runs done…", race.points().len()),
     };
+    let (progress, busy) = (race.progress(), lab.busy());
+    let elapsed = lab.started.map_or(0.0, |s| s.elapsed().as_secs_f64());
+    let backend = race.backend();
+    if busy && super::plots::progress_row(ui, progress, elapsed) {
+        lab.cancelled = true;
+    }
     ui.horizontal(|ui| {
-        ui.add(egui::ProgressBar::new(race.progress() as f32).desired_width(160.0));
         ui.label(status);
-        ui.weak(format!("Sweep on {}.", race.backend()));
+        ui.weak(format!("Sweep on {backend}."));
     });
     egui::ScrollArea::vertical().show(ui, |ui| {
         small_multiples(lab, ui);
