@@ -21,7 +21,7 @@ use egui_plot::{AxisHints, GridInput, GridMark, Legend, Line, Plot, PlotPoints, 
 use crate::core::history::DecimatingSeries;
 
 /// Vertical pixels a decade of a log axis needs for its label.
-const PIXELS_PER_DECADE: f32 = 16.0;
+const PIXELS_PER_DECADE: f32 = 14.0;
 
 /// The smallest span of a linear axis relative to the largest magnitude it shows.
 const LINEAR_FLOOR: f64 = 1e-3;
@@ -195,6 +195,7 @@ impl Chart {
             legend: Vec::new(),
             y_range: (f64::INFINITY, f64::NEG_INFINITY),
             x_range: (f64::INFINITY, f64::NEG_INFINITY),
+            tops: Vec::new(),
             markers: Vec::new(),
         };
         build(&mut series);
@@ -241,13 +242,25 @@ impl Chart {
                 text
             }
         };
+        // Tick labels a little smaller than body text, so that a decade needs fewer pixels;
+        // egui_plot hides a label whose spacing is below the spacing's minimum or its height.
+        let tick_font = egui::FontId::proportional(11.0);
+        let label_height = ui
+            .painter()
+            .layout_no_wrap("1e-9".to_owned(), tick_font.clone(), egui::Color32::WHITE)
+            .size()
+            .y;
+        let min_spacing = (PIXELS_PER_DECADE - 3.0).max(label_height);
         let mut y_axis = AxisHints::new_y()
             .label(self.y_title.clone())
-            .formatter(y_formatter);
+            .formatter(y_formatter)
+            .tick_label_font(tick_font.clone());
         if y_log {
-            y_axis = y_axis.label_spacing(PIXELS_PER_DECADE - 2.0..=PIXELS_PER_DECADE + 4.0);
+            y_axis = y_axis.label_spacing(min_spacing..=min_spacing + 6.0);
         }
-        let mut x_axis = AxisHints::new_x().label(self.x_title.clone());
+        let mut x_axis = AxisHints::new_x()
+            .label(self.x_title.clone())
+            .tick_label_font(tick_font);
         if self.x_scale == Scale::Log {
             x_axis = x_axis.formatter(|mark, _| log_tick(mark.value));
         }
@@ -318,7 +331,7 @@ impl Chart {
         shown.dedup();
         if y_log {
             shown.retain(|(v, _)| (v - v.round()).abs() < 1e-9);
-            if pixels_per_unit < f64::from(PIXELS_PER_DECADE - 2.0) {
+            if pixels_per_unit <= f64::from(min_spacing) {
                 shown.clear();
             }
         }
@@ -354,7 +367,14 @@ impl Chart {
                         .floor()
                         .max(1.0);
                 let top = hi.ceil().max(hi + 0.05);
-                let bottom = lo.floor().max(top - room).min(top - 1.0);
+                // Every series shows at least its largest values, even when that takes more
+                // decades than the room (the labels then sit closer).
+                let lowest_top = series.tops.iter().copied().fold(f64::INFINITY, f64::min);
+                let bottom = lo
+                    .floor()
+                    .max(top - room)
+                    .min(top - 1.0)
+                    .min((lowest_top - 0.5).floor());
                 (bottom, top)
             }
             Scale::Linear => floored(lo, hi)?,
@@ -416,6 +436,8 @@ pub struct Series<'a> {
     legend: Vec<(String, Vec<egui::Color32>)>,
     y_range: (f64, f64),
     x_range: (f64, f64),
+    /// The largest y of each series with points.
+    tops: Vec<f64>,
     markers: Vec<f64>,
 }
 
@@ -446,6 +468,9 @@ impl<'a> Series<'a> {
         for p in &placed {
             self.y_range = (self.y_range.0.min(p[1]), self.y_range.1.max(p[1]));
             self.x_range = (self.x_range.0.min(p[0]), self.x_range.1.max(p[0]));
+        }
+        if let Some(top) = placed.iter().map(|p| p[1]).reduce(f64::max) {
+            self.tops.push(top);
         }
         placed
     }
