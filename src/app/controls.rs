@@ -189,7 +189,7 @@ fn notice_and_links(app: &mut StepscopeApp, ui: &mut egui::Ui) {
     super::export::controls(app, ui);
     ui.separator();
     ui.label(
-        egui::RichText::new(format!("Rendering: {}", app.backend))
+        egui::RichText::new(format!("Rendering: {}", readable_backend(&app.backend)))
             .small()
             .weak(),
     );
@@ -199,6 +199,29 @@ fn notice_and_links(app: &mut StepscopeApp, ui: &mut egui::Ui) {
         "Compute: CPU, f64 (the reference)"
     };
     ui.label(egui::RichText::new(compute).small().weak());
+}
+
+/// The renderer as people call it: "WebGPU in the browser", "WebGL2 in the browser (no
+/// compute shaders)", "Vulkan on llvmpipe …" instead of wgpu's `BrowserWebGpu ()`.
+fn readable_backend(backend: &str) -> String {
+    let (kind, adapter) = match backend.split_once(" (") {
+        Some((kind, rest)) => (kind, rest.strip_suffix(')').unwrap_or(rest)),
+        None => (backend, ""),
+    };
+    let name = match kind {
+        "BrowserWebGpu" => "WebGPU in the browser",
+        "Gl" if cfg!(target_arch = "wasm32") => "WebGL2 in the browser (no compute shaders)",
+        "Gl" => "OpenGL (no compute shaders)",
+        "Vulkan" => "Vulkan",
+        "Metal" => "Metal",
+        "Dx12" => "Direct3D 12",
+        other => other,
+    };
+    if adapter.is_empty() {
+        name.to_owned()
+    } else {
+        format!("{name} on {adapter}")
+    }
 }
 
 /// Zoom of the whole UI in presentation mode (larger fonts and lines, for a projector).
@@ -348,4 +371,22 @@ fn load_input(app: &mut StepscopeApp, input: &str) -> Result<(), String> {
         return app.load_link(text.trim());
     }
     app.load_link(input)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::readable_backend;
+
+    #[test]
+    fn backends_get_names_people_use() {
+        assert_eq!(
+            readable_backend("BrowserWebGpu ()"),
+            "WebGPU in the browser"
+        );
+        assert_eq!(
+            readable_backend("Vulkan (llvmpipe (LLVM 15.0.6, 256 bits))"),
+            "Vulkan on llvmpipe (LLVM 15.0.6, 256 bits)"
+        );
+        assert_eq!(readable_backend("no wgpu renderer"), "no wgpu renderer");
+    }
 }

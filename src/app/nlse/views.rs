@@ -210,7 +210,8 @@ fn spectrum_view(app: &mut NlsePanel, shell: Shell, ui: &mut egui::Ui, height: f
 fn diagnostics_plots(app: &mut NlsePanel, ui: &mut egui::Ui) {
     let h = app.sim.history();
     let has_exact = scenarios::has_exact(app.sim.params().case);
-    let plot_height = ((ui.available_height() - 40.0) / 2.0).max(100.0);
+    // Two rows of a title and a plot, and the invariants' line below them.
+    let plot_height = ((ui.available_height() - 76.0) / 2.0).max(100.0);
     ui.columns(2, |cols| {
         cols[0].label("Conserved-quantity drift (log)").on_hover_text(
             "Relative drift of mass ∫|ψ|², momentum Im∫ψ*ψ_x and Hamiltonian, computed spectrally.",
