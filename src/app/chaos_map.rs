@@ -424,17 +424,114 @@ pub(super) fn show(
         ui.label("Compute a map: each pixel is one system, started from the scenario with the chosen body's coordinates shifted.");
         return action;
     };
-    let side = ui
-        .available_width()
-        .min(ui.available_height() - 10.0)
+    let (lo, hi) = map.range();
+    let Some(p) = map.running.clone() else {
+        return action;
+    };
+    // The map with its axes (the varied coordinate's offsets) and its colour bar.
+    let (margin, bar) = (egui::vec2(56.0, 36.0), 90.0);
+    let side = (ui.available_width() - margin.x - bar)
+        .min(ui.available_height() - margin.y - 10.0)
         .max(64.0);
-    let response = ui
-        .add(egui::Image::new((texture, egui::vec2(side, side))).sense(egui::Sense::click()))
-        .on_hover_text("Click a pixel to load that system into the main view (f64).");
+    let (rect, response) = ui.allocate_exact_size(
+        egui::vec2(margin.x + side + bar, side + margin.y),
+        egui::Sense::click(),
+    );
+    let map_rect =
+        egui::Rect::from_min_size(rect.min + egui::vec2(margin.x, 0.0), egui::vec2(side, side));
+    let painter = ui.painter_at(rect);
+    let uv = egui::Rect::from_min_max(egui::pos2(0.0, 0.0), egui::pos2(1.0, 1.0));
+    painter.image(texture, map_rect, uv, egui::Color32::WHITE);
+    let text_colour = ui.visuals().text_color();
+    let font = egui::FontId::proportional(12.0);
+    let (u, v) = match p.plane {
+        ensemble::EnsemblePlane::Position => ("Δx", "Δy"),
+        ensemble::EnsemblePlane::Velocity => ("Δvx", "Δvy"),
+    };
+    for (k, offset) in [-1.0f32, 0.0, 1.0].into_iter().enumerate() {
+        let label = crate::core::format_f64(f64::from(offset) * p.span);
+        let x = map_rect.center().x + 0.5 * offset * side;
+        let align = [
+            egui::Align2::LEFT_TOP,
+            egui::Align2::CENTER_TOP,
+            egui::Align2::RIGHT_TOP,
+        ][k];
+        painter.text(
+            egui::pos2(x, map_rect.max.y + 2.0),
+            align,
+            &label,
+            font.clone(),
+            text_colour,
+        );
+        let y = map_rect.center().y - 0.5 * offset * side;
+        let align = [
+            egui::Align2::RIGHT_BOTTOM,
+            egui::Align2::RIGHT_CENTER,
+            egui::Align2::RIGHT_TOP,
+        ][k];
+        painter.text(
+            egui::pos2(map_rect.min.x - 4.0, y),
+            align,
+            &label,
+            font.clone(),
+            text_colour,
+        );
+    }
+    painter.text(
+        egui::pos2(map_rect.center().x, map_rect.max.y + 18.0),
+        egui::Align2::CENTER_TOP,
+        format!("{u} of body {} (initial)", p.body + 1),
+        font.clone(),
+        text_colour,
+    );
+    painter.text(
+        egui::pos2(rect.min.x + 2.0, map_rect.min.y),
+        egui::Align2::LEFT_TOP,
+        v,
+        font.clone(),
+        text_colour,
+    );
+    // Colour bar: the colormap from the scale's bottom to its top, with both ends labelled.
+    let strip = egui::Rect::from_min_size(
+        egui::pos2(map_rect.max.x + 12.0, map_rect.min.y),
+        egui::vec2(16.0, side),
+    );
+    const STEPS: usize = 64;
+    for i in 0..STEPS {
+        let f = i as f32 / (STEPS - 1) as f32;
+        let y0 = strip.max.y - (i + 1) as f32 * side / STEPS as f32;
+        let cell = egui::Rect::from_min_max(
+            egui::pos2(strip.min.x, y0),
+            egui::pos2(strip.max.x, y0 + side / STEPS as f32 + 0.5),
+        );
+        painter.rect_filled(cell, 0.0, super::plots::colormap(f));
+    }
+    for (value, y, align) in [
+        (hi, strip.min.y, egui::Align2::LEFT_TOP),
+        (lo, strip.max.y, egui::Align2::LEFT_BOTTOM),
+    ] {
+        painter.text(
+            egui::pos2(strip.max.x + 4.0, y),
+            align,
+            sci(value),
+            font.clone(),
+            text_colour,
+        );
+    }
+    painter.text(
+        egui::pos2(strip.max.x + 4.0, strip.center().y),
+        egui::Align2::LEFT_CENTER,
+        map.indicator.label(),
+        egui::FontId::proportional(11.0),
+        text_colour,
+    );
+    let response =
+        response.on_hover_text("Click a pixel to load that system into the main view (f64).");
     if response.clicked()
-        && let (Some(pos), Some(p)) = (response.interact_pointer_pos(), map.running.as_ref())
+        && let Some(pos) = response.interact_pointer_pos()
+        && map_rect.contains(pos)
     {
-        let rel = (pos - response.rect.min) / response.rect.size();
+        let rel = (pos - map_rect.min) / map_rect.size();
         let n = p.resolution;
         let ix = ((rel.x * n as f32) as u32).min(n - 1);
         let iy = ((rel.y * n as f32) as u32).min(n - 1);
