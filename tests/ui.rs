@@ -552,6 +552,7 @@ fn diffusion_on_the_gpu_samples_over_frames_and_agrees_with_the_cpu() {
 fn every_choice_and_simulation_text_has_glyphs_in_the_app_fonts() {
     use stepscope::core::choice::Choice;
     use stepscope::core::controller::ControllerKind;
+    use stepscope::scenario::gallery;
     use stepscope::sims::diffusion::process::{ProcessKind, TimeGrid};
     use stepscope::sims::diffusion::{InitKind, SamplerKind, TargetKind};
     use stepscope::sims::navier_stokes::{NsCase, NsSolver, PressureKind};
@@ -594,6 +595,12 @@ fn every_choice_and_simulation_text_has_glyphs_in_the_app_fonts() {
         let info = scenario.info();
         texts.push(info.name.into());
         texts.push(info.doc.into());
+        let key = scenario.sim_key();
+        texts.push(gallery::equation(key).into());
+        texts.push(gallery::equation_legend(key).into());
+        for preset in gallery::gallery(key) {
+            texts.extend([preset.title, preset.shows, preset.try_next].map(String::from));
+        }
     }
     assert!(texts.len() > 150, "{} texts", texts.len());
     let font = egui::FontId::proportional(14.0);
@@ -1342,7 +1349,7 @@ fn every_plot_has_axis_titles_decade_labels_and_one_colour_per_legend_entry() {
             "?s=nlse&case=soliton&solver=dop853ip&rtol=1e-9",
             2.0,
             ("solver", "erk43ip"),
-            &["state", "spectrum"],
+            &["state", "waterfall", "spectrum"],
         ),
         (
             "?s=3body&case=figure8",
@@ -1492,4 +1499,52 @@ fn a_long_chaos_map_shows_progress_and_can_be_cancelled() {
         h.query_by_label("Cancel").is_none(),
         "the progress row is gone"
     );
+}
+
+#[test]
+fn the_first_screen_shows_the_equation_the_presets_and_says_press_play() {
+    use stepscope::scenario::gallery;
+    let mut h = harness(None);
+    h.get_by_label("Press Play (or the space bar) to start the run.");
+    // The equation is typeset: its text is on screen, scripts inline.
+    h.get_by_label_contains("γ |ψ|2 ψ = 0");
+    // The default scenario is the first preset: its two sentences are shown.
+    let soliton = &gallery::gallery("nlse")[0];
+    h.get_by_label(soliton.shows);
+    h.get_by_label(soliton.try_next);
+    // A preset loads its link and shows its sentences; the run waits for Play.
+    h.get_by_label("Breather").click();
+    h.run_steps(3);
+    let d = diagnostics(&h);
+    assert_eq!(d["case"], "breather");
+    assert_eq!(d["solver"], "dop853ip");
+    h.get_by_label(gallery::gallery("nlse")[1].try_next);
+    // Play removes the prompt; every simulation has its gallery.
+    h.get_by_label("Play").click();
+    h.run_steps(3);
+    assert!(
+        h.query_by_label("Press Play (or the space bar) to start the run.")
+            .is_none()
+    );
+    for (name, first) in [
+        ("Three-body", "Figure eight"),
+        ("Diffusion", "Eight modes"),
+        ("Navier–Stokes", "Cavity"),
+    ] {
+        h.get_by_label(name).click();
+        h.run_steps(3);
+        h.get_by_label(first);
+    }
+    // Another simulation's preset opens that simulation's scenario.
+    h.get_by_label("Cylinder wake").click();
+    h.run_steps(3);
+    let d = diagnostics(&h);
+    assert_eq!(d["case"], "cylinder");
+    // Hidden, and shown again from the left panel.
+    h.get_by_label("Hide").click();
+    h.run_steps(2);
+    assert!(h.query_by_label("Cylinder wake").is_none());
+    h.get_by_label("intro").click();
+    h.run_steps(2);
+    h.get_by_label("Cylinder wake");
 }

@@ -491,38 +491,16 @@ pub(super) fn show(
         font.clone(),
         text_colour,
     );
-    // Colour bar: the colormap from the scale's bottom to its top, with both ends labelled.
     let strip = egui::Rect::from_min_size(
         egui::pos2(map_rect.max.x + 12.0, map_rect.min.y),
-        egui::vec2(16.0, side),
+        egui::vec2(bar - 12.0, side),
     );
-    const STEPS: usize = 64;
-    for i in 0..STEPS {
-        let f = i as f32 / (STEPS - 1) as f32;
-        let y0 = strip.max.y - (i + 1) as f32 * side / STEPS as f32;
-        let cell = egui::Rect::from_min_max(
-            egui::pos2(strip.min.x, y0),
-            egui::pos2(strip.max.x, y0 + side / STEPS as f32 + 0.5),
-        );
-        painter.rect_filled(cell, 0.0, super::plots::colormap(f));
-    }
-    for (value, y, align) in [
-        (hi, strip.min.y, egui::Align2::LEFT_TOP),
-        (lo, strip.max.y, egui::Align2::LEFT_BOTTOM),
-    ] {
-        painter.text(
-            egui::pos2(strip.max.x + 4.0, y),
-            align,
-            sci(value),
-            font.clone(),
-            text_colour,
-        );
-    }
-    painter.text(
-        egui::pos2(strip.max.x + 4.0, strip.center().y),
-        egui::Align2::LEFT_CENTER,
+    super::colour::paint_colour_bar(
+        &painter,
+        strip,
+        (lo, hi),
+        super::colour::Scale::Sequential,
         map.indicator.label(),
-        egui::FontId::proportional(11.0),
         text_colour,
     );
     let response =

@@ -42,6 +42,27 @@ pub fn diverging(v: f32) -> egui::Color32 {
 /// The grey of obstacle cells.
 pub const SOLID: egui::Color32 = egui::Color32::from_gray(60);
 
+/// The values at the two ends of a field picture's colour scale: ±max|value| for signed
+/// fields (`symmetric`), [min, max] for the others (obstacle cells left out).
+pub fn field_range(
+    image: &crate::sims::navier_stokes::run::FieldImage,
+    symmetric: bool,
+) -> (f64, f64) {
+    let finite = image.values.iter().filter(|v| v.is_finite());
+    let (lo, hi) = finite.fold((f32::INFINITY, f32::NEG_INFINITY), |(a, b), v| {
+        (a.min(*v), b.max(*v))
+    });
+    if !lo.is_finite() {
+        return (0.0, 1.0);
+    }
+    if symmetric {
+        let max = f64::from(lo.abs().max(hi.abs()));
+        (-max, max)
+    } else {
+        (f64::from(lo), f64::from(hi))
+    }
+}
+
 /// The pixels of a field picture, top row first: signed fields (`symmetric`) blue–white–red
 /// over ±max|value|, the others viridis over [min, max], NaN (obstacle cells) grey. The
 /// GPU's `view_paint` (shaders/navier_stokes.wgsl) paints the same.
@@ -49,15 +70,13 @@ pub fn field_pixels(
     image: &crate::sims::navier_stokes::run::FieldImage,
     symmetric: bool,
 ) -> Vec<egui::Color32> {
-    let finite = image.values.iter().filter(|v| v.is_finite());
-    let (lo, hi) = finite.fold((f32::INFINITY, f32::NEG_INFINITY), |(a, b), v| {
-        (a.min(*v), b.max(*v))
-    });
-    let scale = if symmetric {
-        lo.abs().max(hi.abs()).max(1e-12)
+    let (lo, hi) = field_range(image, symmetric);
+    let (lo, scale) = if symmetric {
+        (lo as f32, hi as f32)
     } else {
-        (hi - lo).max(1e-12)
+        (lo as f32, hi as f32 - lo as f32)
     };
+    let scale = scale.max(1e-12);
     // Row 0 is the bottom of the domain; images start at the top.
     let mut pixels = Vec::with_capacity(image.values.len());
     for row in (0..image.height).rev() {
@@ -72,4 +91,104 @@ pub fn field_pixels(
         }
     }
     pixels
+}
+
+/// Which colour map a bar shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scale {
+    /// [`colormap`] from `lo` (bottom) to `hi` (top).
+    Sequential,
+    /// [`diverging`] from `lo` = −max (bottom) through 0 to `hi` = max (top).
+    Diverging,
+}
+
+/// Width a colour bar takes beside its picture (the strip and its labels).
+pub const COLOUR_BAR_WIDTH: f32 = 92.0;
+
+/// Paints a vertical colour bar at the left of `rect` (its height is the bar's): the map from
+/// `lo` at the bottom to `hi` at the top, both ends (and 0 on a diverging bar) labelled, and
+/// `title` beside the strip.
+pub fn paint_colour_bar(
+    painter: &egui::Painter,
+    rect: egui::Rect,
+    (lo, hi): (f64, f64),
+    scale: Scale,
+    title: &str,
+    text_colour: egui::Color32,
+) {
+    let strip = egui::Rect::from_min_size(rect.min, egui::vec2(16.0, rect.height()));
+    const STEPS: usize = 64;
+    let band = strip.height() / STEPS as f32;
+    for i in 0..STEPS {
+        let f = i as f32 / (STEPS - 1) as f32;
+        let y0 = strip.max.y - (i + 1) as f32 * band;
+        let cell = egui::Rect::from_min_max(
+            egui::pos2(strip.min.x, y0),
+            egui::pos2(strip.max.x, y0 + band + 0.5),
+        );
+        let colour = match scale {
+            Scale::Sequential => colormap(f),
+            Scale::Diverging => diverging(2.0 * f - 1.0),
+        };
+        painter.rect_filled(cell, 0.0, colour);
+    }
+    let font = egui::FontId::proportional(12.0);
+    let mut labels = vec![
+        (hi, strip.min.y, egui::Align2::LEFT_TOP),
+        (lo, strip.max.y, egui::Align2::LEFT_BOTTOM),
+    ];
+    if scale == Scale::Diverging {
+        labels.push((0.0, strip.center().y, egui::Align2::LEFT_CENTER));
+    }
+    for (value, y, align) in labels {
+        painter.text(
+            egui::pos2(strip.max.x + 4.0, y),
+            align,
+            super::plots::sci(value),
+            font.clone(),
+            text_colour,
+        );
+    }
+    let title_y = match scale {
+        Scale::Sequential => strip.center().y,
+        Scale::Diverging => strip.min.y + 0.25 * strip.height(),
+    };
+    painter.text(
+        egui::pos2(strip.max.x + 4.0, title_y),
+        egui::Align2::LEFT_CENTER,
+        title,
+        egui::FontId::proportional(11.0),
+        text_colour,
+    );
+}
+
+/// A picture drawn by `picture` in the width left of a colour bar of `height` (see
+/// [`paint_colour_bar`]); the bar spans the picture's plot area, `inset` (top, bottom) points
+/// short of its height (the axis labels below a plot).
+pub fn with_colour_bar<R>(
+    ui: &mut egui::Ui,
+    height: f32,
+    inset: (f32, f32),
+    bar: ((f64, f64), Scale, &str),
+    picture: impl FnOnce(&mut egui::Ui) -> R,
+) -> R {
+    ui.horizontal_top(|ui| {
+        let width = (ui.available_width() - COLOUR_BAR_WIDTH).max(64.0);
+        let inner = ui
+            .allocate_ui(egui::vec2(width, height), |ui| {
+                ui.set_width(width);
+                picture(ui)
+            })
+            .inner;
+        let (rect, _) =
+            ui.allocate_exact_size(egui::vec2(COLOUR_BAR_WIDTH, height), egui::Sense::hover());
+        let bar_rect = egui::Rect::from_min_max(
+            rect.min + egui::vec2(4.0, inset.0),
+            rect.max - egui::vec2(0.0, inset.1),
+        );
+        let text = ui.visuals().text_color();
+        paint_colour_bar(ui.painter(), bar_rect, bar.0, bar.1, bar.2, text);
+        inner
+    })
+    .inner
 }

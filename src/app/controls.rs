@@ -12,7 +12,7 @@ pub(super) fn controls(app: &mut StepscopeApp, ui: &mut egui::Ui) {
             .italics()
             .weak(),
     );
-    appearance(ui);
+    appearance(ui, &mut app.intro.shown);
     ui.separator();
 
     simulation_selector(app, ui);
@@ -122,8 +122,12 @@ fn transport_and_stats(app: &mut StepscopeApp, ui: &mut egui::Ui) {
         let s = app.pace.stats();
         ui.label(
             egui::RichText::new(format!(
-                "frame {:.1} ms (p99 {:.1}, max {:.1}), {:.0} fps",
-                s.median_ms, s.p99_ms, s.max_ms, s.fps
+                "frame {:.1} ms (p99 {:.1}, max {:.1}), {:.0} fps; simulation slice {:.1} ms",
+                s.median_ms,
+                s.p99_ms,
+                s.max_ms,
+                s.fps,
+                1e3 * app.pace.slice()
             ))
             .small()
             .monospace(),
@@ -229,7 +233,7 @@ const PRESENTATION_ZOOM: f32 = 1.4;
 
 /// Light or dark, and presentation mode. Both start the same on the web and the desktop
 /// (light, normal size; see [`StepscopeApp::from_creation_context`]).
-fn appearance(ui: &mut egui::Ui) {
+fn appearance(ui: &mut egui::Ui, intro_shown: &mut bool) {
     let ctx = ui.ctx().clone();
     ui.horizontal(|ui| {
         let mut dark = ctx.theme() == egui::Theme::Dark;
@@ -256,6 +260,9 @@ fn appearance(ui: &mut egui::Ui) {
         {
             ctx.set_zoom_factor(if presenting { PRESENTATION_ZOOM } else { 1.0 });
         }
+        ui.checkbox(intro_shown, "intro").on_hover_text(
+            "The equation, the gallery of presets and what to try, above the views.",
+        );
     });
 }
 

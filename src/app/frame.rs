@@ -5,12 +5,13 @@
 use web_time::Instant;
 
 use super::panel::{Clock, Notice};
-use super::{FRAME_COMPUTE_BUDGET_S, StepscopeApp, chart, controls, race};
+use super::{StepscopeApp, chart, controls, race};
 
 impl StepscopeApp {
     /// Advances the simulation for one frame: `speed` simulation time per wall second,
-    /// within the frame's compute budget (the clock is independent of the frame rate; when
-    /// the machine cannot keep up the simulation slows down rather than the UI).
+    /// within the slice of wall time the pace leaves it (the frame target less the UI's
+    /// measured cost); the clock is independent of the frame rate, and when the machine
+    /// cannot keep up the simulation slows down rather than the UI.
     fn advance_frame(&mut self) {
         let now = Instant::now();
         let wall_dt = self
@@ -19,21 +20,24 @@ impl StepscopeApp {
             .unwrap_or(0.0)
             .min(0.1);
         self.last_frame = Some(now);
+        let budget = self.pace.slice();
         if self.race_mode {
             // The single run waits (its state kept) while the race has the compute budget.
             if let Some(lab) = &mut self.race_lab {
-                lab.advance(FRAME_COMPUTE_BUDGET_S);
+                lab.advance(budget);
             }
+            self.pace.simulated(now.elapsed().as_secs_f64());
             return;
         }
         let clock = Clock {
             running: self.running,
             wall_dt,
-            budget: FRAME_COMPUTE_BUDGET_S,
+            budget,
             speed: self.speed,
         };
         let (shell, panel) = self.parts();
         let report = panel.advance_frame(shell, clock);
+        self.pace.simulated(now.elapsed().as_secs_f64());
         if report.pause {
             self.running = false;
         }
@@ -183,6 +187,7 @@ impl StepscopeApp {
             }
             return;
         }
+        super::intro::strip(self, ui);
         let (shell, panel) = self.parts();
         let notice = egui::CentralPanel::default()
             .show(ui, |ui| panel.central(shell, ui))

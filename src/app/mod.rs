@@ -14,6 +14,7 @@ mod controls;
 mod diffusion;
 pub mod export;
 mod frame;
+mod intro;
 mod navier_stokes;
 mod nlse;
 pub mod pace;
@@ -33,9 +34,6 @@ use panel::{Shell, SimPanel};
 
 /// Storage key of the last scenario (localStorage on the web, a file on the desktop).
 const STORAGE_KEY: &str = "stepscope.scenario";
-
-/// Wall time per frame the simulation may use, so the UI stays responsive.
-const FRAME_COMPUTE_BUDGET_S: f64 = 0.012;
 
 /// The panel of `scenario`'s simulation, running it: the app's one match on the simulation.
 fn panel_of(scenario: Scenario) -> Result<Box<dyn SimPanel>, String> {
@@ -88,6 +86,8 @@ pub struct StepscopeApp {
     race_mode: bool,
     /// The race lab, once opened (of the scenario it was opened on).
     race_lab: Option<race::RaceLab>,
+    /// The equation, the presets and the "press Play" prompt.
+    intro: intro::Intro,
 }
 
 impl StepscopeApp {
@@ -140,6 +140,7 @@ impl StepscopeApp {
             screenshot: Default::default(),
             race_mode: false,
             race_lab: None,
+            intro: Default::default(),
         }
     }
 
@@ -260,6 +261,7 @@ impl StepscopeApp {
         let key = self.active_simulation();
         self.switches.retain(|(sim, _)| *sim != key);
         self.last_link = self.scenario().to_query();
+        self.intro.started = false;
     }
 
     /// Runs `scenario` in its simulation's panel (opened if needed) and shows it.
@@ -299,6 +301,7 @@ impl StepscopeApp {
 
     /// Takes `n` accepted steps (the JS API's `step(n)` and the → key).
     pub fn step(&mut self, n: u32) {
+        self.intro.started = true;
         let (shell, panel) = self.parts();
         let result = panel.step(n, shell);
         let _ = self.stopped_if_failed(result);
@@ -309,6 +312,7 @@ impl StepscopeApp {
         if !t.is_finite() {
             return Err(format!("end time must be finite, got {t}"));
         }
+        self.intro.started = true;
         let (shell, panel) = self.parts();
         let result = panel.run_until(t, shell);
         self.stopped_if_failed(result)
@@ -323,6 +327,7 @@ impl StepscopeApp {
     /// Starts or stops the clock.
     pub fn set_running(&mut self, running: bool) {
         self.running = running;
+        self.intro.started |= running;
         self.last_frame = None;
     }
 

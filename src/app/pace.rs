@@ -12,6 +12,15 @@ const KEPT: usize = 600;
 /// The window over which the achieved simulation rate is measured.
 const RATE_WINDOW_S: f64 = 2.0;
 
+/// Our CPU time per frame to aim at (the UI and the simulation's slice together).
+pub const FRAME_TARGET_S: f64 = 0.012;
+
+/// The simulation's slice never falls below this, so that a heavy UI still lets it advance.
+pub const MIN_SLICE_S: f64 = 0.002;
+
+/// Frames over which the UI's own cost is measured.
+const OVERHEAD_FRAMES: usize = 30;
+
 /// Frame times and the achieved simulation rate.
 #[derive(Default)]
 pub struct Pace {
@@ -23,6 +32,10 @@ pub struct Pace {
     progress: VecDeque<(Instant, f64)>,
     /// Show the frame-time readout.
     pub show_readout: bool,
+    /// The simulation's wall time in the frame being drawn.
+    sim_this_frame: f64,
+    /// CPU time of recent frames without the simulation's slice: the UI's own cost.
+    overhead: VecDeque<f64>,
 }
 
 /// Summary of the recent frames.
@@ -45,8 +58,32 @@ impl Pace {
     pub fn frame(&mut self, cpu_seconds: Option<f32>) {
         if let Some(c) = cpu_seconds {
             push(&mut self.cpu, c);
+            // The previous frame's simulation slice was recorded during it.
+            let overhead = (f64::from(c) - self.sim_this_frame).max(0.0);
+            if self.overhead.len() == OVERHEAD_FRAMES {
+                self.overhead.pop_front();
+            }
+            self.overhead.push_back(overhead);
         }
+        self.sim_this_frame = 0.0;
         push(&mut self.wall, Instant::now());
+    }
+
+    /// Records the wall time the simulation used in this frame.
+    pub fn simulated(&mut self, seconds: f64) {
+        self.sim_this_frame += seconds;
+    }
+
+    /// The simulation's slice of the next frame: what is left of [`FRAME_TARGET_S`] after
+    /// the UI's measured cost (its median over recent frames), at least [`MIN_SLICE_S`].
+    pub fn slice(&self) -> f64 {
+        let mut overhead: Vec<f64> = self.overhead.iter().copied().collect();
+        if overhead.is_empty() {
+            return FRAME_TARGET_S - MIN_SLICE_S;
+        }
+        overhead.sort_by(f64::total_cmp);
+        let median = overhead[overhead.len() / 2];
+        (FRAME_TARGET_S - median).clamp(MIN_SLICE_S, FRAME_TARGET_S)
     }
 
     /// Records the simulation time while the clock runs (`running`); a stopped clock or a
@@ -146,6 +183,24 @@ mod tests {
         assert!((s.median_ms - 50.5).abs() < 1.0, "{s:?}");
         assert!((s.p99_ms - 99.0).abs() < 1.01, "{s:?}");
         assert!((s.max_ms - 100.0).abs() < 1e-3, "{s:?}");
+    }
+
+    #[test]
+    fn the_slice_is_what_the_ui_leaves_of_the_frame_target() {
+        let mut pace = Pace::default();
+        assert!((pace.slice() - (FRAME_TARGET_S - MIN_SLICE_S)).abs() < 1e-15);
+        // Frames of 9 ms, 5 of them simulation: the UI costs 4 ms, the slice is 8 ms.
+        for _ in 0..OVERHEAD_FRAMES {
+            pace.simulated(0.005);
+            pace.frame(Some(0.009));
+        }
+        assert!((pace.slice() - 0.008).abs() < 1e-6, "{}", pace.slice());
+        // A UI heavier than the target still leaves the minimum slice.
+        for _ in 0..OVERHEAD_FRAMES {
+            pace.simulated(0.001);
+            pace.frame(Some(0.031));
+        }
+        assert_eq!(pace.slice(), MIN_SLICE_S);
     }
 
     #[test]

@@ -7,6 +7,7 @@ pub mod fft;
 pub mod field_view;
 #[cfg(test)]
 mod mirrors;
+pub mod pacing;
 pub mod pool;
 pub mod readback;
 pub mod reduce;

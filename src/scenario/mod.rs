@@ -7,6 +7,7 @@
 //! `restore` continues a checkpoint, and the link form writes and parses each one's keys.
 //! Everything above drives `Box<dyn Run>`.
 
+pub mod gallery;
 pub mod link;
 
 pub use link::{LINK_VERSION, LinkError, MAX_LINK_BYTES, edit_link, format_f64};

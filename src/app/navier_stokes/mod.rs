@@ -13,6 +13,7 @@ use web_time::Instant;
 
 use super::plots::{BLUE, Chart, GREEN, ORANGE, RED, choice_combo, sci};
 use crate::core::shadow::ShadowSlot;
+use crate::gpu::pacing::SubmissionPacer;
 use crate::gpu::{GpuContext, wgpu};
 use crate::sims::navier_stokes::gpu_run::GpuFlow;
 use crate::sims::navier_stokes::reference::{GHIA_X, GHIA_Y, ghia_table};
@@ -45,6 +46,8 @@ pub struct NsApp {
     /// Brush radius as a fraction of the domain height.
     pub brush_size: f64,
     texture: Option<(u64, egui::TextureHandle)>,
+    /// The colour scale's ends of the state a key identifies.
+    scale: Option<(u64, (f64, f64))>,
     /// Steps per wall second (smoothed), for the statistics.
     pub steps_per_second: f64,
     /// The GPU computing the run (f32), when chosen; the CPU run then mirrors its readbacks.
@@ -78,8 +81,8 @@ pub struct GpuLive {
     seen: u64,
     /// Time of the last row taken.
     t_seen: f64,
-    /// Steps recorded per frame while running.
-    steps_per_frame: usize,
+    /// Times the submissions and sizes the steps recorded per frame while running.
+    pacer: SubmissionPacer,
     /// The view last painted into the GPU's picture.
     painted: Option<FieldKind>,
 }
@@ -95,6 +98,7 @@ impl NsApp {
             brush: Brush::Push,
             brush_size: 0.04,
             texture: None,
+            scale: None,
             steps_per_second: 0.0,
             gpu: None,
             run_target: None,
@@ -123,8 +127,9 @@ impl NsApp {
             steps0: self.run.steps(),
             seen: 0,
             t_seen: self.run.time(),
-            // Software adapters (lavapipe, SwiftShader) take a step per frame; GPUs more.
-            steps_per_frame: if software { 1 } else { 8 },
+            // Software adapters (lavapipe, SwiftShader) start at a step per frame, GPUs at
+            // eight; the measured durations size the rest.
+            pacer: SubmissionPacer::new(if software { 1 } else { 8 }, 1, 256, 0.016),
             painted: None,
         });
         Ok(())
@@ -181,6 +186,10 @@ impl NsApp {
         let Some(live) = &mut self.gpu else {
             return Ok(0);
         };
+        if let Some(age) = live.pacer.stalled() {
+            return Err(live.pacer.stall_message(age));
+        }
+        live.pacer.adapt();
         let mut encoder = ctx
             .device
             .create_command_encoder(&wgpu::CommandEncoderDescriptor {
@@ -189,23 +198,34 @@ impl NsApp {
         let target_open = self
             .run_target
             .is_some_and(|t| live.t_seen < t && live.ns.steps_encoded() <= live.seen + 4);
-        let steps = if running || target_open {
-            live.steps_per_frame
+        let steps = if !live.pacer.has_room() {
+            // The GPU is behind: this frame only collects what came back.
+            0
+        } else if running || target_open {
+            live.pacer.units() as usize
         } else {
             std::mem::take(&mut self.pending_steps)
         };
+        let mut encoded = false;
         if steps > 0 {
             live.ns.encode(&mut encoder, steps);
+            encoded = true;
         }
         if steps > 0 || live.painted != Some(self.view) {
             live.ns.encode_view(&mut encoder, self.view);
             live.painted = Some(self.view);
+            encoded = true;
         }
         if steps > 0 || live.ns.steps_encoded() > live.seen {
             live.ns.request_readbacks(&mut encoder);
+            encoded = true;
         }
-        ctx.queue.submit([encoder.finish()]);
-        live.ns.readbacks_submitted();
+        // Nothing recorded, nothing submitted: an empty submission would be timed as a fast
+        // one and grow the next batch.
+        if encoded {
+            live.pacer.submit(&ctx.queue, [encoder.finish()]);
+            live.ns.readbacks_submitted();
+        }
         let (rows, fields) = live.ns.try_take(ctx)?;
         let mut fresh: Vec<NsPoint> = Vec::new();
         if let Some(rows) = rows {
@@ -302,7 +322,8 @@ impl NsApp {
                 Err(e) => {
                     self.gpu = None;
                     Some(format!(
-                        "The GPU stopped working ({e}); the CPU continues from the last state read back."
+                        "The GPU stopped working ({e}); the CPU continues from the last state read \
+                         back. Switch back to the GPU to try again (its submissions start small)."
                     ))
                 }
             };
@@ -371,9 +392,28 @@ impl NsApp {
         );
     }
 
+    /// Identifies the state a picture shows (the run's steps, the view, the path).
+    fn picture_key(&self) -> u64 {
+        (self.run.steps() * 8 + self.view as u64) * 2 + u64::from(self.gpu.is_some())
+    }
+
+    /// The ends of the current field's colour scale (on the GPU, of the last fields read
+    /// back, which the GPU's picture runs slightly ahead of).
+    fn field_scale(&mut self) -> (f64, f64) {
+        let key = self.picture_key();
+        if let Some((k, range)) = self.scale
+            && k == key
+        {
+            return range;
+        }
+        let range = colour::field_range(&self.run.field(self.view), self.view.is_signed());
+        self.scale = Some((key, range));
+        range
+    }
+
     /// The picture of the current field as a texture (re-uploaded when the run moved).
     fn picture(&mut self, ctx: &egui::Context) -> egui::TextureId {
-        let key = (self.run.steps() * 8 + self.view as u64) * 2 + u64::from(self.gpu.is_some());
+        let key = self.picture_key();
         if let Some((k, texture)) = &self.texture
             && *k == key
         {
@@ -381,6 +421,7 @@ impl NsApp {
         }
         let image = self.run.field(self.view);
         let pixels = colour::field_pixels(&image, self.view.is_signed());
+        self.scale = Some((key, colour::field_range(&image, self.view.is_signed())));
         let texture = ctx.load_texture(
             "navier-stokes-field",
             egui::ColorImage::new([image.width, image.height], pixels),
@@ -592,27 +633,49 @@ pub(super) fn central(app: &mut NsApp, ui: &mut egui::Ui) {
     let brush = app.brush;
     let radius = app.brush_size * height;
     let mut action: Option<(f64, f64, f64, f64)> = None;
-    Chart::new("ns-field", "x", "y")
-        .height(picture_height)
-        .data_aspect(1.0)
-        .fixed_view((0.0, width), (0.0, height))
-        .show(ui, |s| {
-            s.raw((0.0, height), |plot| {
-                let centre = PlotPoint::new(width / 2.0, height / 2.0);
-                plot.image(PlotImage::new(
-                    "field",
-                    texture,
-                    centre,
-                    egui::vec2(width as f32, height as f32),
-                ));
-                if plot.response().dragged()
-                    && let Some(pos) = plot.pointer_coordinate()
-                {
-                    let delta = plot.pointer_coordinate_drag_delta();
-                    action = Some((pos.x, pos.y, f64::from(delta.x), f64::from(delta.y)));
-                }
-            });
-        });
+    let range = app.field_scale();
+    let scale = if app.view.is_signed() {
+        colour::Scale::Diverging
+    } else {
+        colour::Scale::Sequential
+    };
+    let title = match app.view {
+        FieldKind::Vorticity => "vorticity ω",
+        FieldKind::Speed => "speed |u|",
+        FieldKind::Pressure if p.solver.is_spectral() => "streamfunction",
+        FieldKind::Pressure => "pressure p",
+        FieldKind::Dye => "dye",
+    };
+    // The bar spans the plot area: the axis labels and title take the bottom.
+    colour::with_colour_bar(
+        ui,
+        picture_height,
+        (4.0, 40.0),
+        (range, scale, title),
+        |ui| {
+            Chart::new("ns-field", "x", "y")
+                .height(picture_height)
+                .data_aspect(1.0)
+                .fixed_view((0.0, width), (0.0, height))
+                .show(ui, |s| {
+                    s.raw((0.0, height), |plot| {
+                        let centre = PlotPoint::new(width / 2.0, height / 2.0);
+                        plot.image(PlotImage::new(
+                            "field",
+                            texture,
+                            centre,
+                            egui::vec2(width as f32, height as f32),
+                        ));
+                        if plot.response().dragged()
+                            && let Some(pos) = plot.pointer_coordinate()
+                        {
+                            let delta = plot.pointer_coordinate_drag_delta();
+                            action = Some((pos.x, pos.y, f64::from(delta.x), f64::from(delta.y)));
+                        }
+                    });
+                });
+        },
+    );
     if let Some((x, y, dx, dy)) = action {
         match brush {
             Brush::Push => {

@@ -24,10 +24,6 @@ pub struct GpuRun {
     pub sim: NlseGpu,
     /// Its device.
     pub ctx: GpuContext,
-    /// Step attempts recorded per submission, adapted to the time a submission takes.
-    attempts: u32,
-    /// When the submission in flight was recorded.
-    submitted_at: Option<Instant>,
 }
 
 /// The run, on either path.
@@ -38,12 +34,15 @@ pub enum NlseRun {
     Gpu(Box<GpuRun>),
 }
 
-/// Wall time a GPU submission may take before the next one is recorded smaller.
-const GPU_SUBMISSION_TARGET_S: f64 = 0.016;
-
-/// A submission whose results have not come back after this long means the GPU path is
-/// broken (device lost, a pipeline the browser's compiler rejected): the CPU takes over.
-const GPU_WATCHDOG_S: f64 = 10.0;
+/// Why the GPU path stopped: broken (device lost, a failed readback), or only too slow (a
+/// submission older than the pacer's watchdog), in which case the device is offered again.
+#[derive(Clone, Debug, PartialEq)]
+pub enum GpuTrouble {
+    /// The device or a readback failed.
+    Failed(String),
+    /// No answer within the adapter's watchdog.
+    Stalled(String),
+}
 
 impl GpuRun {
     fn new(mut sim: NlseGpu, ctx: &GpuContext) -> Self {
@@ -52,22 +51,18 @@ impl GpuRun {
         Self {
             sim,
             ctx: ctx.clone(),
-            attempts: 8,
-            // The first submission (the initial diagnostics) is recorded on creation.
-            submitted_at: Some(Instant::now()),
         }
     }
 
     /// Takes a landed readback; Err when the GPU failed or stopped answering.
-    fn poll(&mut self) -> Result<bool, String> {
-        let landed = self.sim.poll(&self.ctx).map_err(|e| e.to_string())?;
-        if !landed
-            && self.sim.busy()
-            && self
-                .submitted_at
-                .is_some_and(|at| at.elapsed().as_secs_f64() > GPU_WATCHDOG_S)
-        {
-            return Err(format!("no results from the GPU for {GPU_WATCHDOG_S:.0} s"));
+    fn poll(&mut self) -> Result<bool, GpuTrouble> {
+        let landed = self
+            .sim
+            .poll(&self.ctx)
+            .map_err(|e| GpuTrouble::Failed(e.to_string()))?;
+        let pacer = self.sim.pacer();
+        if let Some(age) = pacer.stalled() {
+            return Err(GpuTrouble::Stalled(pacer.stall_message(age)));
         }
         Ok(landed)
     }
@@ -241,7 +236,6 @@ impl NlseRun {
             Self::Gpu(r) => {
                 let t = r.sim.stats().t;
                 r.sim.encode(&r.ctx, t + 1e9, 1);
-                r.submitted_at = Some(Instant::now());
                 r.sim.outcome().clone()
             }
         }
@@ -250,7 +244,7 @@ impl NlseRun {
     /// Advances towards `target` for one frame within `budget_s` of wall time (CPU), or
     /// takes the GPU's readback and records the next submission when the last one is back.
     /// Returns the outcome, or Err with a reason when the GPU failed (the caller falls back).
-    pub fn advance_frame(&mut self, target: f64, budget_s: f64) -> Result<Outcome, String> {
+    pub fn advance_frame(&mut self, target: f64, budget_s: f64) -> Result<Outcome, GpuTrouble> {
         match self {
             Self::Cpu(s) => {
                 let start = Instant::now();
@@ -267,29 +261,12 @@ impl NlseRun {
                 Ok(outcome)
             }
             Self::Gpu(r) => {
-                if r.poll()? {
-                    r.submitted_at = r.sim.busy().then(Instant::now);
-                }
-                // Grow or shrink submissions towards one frame of GPU work each.
-                if let Some(took) = r.sim.take_submission_seconds() {
-                    r.attempts = if took < 0.5 * GPU_SUBMISSION_TARGET_S {
-                        (r.attempts * 2).min(4096)
-                    } else if took > 2.0 * GPU_SUBMISSION_TARGET_S {
-                        (r.attempts / 2).max(1)
-                    } else {
-                        r.attempts
-                    };
-                }
-                // Two submissions in flight keep the GPU busy while a readback travels.
-                if r.sim.submissions_in_flight() < 2
-                    && r.sim.outcome().is_ok()
-                    && r.sim.stats().t < target
-                {
-                    let was_busy = r.sim.busy();
-                    r.sim.encode(&r.ctx, target, r.attempts);
-                    if !was_busy && r.sim.busy() {
-                        r.submitted_at = Some(Instant::now());
-                    }
+                r.poll()?;
+                // Submissions grow or shrink towards one frame of GPU work each.
+                r.sim.pacer_mut().adapt();
+                if r.sim.pacer().has_room() && r.sim.outcome().is_ok() && r.sim.stats().t < target {
+                    let attempts = r.sim.pacer().units();
+                    r.sim.encode(&r.ctx, target, attempts);
                 }
                 Ok(r.sim.outcome().clone())
             }
@@ -297,11 +274,9 @@ impl NlseRun {
     }
 
     /// Keeps the GPU's readbacks flowing while paused (results of the last submission).
-    pub fn poll(&mut self) -> Result<(), String> {
-        if let Self::Gpu(r) = self
-            && r.poll()?
-        {
-            r.submitted_at = None;
+    pub fn poll(&mut self) -> Result<(), GpuTrouble> {
+        if let Self::Gpu(r) = self {
+            r.poll()?;
         }
         Ok(())
     }

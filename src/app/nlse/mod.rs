@@ -5,6 +5,7 @@ mod compute;
 mod controls;
 mod views;
 
+use compute::GpuTrouble;
 pub use compute::{F32_NOTICE, NlseRun};
 
 use web_time::Instant;
@@ -100,18 +101,26 @@ impl NlsePanel {
         std::mem::replace(&mut self.sim, placeholder)
     }
 
-    /// The GPU failed mid-run (device lost, readback failed): the CPU takes over from the
-    /// last state read back, and says so; the shell forgets the device.
-    fn fall_back_to_cpu(&mut self, why: &str) -> FrameReport {
+    /// The GPU failed mid-run (device lost, readback failed) or stalled past its watchdog:
+    /// the CPU takes over from the last state read back, and says so. A failed device is
+    /// forgotten by the shell; a merely slow one stays offered (a new GPU run starts with
+    /// small submissions).
+    fn fall_back_to_cpu(&mut self, trouble: &GpuTrouble) -> FrameReport {
         let run = self.take_run();
         self.sim = run.into_cpu();
-        FrameReport {
-            notice: Some(Notice::Error(format!(
-                "The GPU stopped working ({why}); the CPU continues from t = {:.6}.",
-                self.sim.stats().t
-            ))),
-            pause: false,
-            gpu_lost: Some(why.to_owned()),
+        let t = self.sim.stats().t;
+        match trouble {
+            GpuTrouble::Failed(why) => FrameReport {
+                notice: Some(Notice::Error(format!(
+                    "The GPU stopped working ({why}); the CPU continues from t = {t:.6}."
+                ))),
+                pause: false,
+                gpu_lost: Some(why.clone()),
+            },
+            GpuTrouble::Stalled(why) => FrameReport::notice(Some(Notice::Error(format!(
+                "The GPU was too slow ({why}); the CPU continues from t = {t:.6}. The GPU stays \
+                 available: switch back to it and its submissions start small."
+            )))),
         }
     }
 

@@ -2,6 +2,7 @@
 //! spectrum, and the live diagnostics plots (log scales where quantities span decades).
 
 use super::NlsePanel;
+use crate::app::colour::{Scale::Sequential, with_colour_bar};
 use crate::app::panel::Shell;
 use crate::app::plots::{BLUE, Chart, GREEN, ORANGE, RED, colormap, history_plot};
 use crate::sims::nlse::scenarios;
@@ -97,31 +98,41 @@ fn state_view(app: &mut NlsePanel, ui: &mut egui::Ui, height: f32) {
 }
 
 fn waterfall_view(app: &mut NlsePanel, shell: Shell, ui: &mut egui::Ui, height: f32) {
+    let half = 0.5 * app.sim.grid().length;
     if let Some((waterfall, _)) = app.gpu_pictures(shell) {
         let rows = app.sim.gpu_views().map_or(0, |v| v.rows());
-        let span = app.sim.gpu_views().and_then(|v| v.time_span());
-        let size = egui::vec2(ui.available_width(), height);
-        ui.add(egui::Image::new((waterfall, size)).fit_to_exact_size(size))
-            .on_hover_text(format!(
-                "|ψ|² over x (horizontal) and t (vertical, newest at the top), normalised to its maximum; \
-                 drawn on the GPU from GPU data ({rows} rows{}).",
-                span.map(|(a, b)| format!(", t = {a:.2} … {b:.2}")).unwrap_or_default()
-            ));
+        let Some(span) = app.sim.gpu_views().and_then(|v| v.time_span()) else {
+            ui.label("No rows yet: press Play.");
+            return;
+        };
+        let note = format!(
+            "|ψ|² over x and t, normalised to its maximum; drawn on the GPU from GPU data \
+             ({rows} rows)."
+        );
+        space_time_picture(
+            ui,
+            height,
+            waterfall,
+            (half, span),
+            (1.0, "|ψ|² / max"),
+            &note,
+        );
         return;
     }
     let wf = app.sim.waterfall();
-    if wf.is_empty() {
+    let (Some((t_first, _)), Some((t_last, _))) =
+        (wf.ordered_rows().next(), wf.ordered_rows().last())
+    else {
         ui.label("No rows yet: press Play.");
         return;
-    }
-    let last_t = wf.ordered_rows().last().map(|(t, _)| t).unwrap_or(0.0);
-    let key = (wf.len(), last_t);
+    };
+    let key = (wf.len(), t_last);
+    let max = wf
+        .ordered_rows()
+        .flat_map(|(_, r)| r.iter().copied())
+        .fold(f32::MIN_POSITIVE, f32::max);
     if app.waterfall_texture.is_none() || app.waterfall_rows_drawn != key {
         let width = wf.ordered_rows().next().map(|(_, r)| r.len()).unwrap_or(1);
-        let max = wf
-            .ordered_rows()
-            .flat_map(|(_, r)| r.iter().copied())
-            .fold(f32::MIN_POSITIVE, f32::max);
         // Newest row at the top.
         let rows: Vec<&[f32]> = wf.ordered_rows().map(|(_, r)| r).collect();
         let mut pixels = Vec::with_capacity(width * rows.len());
@@ -142,10 +153,50 @@ fn waterfall_view(app: &mut NlsePanel, shell: Shell, ui: &mut egui::Ui, height: 
         app.waterfall_rows_drawn = key;
     }
     if let Some(tex) = &app.waterfall_texture {
-        let size = egui::vec2(ui.available_width(), height);
-        ui.add(egui::Image::new(tex).fit_to_exact_size(size))
-            .on_hover_text("|ψ|² over x (horizontal) and t (vertical, newest at the top), normalised to its maximum.");
+        let note = "|ψ|² over x and t (a row every fixed interval of t), on the colour scale \
+                    from 0 to its maximum.";
+        let span = (t_first, t_last);
+        space_time_picture(
+            ui,
+            height,
+            tex.id(),
+            (half, span),
+            (f64::from(max), "|ψ|²"),
+            note,
+        );
     }
+}
+
+/// A picture over x ∈ [−half, half] and t ∈ span (oldest row at the bottom), with axes and a
+/// colour bar from 0 to `top`.
+fn space_time_picture(
+    ui: &mut egui::Ui,
+    height: f32,
+    texture: egui::TextureId,
+    (half, (t0, t1)): (f64, (f64, f64)),
+    (top, bar_title): (f64, &str),
+    note: &str,
+) {
+    // A single row still gets a band of height.
+    let t1 = if t1 > t0 {
+        t1
+    } else {
+        t0 + 1e-9f64.max(t0.abs() * 1e-9)
+    };
+    let bar = ((0.0, top), Sequential, bar_title);
+    with_colour_bar(ui, height, (4.0, 40.0), bar, |ui| {
+        Chart::new("nlse-waterfall", "x", "t")
+            .height(height)
+            .fixed_view((-half, half), (t0, t1))
+            .show(ui, |s| {
+                s.raw((t0, t1), move |plot| {
+                    let centre = egui_plot::PlotPoint::new(0.0, 0.5 * (t0 + t1));
+                    let size = egui::vec2((2.0 * half) as f32, (t1 - t0) as f32);
+                    plot.image(egui_plot::PlotImage::new("|ψ|²", texture, centre, size));
+                });
+            });
+    });
+    ui.label(egui::RichText::new(note).small().weak());
 }
 
 fn spectrum_view(app: &mut NlsePanel, shell: Shell, ui: &mut egui::Ui, height: f32) {

@@ -10,6 +10,7 @@ use super::cpu::noise_seed;
 use super::mixture::GaussianMixture;
 use super::program::{self, Op, Program, noise_stream};
 use super::run::DiffusionRun;
+use crate::gpu::pacing::SubmissionPacer;
 use crate::gpu::readback::Readback;
 use crate::gpu::{GpuContext, storage, wgpu};
 
@@ -344,6 +345,8 @@ pub struct GpuLiveRun {
     shown: usize,
     particles: usize,
     dim: usize,
+    /// Times the submissions and caps the steps of the next one.
+    pacer: SubmissionPacer,
 }
 
 impl GpuLiveRun {
@@ -366,6 +369,7 @@ impl GpuLiveRun {
             shown: 0,
             particles,
             dim,
+            pacer: SubmissionPacer::new(4, 1, 1024, 0.016),
         })
     }
 
@@ -401,23 +405,32 @@ impl GpuLiveRun {
     ) -> Result<(), String> {
         let landed = self.readback.try_take(ctx).map_err(|e| e.to_string())?;
         self.show(landed, run);
+        if let Some(age) = self.pacer.stalled() {
+            return Err(self.pacer.stall_message(age));
+        }
+        self.pacer.adapt();
         let mut encoder = ctx
             .device
             .create_command_encoder(&wgpu::CommandEncoderDescriptor {
                 label: Some("diffusion frame"),
             });
-        if nfe_budget > 0.0 && !self.sampler.is_finished() {
+        // A GPU still busy with two submissions gets no new steps this frame, and a
+        // submission holds the steps its measured predecessors allow.
+        let mut encoded = false;
+        if nfe_budget > 0.0 && !self.sampler.is_finished() && self.pacer.has_room() {
+            let cap = self.pacer.units() as usize;
             let program = self.sampler.program();
             let mut steps = 0;
             let mut nfe = 0.0;
             for step in &program.steps[self.sampler.steps_done()..] {
                 steps += 1;
                 nfe += step.nfe() as f64;
-                if nfe >= nfe_budget {
+                if nfe >= nfe_budget || steps >= cap {
                     break;
                 }
             }
             self.sampler.encode_steps(&mut encoder, steps);
+            encoded = steps > 0;
         }
         let done = self.sampler.steps_done();
         let asked = self.requested.unwrap_or(self.shown);
@@ -425,7 +438,9 @@ impl GpuLiveRun {
             && self
                 .readback
                 .request(&mut encoder, self.sampler.registers(), 0);
-        ctx.queue.submit([encoder.finish()]);
+        if encoded || request {
+            self.pacer.submit(&ctx.queue, [encoder.finish()]);
+        }
         if request {
             self.readback.submitted();
             self.requested = Some(done);

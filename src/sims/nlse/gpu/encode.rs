@@ -103,17 +103,9 @@ impl NlseGpu {
         }
     }
 
-    /// Submits, counting the submission until the queue reports it done.
+    /// Submits, timed by the pacer.
     pub(super) fn submit(&self, ctx: &GpuContext, encoder: wgpu::CommandEncoder) {
-        ctx.queue.submit([encoder.finish()]);
-        self.submissions_in_flight.fetch_add(1, Ordering::AcqRel);
-        let in_flight = Arc::clone(&self.submissions_in_flight);
-        let seconds = Arc::clone(&self.last_submission_seconds);
-        let start = Instant::now();
-        ctx.queue.on_submitted_work_done(move || {
-            in_flight.fetch_sub(1, Ordering::AcqRel);
-            seconds.store(start.elapsed().as_secs_f64().to_bits(), Ordering::Release);
-        });
+        self.pacer.submit(&ctx.queue, [encoder.finish()]);
     }
 
     pub(super) fn kernel(

@@ -18,10 +18,6 @@ mod readback;
 mod setup;
 
 use std::collections::VecDeque;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
-
-use web_time::Instant;
 
 use bytemuck::{Pod, Zeroable};
 use rustfft::num_complex::Complex64;
@@ -33,6 +29,7 @@ use crate::core::ip::SemilinearSystem;
 use crate::core::stats::{Outcome, RunStats};
 use crate::core::tableau::{ButcherTableau, DP54, ERK43, ErrorEstimator, RK4, TSIT54};
 use crate::gpu::fft::{BoundFft, Direction, GpuFft};
+use crate::gpu::pacing::SubmissionPacer;
 use crate::gpu::pool::BufferPool;
 use crate::gpu::readback::Readback;
 use crate::gpu::{
@@ -301,10 +298,8 @@ pub struct NlseGpu {
     last_view_row_t: f64,
     /// Readbacks recorded so far (one per submission at most, none inside the step loop).
     readbacks: u64,
-    /// Submissions the GPU has not finished yet (decremented by the queue's callback).
-    submissions_in_flight: Arc<AtomicU32>,
-    /// Wall time of the last finished submission, as f64 bits (0: none yet).
-    last_submission_seconds: Arc<AtomicU64>,
+    /// Times the submissions and sizes the live app's next ones.
+    pacer: SubmissionPacer,
     /// The end time of the last submission.
     t_end: f64,
     /// Attempts already taken from the step log.
@@ -419,15 +414,13 @@ impl NlseGpu {
         self.readbacks
     }
 
-    /// Submissions the GPU is still working on.
-    pub fn submissions_in_flight(&self) -> u32 {
-        self.submissions_in_flight.load(Ordering::Acquire)
+    /// The submissions' timing and the size of the next ones (step attempts).
+    pub fn pacer(&self) -> &SubmissionPacer {
+        &self.pacer
     }
 
-    /// Wall time from recording to completion of the last finished submission, once (the
-    /// next call returns None until another submission finishes).
-    pub fn take_submission_seconds(&self) -> Option<f64> {
-        let bits = self.last_submission_seconds.swap(0, Ordering::AcqRel);
-        (bits != 0).then(|| f64::from_bits(bits))
+    /// See [`Self::pacer`].
+    pub fn pacer_mut(&mut self) -> &mut SubmissionPacer {
+        &mut self.pacer
     }
 }

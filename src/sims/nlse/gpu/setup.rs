@@ -231,12 +231,12 @@ impl NlseGpu {
             schedule_pending: false,
             seen_attempts: 0,
             t_end: stats.t,
-            submissions_in_flight: Arc::new(AtomicU32::new(0)),
+            // Wall time a live submission may take before the next is recorded smaller.
+            pacer: SubmissionPacer::new(8, 1, 4096, 0.016),
             readbacks: 0,
             views: None,
             pool: BufferPool::new(),
             last_view_row_t: f64::NEG_INFINITY,
-            last_submission_seconds: Arc::new(AtomicU64::new(0)),
             split_h_last: stats.h_last,
             stats: RunStats {
                 h: if stats.h > 0.0 { stats.h } else { params.dt },

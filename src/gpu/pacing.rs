@@ -1,0 +1,191 @@
+//! GPU work sized by its measured duration, and a watchdog that adapts to the adapter.
+//!
+//! A live run submits a batch of steps per frame. On a discrete GPU a batch of hundreds of
+//! steps takes a millisecond; on a software adapter (SwiftShader in the browser, lavapipe) one
+//! step can take 100 ms, and a fixed batch freezes the page for seconds. The pacer times every
+//! submission from the queue's completion callbacks (the time it ran, not the time it waited
+//! behind the previous one), doubles the batch while submissions finish well inside the
+//! target and halves it when they overrun, and allows a submission many times the slowest one
+//! seen before it calls the GPU stalled, so a slow adapter is not mistaken for a broken one.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+
+use web_time::Instant;
+
+use super::wgpu;
+
+/// The shortest stall the watchdog reports: below this even a slow adapter has answered.
+pub const WATCHDOG_FLOOR_S: f64 = 10.0;
+
+/// A stall is this many times the slowest submission measured.
+const WATCHDOG_FACTOR: f64 = 20.0;
+
+/// Submissions in flight at most: two keep the GPU busy while a readback travels.
+pub const MAX_IN_FLIGHT: usize = 2;
+
+#[derive(Default)]
+struct Timings {
+    /// Submission times of the work not yet done, oldest first (a queue completes in order).
+    pending: VecDeque<Instant>,
+    /// When the last submission finished.
+    last_done: Option<Instant>,
+    /// Durations measured since the pacer last adapted.
+    measured: Vec<f64>,
+}
+
+/// Sizes and times a run's GPU submissions (see the module docs).
+pub struct SubmissionPacer {
+    timings: Arc<Mutex<Timings>>,
+    /// Work units (steps, attempts) for the next submission.
+    units: u32,
+    min_units: u32,
+    max_units: u32,
+    /// Wall time one submission should take.
+    target_s: f64,
+    /// The slowest submission measured.
+    slowest_s: f64,
+}
+
+impl SubmissionPacer {
+    /// A pacer starting at `units` per submission, within `min_units..=max_units`, aiming at
+    /// `target_s` of GPU time per submission.
+    pub fn new(units: u32, min_units: u32, max_units: u32, target_s: f64) -> Self {
+        Self {
+            timings: Arc::default(),
+            units: units.clamp(min_units, max_units),
+            min_units,
+            max_units,
+            target_s,
+            slowest_s: 0.0,
+        }
+    }
+
+    /// Submits `commands` on `queue` and times them.
+    pub fn submit<I: IntoIterator<Item = wgpu::CommandBuffer>>(
+        &self,
+        queue: &wgpu::Queue,
+        commands: I,
+    ) {
+        queue.submit(commands);
+        self.lock().pending.push_back(Instant::now());
+        let timings = Arc::clone(&self.timings);
+        queue.on_submitted_work_done(move || {
+            let now = Instant::now();
+            let mut t = timings.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some(submitted) = t.pending.pop_front() {
+                // It could start only when its predecessor finished.
+                let started = t.last_done.map_or(submitted, |done| done.max(submitted));
+                t.measured.push(now.duration_since(started).as_secs_f64());
+            }
+            t.last_done = Some(now);
+        });
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Timings> {
+        self.timings.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Submissions not yet done.
+    pub fn in_flight(&self) -> usize {
+        self.lock().pending.len()
+    }
+
+    /// Whether another submission may be recorded now.
+    pub fn has_room(&self) -> bool {
+        self.in_flight() < MAX_IN_FLIGHT
+    }
+
+    /// Takes the durations measured since the last call and sizes the next submissions.
+    pub fn adapt(&mut self) {
+        let measured = std::mem::take(&mut self.lock().measured);
+        for seconds in measured {
+            self.record(seconds);
+        }
+    }
+
+    /// One measured submission: the batch doubles below half the target, halves above twice
+    /// the target (a dead band between, so the size does not oscillate).
+    fn record(&mut self, seconds: f64) {
+        self.slowest_s = self.slowest_s.max(seconds);
+        self.units = if seconds < 0.5 * self.target_s {
+            self.units.saturating_mul(2).min(self.max_units)
+        } else if seconds > 2.0 * self.target_s {
+            (self.units / 2).max(self.min_units)
+        } else {
+            self.units
+        };
+    }
+
+    /// Work units for the next submission.
+    pub fn units(&self) -> u32 {
+        self.units
+    }
+
+    /// The slowest submission measured (s).
+    pub fn slowest_s(&self) -> f64 {
+        self.slowest_s
+    }
+
+    /// How long the GPU may keep a submission before it is called stalled: at least
+    /// [`WATCHDOG_FLOOR_S`], and many times the slowest submission of this adapter.
+    pub fn watchdog_s(&self) -> f64 {
+        WATCHDOG_FLOOR_S.max(WATCHDOG_FACTOR * self.slowest_s)
+    }
+
+    /// The age of the oldest submission when it is older than the watchdog allows.
+    pub fn stalled(&self) -> Option<f64> {
+        let age = self.lock().pending.front()?.elapsed().as_secs_f64();
+        (age > self.watchdog_s()).then_some(age)
+    }
+
+    /// The message of a stall of `age` seconds: the GPU was slow, not necessarily broken.
+    pub fn stall_message(&self, age: f64) -> String {
+        format!(
+            "the GPU has not finished a submission for {age:.0} s (its slowest before took \
+             {:.2} s)",
+            self.slowest_s
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batches_grow_on_a_fast_adapter_and_shrink_on_a_slow_one() {
+        let mut pacer = SubmissionPacer::new(8, 1, 512, 0.016);
+        for _ in 0..10 {
+            pacer.record(0.001);
+        }
+        assert_eq!(pacer.units(), 512, "doubles up to the cap");
+        let mut slow = SubmissionPacer::new(8, 1, 512, 0.016);
+        slow.record(0.2);
+        assert_eq!(slow.units(), 4);
+        for _ in 0..10 {
+            slow.record(0.2);
+        }
+        assert_eq!(slow.units(), 1, "halves down to one step");
+        // Inside the dead band the size stays.
+        let mut steady = SubmissionPacer::new(8, 1, 512, 0.016);
+        steady.record(0.02);
+        assert_eq!(steady.units(), 8);
+    }
+
+    #[test]
+    fn the_watchdog_allows_a_slow_adapter_many_times_its_slowest_submission() {
+        let mut pacer = SubmissionPacer::new(1, 1, 64, 0.016);
+        assert_eq!(pacer.watchdog_s(), WATCHDOG_FLOOR_S);
+        pacer.record(0.1);
+        assert_eq!(pacer.watchdog_s(), WATCHDOG_FLOOR_S, "0.1 s is not slow");
+        pacer.record(2.0);
+        assert!((pacer.watchdog_s() - 40.0).abs() < 1e-12);
+        assert!(pacer.stalled().is_none(), "nothing pending");
+        assert!(
+            pacer
+                .stall_message(41.0)
+                .contains("slowest before took 2.00 s")
+        );
+    }
+}
