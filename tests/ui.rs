@@ -818,6 +818,9 @@ fn race_mode_runs_lanes_and_fills_the_work_precision_diagram() {
     h.get_by_label("Race").click();
     h.run_steps(2);
     assert!(h.state().race_mode());
+    // The single run's transport and readouts give way to the race.
+    assert!(h.query_by_label("Step").is_none() && h.query_by_label("accepted").is_none());
+    h.get_by_label_contains("The single run waits at t = 0");
     h.get_by_label("Start race").click();
     let state = |h: &Harness<'_, StepscopeApp>| -> serde_json::Value {
         serde_json::from_str(&h.state().race_json()).expect("JSON")
@@ -864,6 +867,7 @@ fn race_mode_runs_lanes_and_fills_the_work_precision_diagram() {
     h.run_steps(2);
     assert!(!h.state().race_mode());
     assert_eq!(diagnostics(&h)["t"], 0.0);
+    h.get_by_label("Step");
 }
 
 /// A three-body race whose sweep runs on the GPU (lavapipe): the app asks for it, polls it

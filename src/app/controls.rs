@@ -37,6 +37,17 @@ pub(super) fn controls(app: &mut StepscopeApp, ui: &mut egui::Ui) {
     if race_mode != app.race_mode() || (race_mode && app.race_lab.is_none()) {
         app.set_race_mode(race_mode);
     }
+    if app.race_mode() {
+        // The single run's controls and readouts would describe a run that is not shown.
+        ui.separator();
+        ui.label(format!(
+            "The race's solvers, sweep and results are on the right. The single run waits at \
+             t = {} with its settings; choose Run to go back to it.",
+            crate::core::format_f64(app.panel().time())
+        ));
+        notice_and_links(app, ui);
+        return;
+    }
     if app.panel().has_gpu_path() {
         compute_selector(app, ui);
         shadow_controls(app, ui);

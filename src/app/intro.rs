@@ -100,7 +100,8 @@ pub fn strip(app: &mut StepscopeApp, ui: &mut egui::Ui) {
                 });
             }
             if prompt {
-                let accent = ui.visuals().selection.bg_fill;
+                // The link colour reads on both themes (the selection fill is pale on light).
+                let accent = ui.visuals().hyperlink_color;
                 ui.label(
                     egui::RichText::new("Press Play (or the space bar) to start the run.")
                         .size(17.0)
