@@ -1552,3 +1552,30 @@ fn the_first_screen_shows_the_equation_the_presets_and_says_press_play() {
     h.run_steps(2);
     h.get_by_label("Cylinder wake");
 }
+
+/// After a change that restarts the run, the time plots keep the last run's lines, faded and
+/// out of the legend; the switch in the left panel hides them.
+#[test]
+fn a_restarted_run_keeps_the_previous_run_faded_on_its_time_plots() {
+    use stepscope::app::chart::records;
+    let mut h = harness(Some("?s=nlse&case=soliton&solver=strang&dt=0.01"));
+    h.state_mut().run_until(1.0).expect("runs");
+    h.run_steps(3);
+    let drift = |h: &Harness<'_, StepscopeApp>| records(&h.ctx)["drift"].clone();
+    assert_eq!(drift(&h).previous_lines, 0, "a first run has no previous one");
+    h.get_by_label("Reset").click();
+    h.run_steps(2);
+    h.state_mut().run_until(0.5).expect("runs");
+    h.run_steps(3);
+    let after = drift(&h);
+    assert_eq!(after.previous_lines, 3, "mass, momentum and Hamiltonian of the last run");
+    assert_eq!(
+        after.legend.len(),
+        3,
+        "the faded lines stay out of the legend: {:?}",
+        after.legend
+    );
+    h.get_by_label("previous run, faded").click();
+    h.run_steps(2);
+    assert_eq!(drift(&h).previous_lines, 0);
+}

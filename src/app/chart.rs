@@ -9,7 +9,10 @@
 //! - plots over time mark every solver or parameter switch with a vertical line, and lines
 //!   stay monotone in time when a run is handed over (a later point at an earlier time starts
 //!   the line again from there);
-//! - "Fit" returns a zoomed or panned plot to following the data.
+//! - "Fit" returns a zoomed or panned plot to following the data;
+//! - a plot over time whose data ends earlier than in the last frame shows a new run: the
+//!   last run's lines stay, faded and out of the legend, for comparison (switchable with
+//!   [`set_show_previous`]).
 //!
 //! Each plot drawn is recorded ([`PlotRecord`]) for the UI tests.
 
@@ -33,6 +36,57 @@ fn markers_id() -> egui::Id {
 
 fn records_id() -> egui::Id {
     egui::Id::unique("stepscope.chart.records")
+}
+
+fn ghosts_id() -> egui::Id {
+    egui::Id::unique("stepscope.chart.previous-runs")
+}
+
+fn show_previous_id() -> egui::Id {
+    egui::Id::unique("stepscope.chart.show-previous")
+}
+
+/// A run's lines on one time plot (in plot coordinates) and the time they reach.
+#[derive(Clone, Debug, Default)]
+struct RunLines {
+    end: f64,
+    lines: Vec<(egui::Color32, Vec<[f64; 2]>)>,
+}
+
+/// The lines of the run shown and of the one before it, by plot id.
+#[derive(Clone, Debug, Default)]
+struct PreviousRuns {
+    current: BTreeMap<String, RunLines>,
+    previous: BTreeMap<String, RunLines>,
+}
+
+/// Whether time plots draw the previous run's lines, faded (on by default).
+pub fn show_previous(ctx: &egui::Context) -> bool {
+    ctx.data(|d| d.get_temp::<bool>(show_previous_id()))
+        .unwrap_or(true)
+}
+
+/// See [`show_previous`].
+pub fn set_show_previous(ctx: &egui::Context, on: bool) {
+    ctx.data_mut(|d| d.insert_temp(show_previous_id(), on));
+}
+
+/// Notes this frame's lines of time plot `id`; when they end earlier than the last frame's, a
+/// new run started and the last frame's become the previous run. Returns the previous run's
+/// lines to draw.
+fn previous_run(ctx: &egui::Context, id: &str, now: RunLines) -> Option<RunLines> {
+    ctx.data_mut(|d| {
+        let runs = d.get_temp_mut_or_default::<Arc<PreviousRuns>>(ghosts_id());
+        let runs = Arc::make_mut(runs);
+        let restarted = runs.current.get(id).is_some_and(|last| {
+            last.end > 0.0 && !last.lines.is_empty() && !(now.end >= last.end - 1e-12 * last.end)
+        });
+        if restarted && let Some(last) = runs.current.remove(id) {
+            runs.previous.insert(id.to_owned(), last);
+        }
+        runs.current.insert(id.to_owned(), now);
+        runs.previous.get(id).cloned()
+    })
 }
 
 /// A solver or parameter switch at time `t`, drawn on every time axis.
@@ -72,6 +126,8 @@ pub struct PlotRecord {
     pub legend: Vec<(String, Vec<egui::Color32>)>,
     /// Markers drawn (x positions).
     pub markers: Vec<f64>,
+    /// Lines of the previous run drawn faded.
+    pub previous_lines: usize,
 }
 
 /// The plots drawn so far, by id (the UI tests read the last pass's).
@@ -197,8 +253,35 @@ impl Chart {
             x_range: (f64::INFINITY, f64::NEG_INFINITY),
             tops: Vec::new(),
             markers: Vec::new(),
+            lines: Vec::new(),
         };
         build(&mut series);
+        let mut previous_lines = 0;
+        if self.time_axis {
+            let now = RunLines {
+                end: series.x_range.1,
+                lines: std::mem::take(&mut series.lines),
+            };
+            if let Some(previous) = previous_run(ui.ctx(), &self.id, now)
+                && show_previous(ui.ctx())
+            {
+                previous_lines = previous.lines.len();
+                // Drawn first, under the run shown; part of the autoscale.
+                let mut faded: Vec<Item<'a>> = Vec::new();
+                for (colour, points) in previous.lines {
+                    for p in &points {
+                        series.y_range = (series.y_range.0.min(p[1]), series.y_range.1.max(p[1]));
+                    }
+                    faded.push(Item::Line(
+                        Line::new("", PlotPoints::from(points))
+                            .color(colour.gamma_multiply(0.3))
+                            .width(1.0),
+                    ));
+                }
+                faded.append(&mut series.items);
+                series.items = faded;
+            }
+        }
         if self.time_axis {
             let markers = ui
                 .ctx()
@@ -349,6 +432,7 @@ impl Chart {
                 y_labels: shown,
                 legend: series.legend,
                 markers: series.markers,
+                previous_lines,
             },
         );
     }
@@ -439,6 +523,8 @@ pub struct Series<'a> {
     /// The largest y of each series with points.
     tops: Vec<f64>,
     markers: Vec<f64>,
+    /// The lines of a time plot, kept as the previous run once a new one starts.
+    lines: Vec<(egui::Color32, Vec<[f64; 2]>)>,
 }
 
 impl<'a> Series<'a> {
@@ -505,6 +591,9 @@ impl<'a> Series<'a> {
     ) -> &mut Self {
         let placed = self.place(points);
         self.named(name, colour);
+        if self.monotone {
+            self.lines.push((colour, placed.clone()));
+        }
         self.items.push(Item::Line(
             Line::new(name.to_owned(), PlotPoints::from(placed))
                 .color(colour)

@@ -127,6 +127,17 @@ fn transport_and_stats(app: &mut StepscopeApp, ui: &mut egui::Ui) {
             ui.label(egui::RichText::new(text).small().color(colour));
         }
     }
+    let mut previous = super::chart::show_previous(ui.ctx());
+    if ui
+        .checkbox(&mut previous, "previous run, faded")
+        .on_hover_text(
+            "After a reset or a change that restarts the run, the time plots keep the last run's \
+             lines, faded and out of the legend, to compare with.",
+        )
+        .changed()
+    {
+        super::chart::set_show_previous(ui.ctx(), previous);
+    }
     ui.checkbox(&mut app.pace.show_readout, "frame times")
         .on_hover_text("Our CPU time per frame (eframe's measurement, without the browser's drawing) and the frame rate.");
     if app.pace.show_readout {
