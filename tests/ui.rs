@@ -1562,13 +1562,20 @@ fn a_restarted_run_keeps_the_previous_run_faded_on_its_time_plots() {
     h.state_mut().run_until(1.0).expect("runs");
     h.run_steps(3);
     let drift = |h: &Harness<'_, StepscopeApp>| records(&h.ctx)["drift"].clone();
-    assert_eq!(drift(&h).previous_lines, 0, "a first run has no previous one");
+    assert_eq!(
+        drift(&h).previous_lines,
+        0,
+        "a first run has no previous one"
+    );
     h.get_by_label("Reset").click();
     h.run_steps(2);
     h.state_mut().run_until(0.5).expect("runs");
     h.run_steps(3);
     let after = drift(&h);
-    assert_eq!(after.previous_lines, 3, "mass, momentum and Hamiltonian of the last run");
+    assert_eq!(
+        after.previous_lines, 3,
+        "mass, momentum and Hamiltonian of the last run"
+    );
     assert_eq!(
         after.legend.len(),
         3,

@@ -91,6 +91,7 @@ impl StepscopeApp {
         )?;
         tb.map.on_gpu = on_gpu;
         tb.map.params = params;
+        tb.map.resolution_chosen = true;
         tb.show_map = true;
         let result = tb
             .start_map(gpu.as_ref())

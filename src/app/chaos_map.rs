@@ -50,6 +50,32 @@ pub struct ChaosMap {
     pub elapsed_s: Option<f64>,
     texture: Option<egui::TextureHandle>,
     dirty: bool,
+    /// The user, a link or the JS API chose the resolution (the default is resized to the
+    /// adapter only otherwise).
+    pub resolution_chosen: bool,
+    /// Why the default resolution was lowered, once it was.
+    pub resized: Option<String>,
+    /// The softening the map runs with (to restart it smaller).
+    softening: f64,
+}
+
+/// A map whose first second predicts more than this is restarted smaller (default size only).
+const RESIZE_ABOVE_S: f64 = 60.0;
+
+/// The size it is restarted at takes at most this long by the same prediction.
+const RESIZE_TO_S: f64 = 30.0;
+
+/// The map size to restart a map of `resolution`² predicted to take `predicted_s` at: the
+/// largest smaller one predicted (work ∝ pixels) to take at most [`RESIZE_TO_S`], when the
+/// prediction is above [`RESIZE_ABOVE_S`].
+fn size_for_adapter(predicted_s: f64, resolution: u32) -> Option<u32> {
+    if predicted_s <= RESIZE_ABOVE_S {
+        return None;
+    }
+    let scaled = |r: u32| predicted_s * f64::from(r * r) / f64::from(resolution * resolution);
+    [256u32, 128, 64, 32]
+        .into_iter()
+        .find(|&r| r < resolution && scaled(r) <= RESIZE_TO_S)
 }
 
 impl Default for ChaosMap {
@@ -70,6 +96,9 @@ impl Default for ChaosMap {
             elapsed_s: None,
             texture: None,
             dirty: false,
+            resolution_chosen: false,
+            resized: None,
+            softening: 0.0,
         }
     }
 }
@@ -109,6 +138,7 @@ impl ChaosMap {
         self.job = Some(job);
         self.running = Some(p);
         self.base = base.to_vec();
+        self.softening = softening;
         self.awaiting = false;
         self.dispatches_per_submit = 1;
         self.started = Some(web_time::Instant::now());
@@ -128,6 +158,49 @@ impl ChaosMap {
             self.results.iter().filter(|r| r.is_some()).count(),
             self.results.len(),
         )
+    }
+
+    /// The share of the work done: on the GPU the members' mean time over t_end (they advance
+    /// together), on the CPU the share of members done (one after another).
+    pub fn progress_fraction(&self) -> f64 {
+        match (&self.job, &self.running) {
+            (Some(Job::Gpu(g)), Some(p)) => g.time_progress(p.t_end),
+            _ => {
+                let (done, all) = self.progress();
+                done as f64 / all.max(1) as f64
+            }
+        }
+    }
+
+    /// After the first second of a map of the default size, a prediction above
+    /// [`RESIZE_ABOVE_S`] restarts it at the largest size predicted to take at most
+    /// [`RESIZE_TO_S`] on this adapter, and says so (once; a size the user chose is kept).
+    fn resize_to_adapter(&mut self, gpu: Option<&GpuContext>) -> Result<(), String> {
+        let (elapsed, fraction) = (self.running_for(), self.progress_fraction());
+        if self.resolution_chosen || self.resized.is_some() || elapsed < 1.0 || fraction <= 0.0 {
+            return Ok(());
+        }
+        let Some(p) = self.running.clone() else {
+            return Ok(());
+        };
+        let predicted = elapsed / fraction;
+        let Some(smaller) = size_for_adapter(predicted, p.resolution) else {
+            return Ok(());
+        };
+        let scaled = |r: u32| predicted * f64::from(r * r) / f64::from(p.resolution.pow(2));
+        let place = if self.computed_on_gpu() { "GPU" } else { "CPU" };
+        self.params.resolution = smaller;
+        let base = self.base.clone();
+        self.start(&base, self.softening, gpu)?;
+        self.resized = Some(format!(
+            "Restarted at {smaller}×{smaller}: {0}×{0} would take about {1} on this {place} \
+             (measured over the first second); about {2} at this size. Choose the pixels to \
+             keep a size.",
+            p.resolution,
+            super::plots::duration(predicted),
+            super::plots::duration(scaled(smaller)),
+        ));
+        Ok(())
     }
 
     /// The finished members' results.
@@ -231,7 +304,7 @@ impl ChaosMap {
             }
             None => {}
         }
-        Ok(())
+        self.resize_to_adapter(gpu)
     }
 
     /// Stops the map being computed; the finished systems stay on screen.
@@ -343,7 +416,12 @@ pub(super) fn show(
             .selected_text(format!("{0}×{0}", map.params.resolution))
             .show_ui(ui, |ui| {
                 for r in [32, 64, 128, 256, 512] {
-                    ui.selectable_value(&mut map.params.resolution, r, format!("{r}×{r}"));
+                    if ui
+                        .selectable_value(&mut map.params.resolution, r, format!("{r}×{r}"))
+                        .clicked()
+                    {
+                        map.resolution_chosen = true;
+                    }
                 }
             })
             .response
@@ -368,11 +446,13 @@ pub(super) fn show(
         }
     });
     if map.busy() {
-        let (done, all) = map.progress();
-        let fraction = done as f64 / all.max(1) as f64;
+        let fraction = map.progress_fraction();
         if super::plots::progress_row(ui, fraction, map.running_for()) {
             map.cancel();
         }
+    }
+    if let Some(why) = &map.resized {
+        ui.label(egui::RichText::new(why).color(ui.visuals().hyperlink_color));
     }
     ui.horizontal(|ui| {
         let label = ui.label("show");
@@ -516,4 +596,21 @@ pub(super) fn show(
         action = Some(MapAction::Load(ix, iy));
     }
     action
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_slow_adapter_gets_the_largest_map_that_fits_half_a_minute() {
+        // 256² predicted at 70 s (the issue's SwiftShader map never finished): 128² takes 17.5 s.
+        assert_eq!(size_for_adapter(70.0, 256), Some(128));
+        // Predicted at 10 min: 64² takes 37.5 s, too long; 32² takes 9.4 s.
+        assert_eq!(size_for_adapter(600.0, 256), Some(32));
+        // Within a minute the size stays; nothing smaller than 32² is offered.
+        assert_eq!(size_for_adapter(59.0, 256), None);
+        assert_eq!(size_for_adapter(1e6, 256), None);
+        assert_eq!(size_for_adapter(100.0, 32), None);
+    }
 }

@@ -79,7 +79,7 @@ fn previous_run(ctx: &egui::Context, id: &str, now: RunLines) -> Option<RunLines
         let runs = d.get_temp_mut_or_default::<Arc<PreviousRuns>>(ghosts_id());
         let runs = Arc::make_mut(runs);
         let restarted = runs.current.get(id).is_some_and(|last| {
-            last.end > 0.0 && !last.lines.is_empty() && !(now.end >= last.end - 1e-12 * last.end)
+            last.end > 0.0 && !last.lines.is_empty() && now.end < last.end * (1.0 - 1e-12)
         });
         if restarted && let Some(last) = runs.current.remove(id) {
             runs.previous.insert(id.to_owned(), last);

@@ -68,7 +68,7 @@ pub(crate) fn progress_row(ui: &mut egui::Ui, fraction: f64, elapsed_s: f64) -> 
 }
 
 /// "42 s", "3 min 5 s".
-fn duration(seconds: f64) -> String {
+pub(crate) fn duration(seconds: f64) -> String {
     if !seconds.is_finite() {
         return "—".to_owned();
     }

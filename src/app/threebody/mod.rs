@@ -50,6 +50,8 @@ impl ThreeBodyApp {
         let linked_map = run.params().map.clone();
         if let Some(p) = &linked_map {
             map.params = p.clone();
+            // A linked map keeps its size: the link reproduces it.
+            map.resolution_chosen = true;
         }
         Ok(Self {
             draft: run.params().clone(),

@@ -285,6 +285,28 @@ impl GpuEnsemble {
         self.infos.iter().filter(|i| i.done != 0).count()
     }
 
+    /// The share of the map's work done, as of the latest results: the mean over members of
+    /// the time reached over `t_end` (a finished member counts whole). Members advance
+    /// together, so this moves from the first readback on, where the count of finished
+    /// members stays 0 until the end.
+    pub fn time_progress(&self, t_end: f64) -> f64 {
+        if self.infos.is_empty() || t_end <= 0.0 {
+            return 0.0;
+        }
+        let sum: f64 = self
+            .infos
+            .iter()
+            .map(|i| {
+                if i.done != 0 {
+                    1.0
+                } else {
+                    (f64::from(i.t) / t_end).clamp(0.0, 1.0)
+                }
+            })
+            .sum();
+        sum / self.infos.len() as f64
+    }
+
     /// Whether every member has finished.
     pub fn is_complete(&self) -> bool {
         self.finished() == self.members as usize
