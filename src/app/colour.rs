@@ -42,8 +42,15 @@ pub fn diverging(v: f32) -> egui::Color32 {
 /// The grey of obstacle cells.
 pub const SOLID: egui::Color32 = egui::Color32::from_gray(60);
 
-/// The values at the two ends of a field picture's colour scale: ±max|value| for signed
-/// fields (`symmetric`), [min, max] for the others (obstacle cells left out).
+/// Bins of the histogram of |value| that sets a signed picture's scale.
+const SCALE_BINS: u32 = 256;
+
+/// The values at the two ends of a field picture's colour scale: for signed fields
+/// (`symmetric`) ±s, s the upper edge of the histogram bin of |value| holding the 99th
+/// percentile (256 bins over [0, max|value|]): a corner singularity (the lid-driven cavity's
+/// ω ≈ 100 against ≈ 3 in its vortex) would otherwise leave the flow white; for the others
+/// [min, max]. Obstacle cells are left out. The GPU's `field_range`
+/// (shaders/field_view.wgsl) computes the same, bin by bin.
 pub fn field_range(
     image: &crate::sims::navier_stokes::run::FieldImage,
     symmetric: bool,
@@ -55,12 +62,39 @@ pub fn field_range(
     if !lo.is_finite() {
         return (0.0, 1.0);
     }
-    if symmetric {
-        let max = f64::from(lo.abs().max(hi.abs()));
-        (-max, max)
-    } else {
-        (f64::from(lo), f64::from(hi))
+    if !symmetric {
+        return (f64::from(lo), f64::from(hi));
     }
+    let m = lo.abs().max(hi.abs());
+    // The bin edges m·b/256 as the shader forms them: a rounded product, an exact division.
+    let edge = |b: u32| m * b as f32 / SCALE_BINS as f32;
+    let mut counts = vec![0u32; SCALE_BINS as usize];
+    for v in image.values.iter().filter(|v| v.is_finite()) {
+        // The largest b with |v| ≥ edge(b), by the shader's bisection.
+        let (mut lo_bin, mut hi_bin) = (0, SCALE_BINS);
+        while hi_bin - lo_bin > 1 {
+            let mid = (lo_bin + hi_bin) / 2;
+            if v.abs() >= edge(mid) {
+                lo_bin = mid;
+            } else {
+                hi_bin = mid;
+            }
+        }
+        counts[lo_bin as usize] += 1;
+    }
+    let total: u32 = counts.iter().sum();
+    let need = total - total / 100;
+    let mut seen = 0;
+    let mut top = SCALE_BINS - 1;
+    for (b, count) in counts.iter().enumerate() {
+        seen += count;
+        if seen >= need {
+            top = b as u32;
+            break;
+        }
+    }
+    let scale = f64::from(edge(top + 1));
+    (-scale, scale)
 }
 
 /// The pixels of a field picture, top row first: signed fields (`symmetric`) blue–white–red
@@ -191,4 +225,41 @@ pub fn with_colour_bar<R>(
         inner
     })
     .inner
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sims::navier_stokes::run::FieldImage;
+
+    #[test]
+    fn a_signed_scale_ignores_a_one_percent_singularity_and_obstacles() {
+        // 100 × 100 cells: a smooth field within ±3, 50 singular cells (0.5 %) at ±100 and an
+        // obstacle (NaN) that must not count.
+        let mut values: Vec<f32> = (0..10_000)
+            .map(|k| 3.0 * ((k as f32) * 0.013).sin())
+            .collect();
+        for k in 0..50 {
+            values[k * 7] = if k % 2 == 0 { 100.0 } else { -100.0 };
+        }
+        values[5_000] = f32::NAN;
+        let image = FieldImage {
+            width: 100,
+            height: 100,
+            values,
+        };
+        let (lo, hi) = field_range(&image, true);
+        assert_eq!(lo, -hi);
+        // 99 % of the cells lie within |v| < 3, whose bin (width 100/256) ends by 3.125.
+        assert!((2.9..=3.125 + 1e-6).contains(&hi), "{hi}");
+        // Unsigned fields keep their full range.
+        assert_eq!(field_range(&image, false), (-100.0, 100.0));
+        // Without outliers the scale is the bin edge at the top: the maximum itself.
+        let smooth = FieldImage {
+            width: 2,
+            height: 1,
+            values: vec![-1.0, 0.5],
+        };
+        assert_eq!(field_range(&smooth, true), (-1.0, 1.0));
+    }
 }

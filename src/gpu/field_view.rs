@@ -74,7 +74,7 @@ impl FieldPainter {
         );
         let texture = ctx.picture_texture(width as u32, height as u32, "field view");
         let view = texture.create_view(&wgpu::TextureViewDescriptor::default());
-        let range_buffer = ctx.buffer("field view range", 8, wgpu::BufferUsages::STORAGE);
+        let range_buffer = ctx.buffer("field view range", 16, wgpu::BufferUsages::STORAGE);
         // Without a mask any small buffer fills the slot (the shader never reads it).
         let (mask_buffer, mask_offset) = match mask {
             Some((buffer, offset)) => (buffer.clone(), offset as u32),

@@ -46,8 +46,8 @@ pub struct NsApp {
     /// Brush radius as a fraction of the domain height.
     pub brush_size: f64,
     texture: Option<(u64, egui::TextureHandle)>,
-    /// The colour scale's ends of the state a key identifies.
-    scale: Option<(u64, (f64, f64))>,
+    /// The colour scale's ends of the state a key identifies, and the largest |value|.
+    scale: Option<(u64, (f64, f64), f64)>,
     /// Steps per wall second (smoothed), for the statistics.
     pub steps_per_second: f64,
     /// The GPU computing the run (f32), when chosen; the CPU run then mirrors its readbacks.
@@ -399,16 +399,19 @@ impl NsApp {
 
     /// The ends of the current field's colour scale (on the GPU, of the last fields read
     /// back, which the GPU's picture runs slightly ahead of).
-    fn field_scale(&mut self) -> (f64, f64) {
+    /// Also the largest |value|, which a signed scale may clip.
+    fn field_scale(&mut self) -> ((f64, f64), f64) {
         let key = self.picture_key();
-        if let Some((k, range)) = self.scale
+        if let Some((k, range, largest)) = self.scale
             && k == key
         {
-            return range;
+            return (range, largest);
         }
-        let range = colour::field_range(&self.run.field(self.view), self.view.is_signed());
-        self.scale = Some((key, range));
-        range
+        let image = self.run.field(self.view);
+        let range = colour::field_range(&image, self.view.is_signed());
+        let largest = largest_magnitude(&image);
+        self.scale = Some((key, range, largest));
+        (range, largest)
     }
 
     /// The picture of the current field as a texture (re-uploaded when the run moved).
@@ -421,7 +424,8 @@ impl NsApp {
         }
         let image = self.run.field(self.view);
         let pixels = colour::field_pixels(&image, self.view.is_signed());
-        self.scale = Some((key, colour::field_range(&image, self.view.is_signed())));
+        let range = colour::field_range(&image, self.view.is_signed());
+        self.scale = Some((key, range, largest_magnitude(&image)));
         let texture = ctx.load_texture(
             "navier-stokes-field",
             egui::ColorImage::new([image.width, image.height], pixels),
@@ -633,7 +637,7 @@ pub(super) fn central(app: &mut NsApp, ui: &mut egui::Ui) {
     let brush = app.brush;
     let radius = app.brush_size * height;
     let mut action: Option<(f64, f64, f64, f64)> = None;
-    let range = app.field_scale();
+    let (range, largest) = app.field_scale();
     let scale = if app.view.is_signed() {
         colour::Scale::Diverging
     } else {
@@ -676,6 +680,18 @@ pub(super) fn central(app: &mut NsApp, ui: &mut egui::Ui) {
                 });
         },
     );
+    if app.view.is_signed() && largest > range.1 * (1.0 + 1e-6) {
+        ui.label(
+            egui::RichText::new(format!(
+                "The colour scale ±{} holds 99 % of the cells; the largest magnitude of the {title} is {} \
+                 (beyond the scale the colour saturates).",
+                sci(range.1),
+                sci(largest)
+            ))
+            .small()
+            .weak(),
+        );
+    }
     if let Some((x, y, dx, dy)) = action {
         match brush {
             Brush::Push => {
@@ -811,4 +827,13 @@ fn diagnostics(app: &NsApp, ui: &mut egui::Ui) {
             });
         }
     });
+}
+
+/// The largest |value| of a field picture (obstacle cells left out).
+fn largest_magnitude(image: &crate::sims::navier_stokes::run::FieldImage) -> f64 {
+    image
+        .values
+        .iter()
+        .filter(|v| v.is_finite())
+        .fold(0.0f64, |m, v| m.max(f64::from(v.abs())))
 }
