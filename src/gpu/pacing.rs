@@ -18,6 +18,11 @@ use super::wgpu;
 /// The shortest stall the watchdog reports: below this even a slow adapter has answered.
 pub const WATCHDOG_FLOOR_S: f64 = 10.0;
 
+/// Until a first submission has finished the GPU may take this long: a software adapter
+/// compiles the pipelines at their first dispatch (SwiftShader took over 30 s for the
+/// Navier–Stokes FFT pipelines on 2 cores).
+pub const FIRST_SUBMISSION_S: f64 = 180.0;
+
 /// A stall is this many times the slowest submission measured.
 const WATCHDOG_FACTOR: f64 = 20.0;
 
@@ -128,9 +133,15 @@ impl SubmissionPacer {
     }
 
     /// How long the GPU may keep a submission before it is called stalled: at least
-    /// [`WATCHDOG_FLOOR_S`], and many times the slowest submission of this adapter.
+    /// [`WATCHDOG_FLOOR_S`] ([`FIRST_SUBMISSION_S`] before any has finished), and many times
+    /// the slowest submission of this adapter.
     pub fn watchdog_s(&self) -> f64 {
-        WATCHDOG_FLOOR_S.max(WATCHDOG_FACTOR * self.slowest_s)
+        let floor = if self.lock().last_done.is_some() {
+            WATCHDOG_FLOOR_S
+        } else {
+            FIRST_SUBMISSION_S
+        };
+        floor.max(WATCHDOG_FACTOR * self.slowest_s)
     }
 
     /// The age of the oldest submission when it is older than the watchdog allows.
@@ -141,6 +152,9 @@ impl SubmissionPacer {
 
     /// The message of a stall of `age` seconds: the GPU was slow, not necessarily broken.
     pub fn stall_message(&self, age: f64) -> String {
+        if self.lock().last_done.is_none() {
+            return format!("the GPU has not finished its first submission in {age:.0} s");
+        }
         format!(
             "the GPU has not finished a submission for {age:.0} s (its slowest before took \
              {:.2} s)",
@@ -176,6 +190,12 @@ mod tests {
     #[test]
     fn the_watchdog_allows_a_slow_adapter_many_times_its_slowest_submission() {
         let mut pacer = SubmissionPacer::new(1, 1, 64, 0.016);
+        assert_eq!(
+            pacer.watchdog_s(),
+            FIRST_SUBMISSION_S,
+            "pipelines compile first"
+        );
+        pacer.lock().last_done = Some(Instant::now());
         assert_eq!(pacer.watchdog_s(), WATCHDOG_FLOOR_S);
         pacer.record(0.1);
         assert_eq!(pacer.watchdog_s(), WATCHDOG_FLOOR_S, "0.1 s is not slow");
