@@ -48,8 +48,10 @@ pub struct SubmissionPacer {
     max_units: u32,
     /// Wall time one submission should take.
     target_s: f64,
-    /// The slowest submission measured.
+    /// The slowest submission measured after the first (which compiles the pipelines).
     slowest_s: f64,
+    /// Submissions measured so far.
+    recorded: u64,
 }
 
 impl SubmissionPacer {
@@ -63,6 +65,7 @@ impl SubmissionPacer {
             max_units,
             target_s,
             slowest_s: 0.0,
+            recorded: 0,
         }
     }
 
@@ -112,7 +115,10 @@ impl SubmissionPacer {
     /// One measured submission: the batch doubles below half the target, halves above twice
     /// the target (a dead band between, so the size does not oscillate).
     fn record(&mut self, seconds: f64) {
-        self.slowest_s = self.slowest_s.max(seconds);
+        if self.recorded > 0 {
+            self.slowest_s = self.slowest_s.max(seconds);
+        }
+        self.recorded += 1;
         self.units = if seconds < 0.5 * self.target_s {
             self.units.saturating_mul(2).min(self.max_units)
         } else if seconds > 2.0 * self.target_s {
@@ -120,6 +126,19 @@ impl SubmissionPacer {
         } else {
             self.units
         };
+    }
+
+    /// Steps per submission, submissions in flight and finished, the slowest (s), the
+    /// watchdog (s).
+    pub fn json(&self) -> serde_json::Value {
+        let t = self.lock();
+        serde_json::json!({
+            "units": self.units,
+            "in_flight": t.pending.len(),
+            "finished_any": t.last_done.is_some(),
+            "slowest_s": self.slowest_s,
+            "oldest_pending_s": t.pending.front().map(|p| p.elapsed().as_secs_f64()),
+        })
     }
 
     /// Work units for the next submission.
@@ -134,20 +153,38 @@ impl SubmissionPacer {
 
     /// How long the GPU may keep a submission before it is called stalled: at least
     /// [`WATCHDOG_FLOOR_S`] ([`FIRST_SUBMISSION_S`] before any has finished), and many times
-    /// the slowest submission of this adapter.
+    /// the slowest submission of this adapter (measurements not yet adapted to included).
     pub fn watchdog_s(&self) -> f64 {
-        let floor = if self.lock().last_done.is_some() {
+        let t = self.lock();
+        self.watchdog_of(&t)
+    }
+
+    fn watchdog_of(&self, t: &Timings) -> f64 {
+        let floor = if t.last_done.is_some() {
             WATCHDOG_FLOOR_S
         } else {
             FIRST_SUBMISSION_S
         };
-        floor.max(WATCHDOG_FACTOR * self.slowest_s)
+        // The first submission compiles the pipelines: it says nothing of the steps' pace.
+        let skip = usize::from(self.recorded == 0);
+        let slowest = t
+            .measured
+            .iter()
+            .skip(skip)
+            .copied()
+            .fold(self.slowest_s, f64::max);
+        floor.max(WATCHDOG_FACTOR * slowest)
     }
 
-    /// The age of the oldest submission when it is older than the watchdog allows.
+    /// How long the oldest submission has been running, when that is longer than the
+    /// watchdog allows. It runs from when it could start: its submission, or the end of its
+    /// predecessor if that came later (work queued behind a slow submission is not stalled).
     pub fn stalled(&self) -> Option<f64> {
-        let age = self.lock().pending.front()?.elapsed().as_secs_f64();
-        (age > self.watchdog_s()).then_some(age)
+        let t = self.lock();
+        let submitted = *t.pending.front()?;
+        let started = t.last_done.map_or(submitted, |done| done.max(submitted));
+        let age = started.elapsed().as_secs_f64();
+        (age > self.watchdog_of(&t)).then_some(age)
     }
 
     /// The message of a stall of `age` seconds: the GPU was slow, not necessarily broken.
@@ -197,11 +234,33 @@ mod tests {
         );
         pacer.lock().last_done = Some(Instant::now());
         assert_eq!(pacer.watchdog_s(), WATCHDOG_FLOOR_S);
+        pacer.record(30.0);
+        assert_eq!(
+            pacer.watchdog_s(),
+            WATCHDOG_FLOOR_S,
+            "the first compiles the pipelines"
+        );
         pacer.record(0.1);
         assert_eq!(pacer.watchdog_s(), WATCHDOG_FLOOR_S, "0.1 s is not slow");
         pacer.record(2.0);
         assert!((pacer.watchdog_s() - 40.0).abs() < 1e-12);
         assert!(pacer.stalled().is_none(), "nothing pending");
+        // Work queued behind a slow submission counts from the end of that submission.
+        let long_ago = Instant::now() - std::time::Duration::from_secs(100);
+        {
+            let mut t = pacer.lock();
+            t.pending.push_back(long_ago);
+            t.last_done = Some(Instant::now());
+        }
+        assert!(
+            pacer.stalled().is_none(),
+            "queued 100 s ago, could start only now"
+        );
+        pacer.lock().last_done = Some(long_ago);
+        assert!(pacer.stalled().is_some_and(|age| age > 99.0));
+        // A measurement not yet adapted to widens the watchdog at once.
+        pacer.lock().measured.push(10.0);
+        assert!((pacer.watchdog_s() - 200.0).abs() < 1e-12);
         assert!(
             pacer
                 .stall_message(41.0)

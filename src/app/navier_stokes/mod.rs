@@ -87,6 +87,13 @@ pub struct GpuLive {
     painted: Option<FieldKind>,
 }
 
+impl GpuLive {
+    /// The pacer's state, for the JS API and the browser test.
+    pub fn pacing_json(&self) -> serde_json::Value {
+        self.pacer.json()
+    }
+}
+
 impl NsApp {
     /// Starts the run of `params`.
     pub fn new(params: NsParams) -> Result<Self, String> {

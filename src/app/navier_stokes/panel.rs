@@ -205,6 +205,7 @@ impl SimPanel for NsApp {
                 "t": self.shadow_time(),
             })),
             "gpu_pressure_iterations": self.gpu.as_ref().and_then(|g| g.ns.pressure_iterations()),
+            "gpu_pacing": self.gpu.as_ref().map(|g| g.pacing_json()),
             "picture": if self.drew_gpu_texture { "gpu-texture" } else { "cpu" },
             "busy": self.gpu_busy(),
         });
