@@ -1523,6 +1523,17 @@ fn the_first_screen_shows_the_equation_the_presets_and_says_press_play() {
     assert_eq!(d["case"], "breather");
     assert_eq!(d["solver"], "dop853ip");
     h.get_by_label(gallery::gallery("nlse")[1].try_next);
+    // A link that is no preset's does not keep another preset's sentences.
+    h.state_mut()
+        .load_link("?s=nlse&case=breather&solver=rk4ip&dt=0.01")
+        .expect("loads");
+    h.run_steps(2);
+    assert!(
+        h.query_by_label(gallery::gallery("nlse")[1].try_next)
+            .is_none()
+    );
+    h.get_by_label("Breather").click();
+    h.run_steps(3);
     // Play removes the prompt; every simulation has its gallery.
     h.get_by_label("Play").click();
     h.run_steps(3);

@@ -316,11 +316,12 @@ try {
   const shot = await page.screenshot();
   check(shot.length > 30000, `the canvas is rendered (screenshot ${shot.length} bytes)`);
   if (screenshotPath) {
-    // The first screen: the default scenario, its equation, presets and the Play prompt.
-    await page.evaluate(() => window.stepscope.load("?s=nlse"));
-    await page.evaluate(() => window.stepscope.view("state"));
-    await page.waitForTimeout(800);
-    fs.writeFileSync(screenshotPath.replace(/\.png$/, "-first.png"), await page.screenshot());
+    // The first screen, as a new visitor sees it (a fresh page, no stored run): the default
+    // scenario, its equation, presets and the Play prompt.
+    const first = await openPage([...COMMON, ...WEBGPU], "");
+    await first.page.waitForTimeout(800);
+    fs.writeFileSync(screenshotPath.replace(/\.png$/, "-first.png"), await first.page.screenshot());
+    await first.browser.close();
     // The README's picture: the two-soliton collision mid-run, with its waterfall.
     await page.evaluate(() => window.stepscope.load("?s=nlse&case=collision&solver=dop853ip&rtol=1e-10&atol=1e-13"));
     await page.evaluate(() => window.stepscope.runUntil(14));

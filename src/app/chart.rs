@@ -356,6 +356,8 @@ impl Chart {
         }
         if self.x_scale == Scale::Log {
             plot = plot.x_grid_spacer(decade_spacer);
+        } else {
+            plot = plot.x_grid_spacer(one_two_five_spacer);
         }
         if self.legend {
             plot = plot.legend(Legend::default());
@@ -685,6 +687,48 @@ impl<'a> Series<'a> {
     }
 }
 
+/// Grid marks of a linear axis on the 1–2–5 ladder: egui_plot's own spacer steps by tens, so
+/// a time axis of 0 … 80 on 270 px (a line every 10 is too close for labels) was labelled
+/// only at 0; here the labels fall on 20, 40, 60. Each value is given once, with the largest
+/// step of the ladder that divides it (egui_plot labels the steps whose spacing fits text).
+fn one_two_five_spacer(input: GridInput) -> Vec<GridMark> {
+    let (lo, hi) = input.bounds;
+    let base = input.base_step_size;
+    if !(lo.is_finite() && hi.is_finite() && base.is_finite()) || hi <= lo || base <= 0.0 {
+        return Vec::new();
+    }
+    let nice = |at_least: f64| -> f64 {
+        let decade = 10f64.powf(at_least.log10().floor());
+        [1.0, 2.0, 5.0, 10.0]
+            .into_iter()
+            .map(|m| m * decade)
+            .find(|s| *s >= at_least * (1.0 - 1e-12))
+            .unwrap_or(10.0 * decade)
+    };
+    let fine = nice(base);
+    let levels = [fine, nice(fine * 1.5), nice(nice(fine * 1.5) * 1.5)];
+    let first = (lo / fine).ceil() as i64;
+    let last = (hi / fine).floor() as i64;
+    if last - first > 2000 {
+        return Vec::new();
+    }
+    (first..=last)
+        .map(|k| {
+            let value = k as f64 * fine;
+            let step_size = levels
+                .iter()
+                .rev()
+                .copied()
+                .find(|s| {
+                    let q = value / s;
+                    (q - q.round()).abs() < 1e-9
+                })
+                .unwrap_or(fine);
+            GridMark { value, step_size }
+        })
+        .collect()
+}
+
 /// Grid marks of a log10 axis: a line at every decade (thicker every ten), at 2 and 5 times
 /// a decade when fewer than three decades are in view.
 fn decade_spacer(input: GridInput) -> Vec<GridMark> {
@@ -777,5 +821,27 @@ mod tests {
         let mut unique = labels.clone();
         unique.dedup();
         assert_eq!(unique.len(), labels.len(), "{labels:?}");
+    }
+}
+
+#[cfg(test)]
+mod spacer_tests {
+    use super::*;
+
+    #[test]
+    fn linear_marks_climb_the_one_two_five_ladder() {
+        let marks = one_two_five_spacer(GridInput {
+            bounds: (-3.0, 83.0),
+            base_step_size: 4.0,
+        });
+        let values: Vec<f64> = marks.iter().map(|m| m.value).collect();
+        assert_eq!(values.first(), Some(&0.0));
+        assert_eq!(values.last(), Some(&80.0));
+        assert_eq!(values.len(), 17, "every 5: {values:?}");
+        let step = |v: f64| marks.iter().find(|m| m.value == v).map(|m| m.step_size);
+        assert_eq!(step(5.0), Some(5.0));
+        assert_eq!(step(10.0), Some(10.0));
+        assert_eq!(step(20.0), Some(20.0));
+        assert_eq!(step(40.0), Some(20.0));
     }
 }

@@ -43,6 +43,12 @@ impl Intro {
         presets.get(index)
     }
 
+    /// A link was loaded: the preset chosen before no longer describes the run (unless the
+    /// link is a preset's, which [`Self::current`] matches again).
+    pub fn forget(&mut self, key: &str) {
+        self.last.retain(|(k, _)| *k != key);
+    }
+
     fn remember(&mut self, key: &'static str, index: usize) {
         self.last.retain(|(k, _)| *k != key);
         self.last.push((key, index));

@@ -252,6 +252,8 @@ impl StepscopeApp {
         self.noted(result)?;
         self.notice = None;
         self.new_run();
+        let key = self.active_simulation();
+        self.intro.forget(key);
         Ok(())
     }
 
