@@ -706,7 +706,15 @@ fn one_two_five_spacer(input: GridInput) -> Vec<GridMark> {
             .unwrap_or(10.0 * decade)
     };
     let fine = nice(base);
-    let levels = [fine, nice(fine * 1.5), nice(nice(fine * 1.5) * 1.5)];
+    // The whole ladder from the finest step up to the span, so that every value carries the
+    // largest step dividing it (labels then appear at the coarsest step that fits text).
+    let mut levels = vec![fine];
+    while let Some(&last) = levels.last()
+        && last < hi - lo
+        && levels.len() < 64
+    {
+        levels.push(nice(last * 1.5));
+    }
     let first = (lo / fine).ceil() as i64;
     let last = (hi / fine).floor() as i64;
     if last - first > 2000 {
@@ -843,5 +851,18 @@ mod spacer_tests {
         assert_eq!(step(10.0), Some(10.0));
         assert_eq!(step(20.0), Some(20.0));
         assert_eq!(step(40.0), Some(20.0));
+        assert_eq!(
+            step(0.0),
+            marks.iter().map(|m| m.step_size).reduce(f64::max)
+        );
+        // A wide axis: 10 and 20 carry steps of 10 and 20, not the finest.
+        let wide = one_two_five_spacer(GridInput {
+            bounds: (-25.0, 25.0),
+            base_step_size: 0.4,
+        });
+        let step = |v: f64| wide.iter().find(|m| m.value == v).map(|m| m.step_size);
+        assert_eq!(step(10.0), Some(10.0));
+        assert_eq!(step(20.0), Some(20.0));
+        assert_eq!(step(0.5), Some(0.5));
     }
 }
