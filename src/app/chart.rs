@@ -346,6 +346,8 @@ impl Chart {
             .tick_label_font(tick_font);
         if self.x_scale == Scale::Log {
             x_axis = x_axis.formatter(|mark, _| log_tick(mark.value));
+        } else {
+            x_axis = x_axis.formatter(|mark, _| linear_tick(mark));
         }
         let mut plot = Plot::new(&self.id)
             .height(self.height)
@@ -707,13 +709,21 @@ fn one_two_five_spacer(input: GridInput) -> Vec<GridMark> {
     };
     let fine = nice(base);
     // The whole ladder from the finest step up to the span, so that every value carries the
-    // largest step dividing it (labels then appear at the coarsest step that fits text).
+    // largest step dividing it (labels then appear at the coarsest step that fits text). The
+    // rungs are nested (each divides the next: 1, 2, 10, 20, … or 5, 10, 20, 100, …), or a
+    // label at 50 would sit between those at 40 and 60.
     let mut levels = vec![fine];
     while let Some(&last) = levels.last()
         && last < hi - lo
         && levels.len() < 64
     {
-        levels.push(nice(last * 1.5));
+        let mantissa = last / 10f64.powf(last.log10().floor());
+        let factor = if (mantissa - 2.0).abs() < 1e-6 {
+            5.0
+        } else {
+            2.0
+        };
+        levels.push(last * factor);
     }
     let first = (lo / fine).ceil() as i64;
     let last = (hi / fine).floor() as i64;
@@ -851,6 +861,9 @@ mod spacer_tests {
         assert_eq!(step(10.0), Some(10.0));
         assert_eq!(step(20.0), Some(20.0));
         assert_eq!(step(40.0), Some(20.0));
+        // Nested rungs: 50 is not on the rung of 20, so it carries 10 and is not labelled
+        // between 40 and 60.
+        assert_eq!(step(50.0), Some(10.0));
         assert_eq!(
             step(0.0),
             marks.iter().map(|m| m.step_size).reduce(f64::max)
@@ -863,6 +876,7 @@ mod spacer_tests {
         let step = |v: f64| wide.iter().find(|m| m.value == v).map(|m| m.step_size);
         assert_eq!(step(10.0), Some(10.0));
         assert_eq!(step(20.0), Some(20.0));
+        assert_eq!(step(15.0), Some(1.0), "0.5, 1, 2, 10, 20: 5 is not a rung");
         assert_eq!(step(0.5), Some(0.5));
     }
 }
