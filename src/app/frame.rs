@@ -143,10 +143,11 @@ impl StepscopeApp {
                 egui::Color32::from_rgb(120, 30, 25),
                 egui::Color32::from_rgb(255, 235, 230),
             ),
+            // Opaque: a translucent fill shows the black clear colour behind the panels.
             Notice::Info(i) => (
                 i.clone(),
-                ui.visuals().faint_bg_color,
-                ui.visuals().text_color(),
+                ui.visuals().extreme_bg_color,
+                ui.visuals().strong_text_color(),
             ),
         };
         let mut dismissed = false;

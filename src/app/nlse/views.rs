@@ -109,10 +109,12 @@ fn waterfall_view(app: &mut NlsePanel, shell: Shell, ui: &mut egui::Ui, height: 
             "|ψ|² over x and t, normalised to its maximum; drawn on the GPU from GPU data \
              ({rows} rows)."
         );
+        // The texture holds ROWS rows, newest at the top; only the top `rows` are painted.
+        let filled = (rows as f32 / crate::sims::nlse::gpu_views::ROWS as f32).clamp(0.0, 1.0);
         space_time_picture(
             ui,
             height,
-            waterfall,
+            (waterfall, filled),
             (half, span),
             (1.0, "|ψ|² / max"),
             &note,
@@ -159,7 +161,7 @@ fn waterfall_view(app: &mut NlsePanel, shell: Shell, ui: &mut egui::Ui, height: 
         space_time_picture(
             ui,
             height,
-            tex.id(),
+            (tex.id(), 1.0),
             (half, span),
             (f64::from(max), "|ψ|²"),
             note,
@@ -168,11 +170,11 @@ fn waterfall_view(app: &mut NlsePanel, shell: Shell, ui: &mut egui::Ui, height: 
 }
 
 /// A picture over x ∈ [−half, half] and t ∈ span (oldest row at the bottom), with axes and a
-/// colour bar from 0 to `top`.
+/// colour bar from 0 to `top`; the picture is the top `filled` share of the texture.
 fn space_time_picture(
     ui: &mut egui::Ui,
     height: f32,
-    texture: egui::TextureId,
+    (texture, filled): (egui::TextureId, f32),
     (half, (t0, t1)): (f64, (f64, f64)),
     (top, bar_title): (f64, &str),
     note: &str,
@@ -192,7 +194,9 @@ fn space_time_picture(
                 s.raw((t0, t1), move |plot| {
                     let centre = egui_plot::PlotPoint::new(0.0, 0.5 * (t0 + t1));
                     let size = egui::vec2((2.0 * half) as f32, (t1 - t0) as f32);
-                    plot.image(egui_plot::PlotImage::new("|ψ|²", texture, centre, size));
+                    let uv =
+                        egui::Rect::from_min_max(egui::pos2(0.0, 0.0), egui::pos2(1.0, filled));
+                    plot.image(egui_plot::PlotImage::new("|ψ|²", texture, centre, size).uv(uv));
                 });
             });
     });
