@@ -65,17 +65,23 @@ const RESIZE_ABOVE_S: f64 = 60.0;
 /// The size it is restarted at takes at most this long by the same prediction.
 const RESIZE_TO_S: f64 = 30.0;
 
-/// The map size to restart a map of `resolution`² predicted to take `predicted_s` at: the
-/// largest smaller one predicted (work ∝ pixels) to take at most [`RESIZE_TO_S`], when the
-/// prediction is above [`RESIZE_ABOVE_S`].
-fn size_for_adapter(predicted_s: f64, resolution: u32) -> Option<u32> {
+/// The map size to restart a map of `resolution`² predicted to take `predicted_s` at, and the
+/// time predicted there: the largest smaller size predicted (work ∝ pixels) to take at most
+/// [`RESIZE_TO_S`], when the prediction is above [`RESIZE_ABOVE_S`].
+fn size_for_adapter(predicted_s: f64, resolution: u32) -> Option<(u32, f64)> {
     if predicted_s <= RESIZE_ABOVE_S {
         return None;
     }
-    let scaled = |r: u32| predicted_s * f64::from(r * r) / f64::from(resolution * resolution);
     [256u32, 128, 64, 32]
         .into_iter()
-        .find(|&r| r < resolution && scaled(r) <= RESIZE_TO_S)
+        .filter(|&r| r < resolution)
+        .map(|r| {
+            (
+                r,
+                predicted_s * f64::from(r * r) / f64::from(resolution * resolution),
+            )
+        })
+        .find(|&(_, seconds)| seconds <= RESIZE_TO_S)
 }
 
 impl Default for ChaosMap {
@@ -184,10 +190,9 @@ impl ChaosMap {
             return Ok(());
         };
         let predicted = elapsed / fraction;
-        let Some(smaller) = size_for_adapter(predicted, p.resolution) else {
+        let Some((smaller, predicted_smaller)) = size_for_adapter(predicted, p.resolution) else {
             return Ok(());
         };
-        let scaled = |r: u32| predicted * f64::from(r * r) / f64::from(p.resolution.pow(2));
         let place = if self.computed_on_gpu() { "GPU" } else { "CPU" };
         self.params.resolution = smaller;
         let base = self.base.clone();
@@ -198,7 +203,7 @@ impl ChaosMap {
              keep a size.",
             p.resolution,
             super::plots::duration(predicted),
-            super::plots::duration(scaled(smaller)),
+            super::plots::duration(predicted_smaller),
         ));
         Ok(())
     }
@@ -605,12 +610,12 @@ mod tests {
     #[test]
     fn a_slow_adapter_gets_the_largest_map_that_fits_half_a_minute() {
         // 256² predicted at 70 s (the issue's SwiftShader map never finished): 128² takes 17.5 s.
-        assert_eq!(size_for_adapter(70.0, 256), Some(128));
+        assert_eq!(size_for_adapter(70.0, 256).map(|(r, _)| r), Some(128));
         // Predicted at 10 min: 64² takes 37.5 s, too long; 32² takes 9.4 s.
-        assert_eq!(size_for_adapter(600.0, 256), Some(32));
+        assert_eq!(size_for_adapter(600.0, 256).map(|(r, _)| r), Some(32));
         // Within a minute the size stays; nothing smaller than 32² is offered.
-        assert_eq!(size_for_adapter(59.0, 256), None);
-        assert_eq!(size_for_adapter(1e6, 256), None);
-        assert_eq!(size_for_adapter(100.0, 32), None);
+        assert_eq!(size_for_adapter(59.0, 256).map(|(r, _)| r), None);
+        assert_eq!(size_for_adapter(1e6, 256).map(|(r, _)| r), None);
+        assert_eq!(size_for_adapter(100.0, 32).map(|(r, _)| r), None);
     }
 }

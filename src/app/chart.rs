@@ -359,7 +359,7 @@ impl Chart {
         if self.x_scale == Scale::Log {
             plot = plot.x_grid_spacer(decade_spacer);
         } else {
-            plot = plot.x_grid_spacer(one_two_five_spacer);
+            plot = plot.x_grid_spacer(nested_ladder_spacer);
         }
         if self.legend {
             plot = plot.legend(Legend::default());
@@ -689,11 +689,12 @@ impl<'a> Series<'a> {
     }
 }
 
-/// Grid marks of a linear axis on the 1–2–5 ladder: egui_plot's own spacer steps by tens, so
+/// Grid marks of a linear axis on a nested ladder of steps (the finest of 1, 2 or 5 × 10^k,
+/// then 1, 2, 10, 20, … above it, each dividing the next): egui_plot's own spacer steps by tens, so
 /// a time axis of 0 … 80 on 270 px (a line every 10 is too close for labels) was labelled
 /// only at 0; here the labels fall on 20, 40, 60. Each value is given once, with the largest
 /// step of the ladder that divides it (egui_plot labels the steps whose spacing fits text).
-fn one_two_five_spacer(input: GridInput) -> Vec<GridMark> {
+fn nested_ladder_spacer(input: GridInput) -> Vec<GridMark> {
     let (lo, hi) = input.bounds;
     let base = input.base_step_size;
     if !(lo.is_finite() && hi.is_finite() && base.is_finite()) || hi <= lo || base <= 0.0 {
@@ -847,8 +848,8 @@ mod spacer_tests {
     use super::*;
 
     #[test]
-    fn linear_marks_climb_the_one_two_five_ladder() {
-        let marks = one_two_five_spacer(GridInput {
+    fn linear_marks_climb_a_nested_ladder() {
+        let marks = nested_ladder_spacer(GridInput {
             bounds: (-3.0, 83.0),
             base_step_size: 4.0,
         });
@@ -869,7 +870,7 @@ mod spacer_tests {
             marks.iter().map(|m| m.step_size).reduce(f64::max)
         );
         // A wide axis: 10 and 20 carry steps of 10 and 20, not the finest.
-        let wide = one_two_five_spacer(GridInput {
+        let wide = nested_ladder_spacer(GridInput {
             bounds: (-25.0, 25.0),
             base_step_size: 0.4,
         });

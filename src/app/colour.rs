@@ -42,6 +42,16 @@ pub fn diverging(v: f32) -> egui::Color32 {
 /// The grey of obstacle cells.
 pub const SOLID: egui::Color32 = egui::Color32::from_gray(60);
 
+/// The smallest and largest value of a field picture, obstacle cells (NaN) left out; None
+/// when every cell is an obstacle.
+pub fn field_extremes(image: &crate::sims::navier_stokes::run::FieldImage) -> Option<(f32, f32)> {
+    let finite = image.values.iter().filter(|v| v.is_finite());
+    let (lo, hi) = finite.fold((f32::INFINITY, f32::NEG_INFINITY), |(a, b), v| {
+        (a.min(*v), b.max(*v))
+    });
+    lo.is_finite().then_some((lo, hi))
+}
+
 /// Bins of the histogram of |value| that sets a signed picture's scale.
 const SCALE_BINS: u32 = 256;
 
@@ -55,13 +65,9 @@ pub fn field_range(
     image: &crate::sims::navier_stokes::run::FieldImage,
     symmetric: bool,
 ) -> (f64, f64) {
-    let finite = image.values.iter().filter(|v| v.is_finite());
-    let (lo, hi) = finite.fold((f32::INFINITY, f32::NEG_INFINITY), |(a, b), v| {
-        (a.min(*v), b.max(*v))
-    });
-    if !lo.is_finite() {
+    let Some((lo, hi)) = field_extremes(image) else {
         return (0.0, 1.0);
-    }
+    };
     if !symmetric {
         return (f64::from(lo), f64::from(hi));
     }

@@ -838,9 +838,5 @@ fn diagnostics(app: &NsApp, ui: &mut egui::Ui) {
 
 /// The largest |value| of a field picture (obstacle cells left out).
 fn largest_magnitude(image: &crate::sims::navier_stokes::run::FieldImage) -> f64 {
-    image
-        .values
-        .iter()
-        .filter(|v| v.is_finite())
-        .fold(0.0f64, |m, v| m.max(f64::from(v.abs())))
+    colour::field_extremes(image).map_or(0.0, |(lo, hi)| f64::from(lo.abs().max(hi.abs())))
 }
