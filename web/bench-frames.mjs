@@ -4,10 +4,12 @@
 // the frame rate; then the longest frame while GPU compute runs on WebGPU (SwiftShader), from
 // the browser's own frame intervals. Goals (issue 18): median ≤ 12 ms, p99 ≤ 30 ms, longest
 // GPU frame ≤ 150 ms. Usage: node web/bench-frames.mjs [seconds per scenario, default 8]
+// [only: measure the scenarios whose label contains this, e.g. "Navier"]
 import { chromium } from "playwright-core";
 import { COMMON, WEBGPU, serveDist } from "./page.mjs";
 
 const seconds = Number(process.argv[2] ?? 8);
+const only = process.argv[3] ?? "";
 const { server, base } = await serveDist();
 const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", headless: true, args: [...COMMON, ...WEBGPU] });
 const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
@@ -22,6 +24,7 @@ const watchFrames = () => page.evaluate(() => {
 const longestInterval = () => page.evaluate(() => { const i = window.benchIntervals; window.benchIntervals = null; return Math.max(...i); });
 
 async function measure(label, link, compute) {
+  if (!label.includes(only)) return null;
   await page.goto(base + link);
   await page.waitForFunction(() => window.stepscope && window.stepscope.ready, null, { timeout: 120000 });
   if (compute) {

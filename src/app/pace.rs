@@ -38,6 +38,35 @@ pub struct Pace {
     overhead: VecDeque<f64>,
 }
 
+/// Runs pieces of work (a stage of a step, a piece of a closing measurement) within a
+/// frame's slice. A piece starts only while the slice has room for one at the recent pieces'
+/// cost, so that a frame ends near its slice rather than a whole piece past it; the first
+/// piece of a frame always runs, so that work costlier than a slice still advances.
+#[derive(Default)]
+pub struct PieceClock {
+    /// The expected cost of a piece (seconds).
+    cost: f64,
+}
+
+impl PieceClock {
+    /// Calls `piece` until it returns false (nothing left for this frame) or the slice of
+    /// `slice_s` seconds has no room for another piece.
+    pub fn run(&mut self, slice_s: f64, mut piece: impl FnMut() -> bool) {
+        let start = Instant::now();
+        let mut elapsed = 0.0;
+        loop {
+            let more = piece();
+            let now = start.elapsed().as_secs_f64();
+            // The estimate follows a costlier piece at once and forgets it slowly.
+            self.cost = (now - elapsed).max(0.8 * self.cost);
+            elapsed = now;
+            if !more || elapsed + self.cost > slice_s {
+                break;
+            }
+        }
+    }
+}
+
 /// Summary of the recent frames.
 #[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
 pub struct FrameStats {
@@ -171,6 +200,35 @@ pub fn rate_text(achieved: f64, requested: f64, on_gpu: bool) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pieces_stop_at_the_slice_or_when_nothing_is_left() {
+        let mut clock = PieceClock::default();
+        // A piece of 2 ms in a slice of 1 ms: one per frame (the first always runs).
+        let mut runs = 0;
+        clock.run(1e-3, || {
+            runs += 1;
+            std::thread::sleep(std::time::Duration::from_millis(2));
+            true
+        });
+        assert_eq!(runs, 1);
+        // The next frame expects a 2 ms piece: with 3 ms of slice it starts only one more
+        // after the first (2 + 2 > 3).
+        runs = 0;
+        clock.run(3e-3, || {
+            runs += 1;
+            std::thread::sleep(std::time::Duration::from_millis(2));
+            true
+        });
+        assert_eq!(runs, 1);
+        // Work that ends stops the frame whatever the slice.
+        runs = 0;
+        clock.run(10.0, || {
+            runs += 1;
+            runs < 5
+        });
+        assert_eq!(runs, 5);
+    }
 
     #[test]
     fn quantiles_come_from_the_recorded_frames() {

@@ -6,6 +6,7 @@ mod panel;
 
 use egui_plot::{Arrows, Bar, BarChart, PlotImage, PlotPoint, PlotPoints};
 
+use super::pace::PieceClock;
 use super::plots::{BLUE, Chart, GREEN, ORANGE, RED, choice_combo, choose, sci};
 use crate::core::shadow::ShadowSlot;
 use crate::gpu::GpuContext;
@@ -32,6 +33,8 @@ pub struct DiffusionApp {
     pub gpu: Option<GpuLiveRun>,
     /// The JS API asked to finish the run (the GPU path completes it over frames).
     pub finish_requested: bool,
+    /// Paces steps and measurement pieces within the frame's slice.
+    pieces: PieceClock,
     /// Draw the noised density p_t under the particles (2D targets).
     pub show_density: bool,
     /// Draw the score field ∇log p_t as arrows (2D targets).
@@ -70,6 +73,7 @@ impl DiffusionApp {
             show_trails: true,
             gpu: None,
             finish_requested: false,
+            pieces: PieceClock::default(),
             show_density: true,
             show_score: false,
             field: None,
@@ -220,12 +224,14 @@ impl DiffusionApp {
     }
 
     /// Advances by `wall_dt` seconds of playback (everything left when a finish was asked
-    /// for); on the GPU, also collects the particles that have come back.
+    /// for) within `slice_s` seconds of wall time; on the GPU, also collects the particles that
+    /// have come back. The closing measurement is done in pieces within the slice too.
     pub fn advance_frame(
         &mut self,
         ctx: Option<&GpuContext>,
         running: bool,
         wall_dt: f64,
+        slice_s: f64,
     ) -> Result<(), String> {
         let budget = if self.finish_requested {
             f64::INFINITY
@@ -234,12 +240,24 @@ impl DiffusionApp {
         } else {
             0.0
         };
-        match (&mut self.gpu, ctx) {
-            (Some(gpu), Some(ctx)) => gpu.frame(ctx, &mut self.run, budget)?,
-            _ if budget > 0.0 => {
-                self.run.advance(budget);
+        let on_gpu = match (&mut self.gpu, ctx) {
+            (Some(gpu), Some(ctx)) => {
+                gpu.frame(ctx, &mut self.run, budget)?;
+                true
             }
-            _ => {}
+            _ => false,
+        };
+        // One step (or one piece of the closing measurement) at a time, until the evaluations
+        // asked for are done or the slice is used: a slow machine falls behind the requested
+        // rate (the panel says so) instead of stretching the frame. The GPU's particles, once
+        // back, are measured the same way.
+        let goal = self.run.nfe() + budget;
+        let run = &mut self.run;
+        let measure_only = on_gpu || budget == 0.0;
+        if !measure_only || ((running || self.finish_requested) && run.is_measuring()) {
+            self.pieces.run(slice_s, || {
+                !run.advance(0.0) && (run.is_measuring() || (!measure_only && run.nfe() < goal))
+            });
         }
         if self.run.is_finished() {
             self.finish_requested = false;
@@ -301,7 +319,10 @@ impl DiffusionApp {
     pub fn finish(&mut self, ctx: Option<&GpuContext>) -> Result<(), String> {
         match (&mut self.gpu, ctx) {
             #[cfg(not(target_arch = "wasm32"))]
-            (Some(gpu), Some(ctx)) => gpu.finish_blocking(ctx, &mut self.run)?,
+            (Some(gpu), Some(ctx)) => {
+                gpu.finish_blocking(ctx, &mut self.run)?;
+                self.run.run_to_end();
+            }
             #[cfg(target_arch = "wasm32")]
             (Some(_), Some(_)) => {
                 self.finish_requested = true;

@@ -59,7 +59,9 @@ impl SimPanel for DiffusionApp {
     fn advance_frame(&mut self, shell: Shell, clock: Clock) -> FrameReport {
         let running = clock.running && clock.wall_dt > 0.0;
         let mut report = FrameReport::default();
-        if let Err(e) = DiffusionApp::advance_frame(self, shell.gpu, running, clock.wall_dt) {
+        if let Err(e) =
+            DiffusionApp::advance_frame(self, shell.gpu, running, clock.wall_dt, clock.budget)
+        {
             // The device failed: the same run restarts on the CPU.
             let _ = self.set_compute(None, false);
             report.notice = Some(Notice::Error(format!(

@@ -9,8 +9,8 @@ mod panel;
 
 use super::colour;
 use egui_plot::{PlotImage, PlotPoint};
-use web_time::Instant;
 
+use super::pace::PieceClock;
 use super::plots::{BLUE, Chart, GREEN, ORANGE, RED, choice_combo, sci};
 use crate::core::shadow::ShadowSlot;
 use crate::gpu::pacing::SubmissionPacer;
@@ -50,6 +50,8 @@ pub struct NsApp {
     scale: Option<(u64, (f64, f64), f64)>,
     /// Steps per wall second (smoothed), for the statistics.
     pub steps_per_second: f64,
+    /// Paces the pieces of steps within the frame's slice.
+    pieces: PieceClock,
     /// The GPU computing the run (f32), when chosen; the CPU run then mirrors its readbacks.
     pub gpu: Option<GpuLive>,
     /// An end time asked for (JS API `run_until` on the GPU: frames advance towards it).
@@ -107,6 +109,7 @@ impl NsApp {
             texture: None,
             scale: None,
             steps_per_second: 0.0,
+            pieces: PieceClock::default(),
             gpu: None,
             run_target: None,
             pending_steps: 0,
@@ -338,14 +341,17 @@ impl NsApp {
         if !running {
             return None;
         }
-        let start = Instant::now();
+        // A step goes in pieces (a stage with its projection, then the dye): a 128² SSP-RK3
+        // step costs more than a frame's slice in the browser.
         let mut taken = 0;
-        while start.elapsed().as_secs_f64() < budget_s {
-            if self.run.advance(1, f64::INFINITY) == 0 {
-                break;
+        let run = &mut self.run;
+        self.pieces.run(budget_s, || match run.advance_piece() {
+            Some(completed) => {
+                taken += usize::from(completed);
+                true
             }
-            taken += 1;
-        }
+            None => false,
+        });
         if wall_dt > 0.0 {
             self.steps_per_second = 0.9 * self.steps_per_second + 0.1 * taken as f64 / wall_dt;
         }

@@ -223,6 +223,9 @@ impl Run for DiffusionGpuRun {
     fn advance(&mut self, _target: Target, attempts: u64) -> Result<bool, String> {
         if !self.gpu.is_done() {
             self.gpu.frame(&self.ctx, &mut self.run, attempts as f64)?;
+        } else if self.run.is_measuring() {
+            // The particles are back: one piece of the closing measurement per call.
+            self.run.advance(0.0);
         }
         match self.run.report() {
             Some(Err(e)) => Err(e.clone()),

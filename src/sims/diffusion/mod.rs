@@ -21,6 +21,7 @@ pub mod adaptive;
 pub mod as_run;
 pub mod cpu;
 pub mod gpu;
+mod measurement;
 pub mod metrics;
 pub mod mixture;
 pub mod process;

@@ -5,13 +5,12 @@
 use std::sync::Arc;
 
 use super::adaptive::{GottaGoFast, PfOdeSolver, Progress, StepRecord};
-use super::cpu::{REFERENCE_TOL, initial_particles, noise_seed};
-use super::metrics;
+use super::cpu::{initial_particles, noise_seed};
+use super::measurement::Measurement;
 use super::mixture::GaussianMixture;
 use super::program::{self, CpuMachine, ExactModel, Program};
 use super::{DiffusionParams, SamplerKind};
-use crate::core::rng::SeededRng;
-use crate::core::tableau::{DOP853, DP54};
+use crate::core::tableau::DP54;
 
 /// Particles whose paths are kept for drawing trails.
 pub const TRAIL_PARTICLES: usize = 256;
@@ -88,6 +87,8 @@ pub struct DiffusionRun {
     trails: Vec<Vec<[f64; 2]>>,
     evaluations: f64,
     time: f64,
+    /// The closing measurement under way (the sampler has reached `t_min`).
+    measuring: Option<Box<Measurement>>,
     report: Option<Result<SampleReport, String>>,
 }
 
@@ -153,7 +154,7 @@ impl DiffusionRun {
         let finished = steps_done == program.steps.len();
         self.record_trails();
         if finished {
-            self.report = Some(self.measure());
+            self.begin_measurement(None);
         }
     }
 
@@ -237,6 +238,7 @@ impl DiffusionRun {
             trails,
             evaluations: 0.0,
             time: t_max,
+            measuring: None,
             report: None,
         })
     }
@@ -292,9 +294,14 @@ impl DiffusionRun {
         &self.trails
     }
 
-    /// Whether the run reached `t_min` (or failed).
+    /// Whether the run reached `t_min` and was measured (or failed).
     pub fn is_finished(&self) -> bool {
         self.report.is_some()
+    }
+
+    /// Whether the sampler has reached `t_min` and the closing measurement is under way.
+    pub fn is_measuring(&self) -> bool {
+        self.measuring.is_some()
     }
 
     /// The comparison with the exact target, once finished.
@@ -311,10 +318,19 @@ impl DiffusionRun {
     }
 
     /// Steps the run by up to `nfe_budget` denoiser evaluations per particle (at least one
-    /// step). Returns whether it is finished.
+    /// step); once the sampler has reached `t_min`, each call does one piece of the closing
+    /// measurement instead (a few milliseconds; [`DiffusionRun::run_to_end`] does them all).
+    /// Returns whether it is finished.
     pub fn advance(&mut self, nfe_budget: f64) -> bool {
         if self.report.is_some() {
             return true;
+        }
+        if let Some(measurement) = &mut self.measuring {
+            if let Some(report) = measurement.piece() {
+                self.measuring = None;
+                self.report = Some(report);
+            }
+            return self.report.is_some();
         }
         if matches!(self.engine, Engine::External { .. }) {
             // Advanced by whoever executes the program; see `feed`.
@@ -395,11 +411,8 @@ impl DiffusionRun {
                 self.record_trails();
             }
             if done {
-                self.report = Some(match failure {
-                    Some(why) => Err(why),
-                    None => self.measure(),
-                });
-                return true;
+                self.begin_measurement(failure);
+                return false;
             }
             if self.evaluations - start >= nfe_budget {
                 return false;
@@ -415,9 +428,10 @@ impl DiffusionRun {
         }
     }
 
-    /// Runs to the end (an externally executed run is left to its executor).
+    /// Runs to the end and measures (the steps of an externally executed run are left to its
+    /// executor: only a measurement under way is completed).
     pub fn run_to_end(&mut self) -> Option<&Result<SampleReport, String>> {
-        if matches!(self.engine, Engine::External { .. }) {
+        if matches!(self.engine, Engine::External { .. }) && self.measuring.is_none() {
             return self.report.as_ref();
         }
         while !self.advance(f64::INFINITY) {}
@@ -439,73 +453,25 @@ impl DiffusionRun {
         matches!(self.engine, Engine::External { .. })
     }
 
-    /// The distribution metrics and, for deterministic samplers, the error against the
-    /// reference ODE solution of the first [`REFERENCE_PARTICLES`] particles.
-    fn measure(&self) -> Result<SampleReport, String> {
-        let particles = self.particles();
-        if particles.iter().any(|v| !v.is_finite()) {
-            return Err(format!(
-                "{} diverged: some particles are NaN or infinite at the end (too few steps for this sampler, or a step above its stability limit)",
-                self.params.sampler.label()
-            ));
-        }
-        let mixture = &self.model.mixture;
-        let dim = mixture.dim;
-        let process = self.model.process;
-        let t_min = process.time_range().0;
-        let (alpha, sigma2) = (process.alpha(t_min), process.sigma2(t_min));
-        let n = (particles.len() / dim).min(METRIC_PARTICLES);
-        let samples = &particles[..n * dim];
-        let mut rng = SeededRng::new(self.params.seed ^ 0x00AB_CDEF);
-        let reference = mixture.sample_stratified(n, alpha, sigma2.sqrt(), &mut rng);
-        let independent = mixture.sample(n, alpha, sigma2.sqrt(), &mut rng);
-        let directions_seed = self.params.seed.wrapping_add(17);
-        let sliced_w2 = metrics::sliced_wasserstein2(
-            samples,
-            &reference,
-            dim,
-            SLICED_DIRECTIONS,
-            directions_seed,
-        );
-        let sliced_w2_noise = metrics::sliced_wasserstein2(
-            &independent,
-            &reference,
-            dim,
-            SLICED_DIRECTIONS,
-            directions_seed,
-        );
-        let mode_masses = metrics::mode_masses(samples, mixture, alpha, sigma2);
-        let mode_weights = mixture.mode_weights();
-        let ode_error = if self.params.sampler.is_stochastic(&self.params) {
-            None
-        } else {
-            let k = (particles.len() / dim).min(REFERENCE_PARTICLES);
-            let (t_min, t_max) = process.time_range();
-            let solve = super::adaptive::solve_pf_ode(
-                self.model.clone(),
-                &self.initial[..k * dim],
-                t_max,
-                t_min,
-                &DOP853,
-                REFERENCE_TOL,
-                REFERENCE_TOL,
-            )?;
-            Some(metrics::per_sample_error(
-                &particles[..k * dim],
-                &solve.particles,
-                dim,
-            ))
+    /// The sampler has reached `t_min` (or failed): starts the closing measurement, the
+    /// distribution metrics and, for deterministic samplers, the error against the reference
+    /// ODE solution of the first [`REFERENCE_PARTICLES`] particles.
+    fn begin_measurement(&mut self, failure: Option<String>) {
+        let started = match failure {
+            Some(why) => Err(why),
+            None => Measurement::start(
+                &self.model,
+                &self.initial,
+                self.particles(),
+                self.params.seed,
+                !self.params.sampler.is_stochastic(&self.params),
+                self.params.sampler.label(),
+            ),
         };
-        Ok(SampleReport {
-            sliced_w2,
-            sliced_w2_noise,
-            log_likelihood: metrics::mean_log_likelihood(samples, mixture, alpha, sigma2),
-            exact_log_likelihood: metrics::mean_log_likelihood(&reference, mixture, alpha, sigma2),
-            mode_tv: metrics::total_variation(&mode_masses, &mode_weights),
-            mode_masses,
-            mode_weights,
-            ode_error,
-        })
+        match started {
+            Ok(measurement) => self.measuring = Some(Box::new(measurement)),
+            Err(why) => self.report = Some(Err(why)),
+        }
     }
 }
 
@@ -524,6 +490,7 @@ fn point(r: &StepRecord, nfe: f64) -> StepPoint {
 mod tests {
     use super::*;
     use crate::sims::diffusion::cpu::sample;
+    use crate::sims::diffusion::metrics;
 
     #[test]
     fn live_run_matches_the_one_shot_sampler_and_reports() {
@@ -563,6 +530,53 @@ mod tests {
             }
             assert!((run.progress() - 1.0).abs() < 1e-12 || sampler == SamplerKind::GottaGoFast);
         }
+    }
+
+    #[test]
+    fn the_closing_measurement_comes_in_pieces_and_matches_independent_metrics() {
+        // Measured one piece per call (as the live page does within its frame slices), the
+        // report equals the metrics computed directly from the final particles.
+        let params = DiffusionParams {
+            particles: 500,
+            nfe: 10,
+            ..DiffusionParams::default()
+        };
+        let mut run = DiffusionRun::new(params.clone()).expect("valid");
+        let steps = params.nfe;
+        let mut pieces = 0;
+        while !run.advance(0.0) {
+            if run.is_measuring() {
+                pieces += 1;
+            }
+            assert!(pieces < 100_000);
+        }
+        assert!(run.steps_done() <= steps);
+        // Five pieces of distribution metrics, then the reference solve one step at a time.
+        assert!(pieces > 10, "{pieces} pieces");
+        let report = run.report().expect("finished").as_ref().expect("ok");
+        let mixture = params.mixture().expect("target");
+        let particles = run.particles();
+        let process = params.process.process();
+        let t_min = process.time_range().0;
+        let (alpha, sigma2) = (process.alpha(t_min), process.sigma2(t_min));
+        let masses = metrics::mode_masses(&particles, &mixture, alpha, sigma2);
+        assert_eq!(report.mode_masses, masses);
+        assert_eq!(
+            report.log_likelihood,
+            metrics::mean_log_likelihood(&particles, &mixture, alpha, sigma2)
+        );
+        let k = REFERENCE_PARTICLES * mixture.dim;
+        let reference =
+            super::super::cpu::reference_ode_solution(&params, &mixture, &run.initial()[..k])
+                .expect("solves");
+        let expected = metrics::per_sample_error(&particles[..k], &reference, mixture.dim);
+        assert_eq!(report.ode_error, Some(expected));
+        // Measured at once, the same report.
+        let mut at_once = DiffusionRun::new(params).expect("valid");
+        assert_eq!(
+            at_once.run_to_end().expect("finished").as_ref().ok(),
+            Some(report)
+        );
     }
 
     #[test]

@@ -74,7 +74,10 @@ impl DiffusionShadow {
             return Err("the GPU run restarted: the shadow starts again".into());
         }
         for _ in 0..max_steps {
-            if self.cpu.steps_done() >= target || self.cpu.is_finished() {
+            // Past the last step, a call measures a piece of the closing report.
+            if (self.cpu.steps_done() >= target && !self.cpu.is_measuring())
+                || self.cpu.is_finished()
+            {
                 break;
             }
             self.cpu.advance(0.0);
@@ -85,7 +88,10 @@ impl DiffusionShadow {
         if self.cpu.steps_done() != target {
             return Ok(false);
         }
-        if target == 0 || self.points.last().is_some_and(|p| p.t == gpu_run.time()) {
+        // The last comparison carries both runs' errors against the reference ODE solution:
+        // it waits for both closing measurements.
+        let measuring = self.cpu.is_measuring() || gpu_run.is_measuring();
+        if target == 0 || measuring || self.points.last().is_some_and(|p| p.t == gpu_run.time()) {
             return Ok(true);
         }
         let dim = gpu_run.mixture().dim;

@@ -22,9 +22,11 @@
 //! or BFECC (Kim, Liu, Llamas & Rossignac 2005), explicit diffusion and one projection.
 
 mod measures;
+mod stepper;
 mod transport;
 
 pub use measures::interpolate_profile;
+pub use stepper::MacStep;
 pub use transport::Lattice;
 
 use super::poisson::{AxisBoundary, PoissonGrid, PressureSolver, SolveReport, Wall};
@@ -749,77 +751,6 @@ impl MacGrid {
             diffusive,
             dt: advective.min(diffusive),
         }
-    }
-
-    /// One time step of `scheme`; `phi` carries the pressure between steps (initial guess).
-    #[allow(clippy::too_many_arguments)]
-    pub fn step(
-        &self,
-        scheme: TimeScheme,
-        vel: &mut Velocity,
-        phi: &mut [f64],
-        dt: f64,
-        nu: f64,
-        solver: PressureSolver,
-        tol: f64,
-    ) -> Result<StepReport, String> {
-        if !(dt.is_finite() && dt > 0.0) {
-            return Err(format!("the time step must be positive, got {dt}"));
-        }
-        let mut totals = (0usize, 0u64);
-        let mut project = |vel: &mut Velocity, phi: &mut [f64], dt: f64| {
-            let report = self.project(vel, phi, dt, solver, tol)?;
-            totals.0 += report.iterations;
-            totals.1 += report.work;
-            Ok::<_, String>(report)
-        };
-        let euler = |from: &Velocity, dt: f64| {
-            let rhs = self.momentum(from, nu, true);
-            axpy(from, dt, &rhs)
-        };
-        let pressure = match scheme {
-            TimeScheme::SspRk2 => {
-                // u1 = P(u + Δt L u); u = P(½u + ½(u1 + Δt L u1)).
-                let mut u1 = euler(vel, dt);
-                project(&mut u1, phi, dt)?;
-                let mut u2 = blend(vel, 0.5, &euler(&u1, dt), 0.5);
-                let report = project(&mut u2, phi, dt / 2.0)?;
-                *vel = u2;
-                report
-            }
-            TimeScheme::SspRk3 => {
-                // Shu & Osher (1988), eq. 2.18: u1 = P(u + Δt L u);
-                // u2 = P(¾u + ¼(u1 + Δt L u1)); u = P(⅓u + ⅔(u2 + Δt L u2)).
-                let mut u1 = euler(vel, dt);
-                project(&mut u1, phi, dt)?;
-                let mut u2 = blend(vel, 0.75, &euler(&u1, dt), 0.25);
-                project(&mut u2, phi, dt / 4.0)?;
-                let mut u3 = blend(vel, 1.0 / 3.0, &euler(&u2, dt), 2.0 / 3.0);
-                let report = project(&mut u3, phi, 2.0 * dt / 3.0)?;
-                *vel = u3;
-                report
-            }
-            _ => {
-                let advected = self.advect_velocity(vel, dt, scheme);
-                let mut next = if nu > 0.0 || self.body_force.is_some() {
-                    let diffusion = self.momentum(&advected, nu, false);
-                    axpy(&advected, dt, &diffusion)
-                } else {
-                    advected
-                };
-                let report = project(&mut next, phi, dt)?;
-                *vel = next;
-                report
-            }
-        };
-        if !vel.u.iter().chain(&vel.v).all(|x| x.is_finite()) {
-            return Err("the flow diverged (the velocity is no longer finite): lower the time step or the CFL number".into());
-        }
-        Ok(StepReport {
-            pressure,
-            pressure_iterations: totals.0,
-            pressure_work: totals.1,
-        })
     }
 }
 

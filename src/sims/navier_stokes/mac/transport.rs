@@ -32,15 +32,110 @@ pub(super) fn fast_floor(x: f64) -> isize {
     if (t as f64) > x { t - 1 } else { t }
 }
 
+/// A field on one lattice with what bilinear interpolation needs hoisted out of the point
+/// loops. Points whose four values are all stored (nearly all of them) are interpolated
+/// inline; the others go through [`MacGrid::interpolate`]'s clamping, wrap and ghosts. The
+/// arithmetic is that of `interpolate`, so results are bit for bit the same.
+struct LatticeField<'a> {
+    grid: &'a MacGrid,
+    lattice: Lattice,
+    data: &'a [f64],
+    columns: usize,
+    rows: usize,
+    offset: (f64, f64),
+}
+
+impl<'a> LatticeField<'a> {
+    fn new(grid: &'a MacGrid, lattice: Lattice, data: &'a [f64]) -> Self {
+        let (columns, rows) = match lattice {
+            Lattice::Face(Component::U) => (grid.u_columns(), grid.ny),
+            Lattice::Face(Component::V) => (grid.nx, grid.v_rows()),
+            Lattice::Centre => (grid.nx, grid.ny),
+        };
+        Self {
+            grid,
+            lattice,
+            data,
+            columns,
+            rows,
+            offset: lattice.offset(),
+        }
+    }
+
+    /// The four values around (x, y) and the weights, when all four are stored.
+    #[inline(always)]
+    fn corners(&self, x: f64, y: f64) -> Option<([f64; 4], f64, f64)> {
+        let (fx, fy) = (
+            x / self.grid.h - self.offset.0,
+            y / self.grid.h - self.offset.1,
+        );
+        let (i0, j0) = (fast_floor(fx), fast_floor(fy));
+        if i0 >= 0
+            && j0 >= 0
+            && ((i0 + 1) as usize) < self.columns
+            && ((j0 + 1) as usize) < self.rows
+        {
+            let k = i0 as usize + self.columns * j0 as usize;
+            let d = self.data;
+            let values = [d[k], d[k + 1], d[k + self.columns], d[k + self.columns + 1]];
+            Some((values, fx - i0 as f64, fy - j0 as f64))
+        } else {
+            None
+        }
+    }
+
+    /// The interpolated value at (x, y).
+    #[inline(always)]
+    fn value(&self, x: f64, y: f64) -> f64 {
+        match self.corners(x, y) {
+            Some(([a, b, c, d], tx, ty)) => bilinear(a, b, c, d, tx, ty),
+            None => self.grid.interpolate(self.lattice, self.data, x, y).0,
+        }
+    }
+
+    /// The interpolated value and the min and max of the four values used.
+    #[inline(always)]
+    fn value_and_bounds(&self, x: f64, y: f64) -> (f64, f64, f64) {
+        match self.corners(x, y) {
+            Some(([a, b, c, d], tx, ty)) => (
+                bilinear(a, b, c, d, tx, ty),
+                a.min(b).min(c).min(d),
+                a.max(b).max(c).max(d),
+            ),
+            None => self.grid.interpolate(self.lattice, self.data, x, y),
+        }
+    }
+}
+
+#[inline(always)]
+fn bilinear(a: f64, b: f64, c: f64, d: f64, tx: f64, ty: f64) -> f64 {
+    (1.0 - ty) * ((1.0 - tx) * a + tx * b) + ty * ((1.0 - tx) * c + tx * d)
+}
+
+/// The two face lattices of a velocity, for point loops.
+struct VelocityField<'a> {
+    u: LatticeField<'a>,
+    v: LatticeField<'a>,
+}
+
+impl<'a> VelocityField<'a> {
+    fn new(grid: &'a MacGrid, vel: &'a Velocity) -> Self {
+        Self {
+            u: LatticeField::new(grid, Lattice::Face(Component::U), &vel.u),
+            v: LatticeField::new(grid, Lattice::Face(Component::V), &vel.v),
+        }
+    }
+
+    #[inline(always)]
+    fn at(&self, x: f64, y: f64) -> (f64, f64) {
+        (self.u.value(x, y), self.v.value(x, y))
+    }
+}
+
 impl MacGrid {
     /// The velocity at a point (bilinear on each face lattice).
     pub fn velocity_at(&self, vel: &Velocity, x: f64, y: f64) -> (f64, f64) {
-        (
-            self.interpolate(Lattice::Face(Component::U), &vel.u, x, y)
-                .0,
-            self.interpolate(Lattice::Face(Component::V), &vel.v, x, y)
-                .0,
-        )
+        VelocityField::new(self, vel).at(x, y)
     }
 
     /// Bilinear interpolation of a field on `lattice` at (x, y), with the min and max of the
@@ -64,28 +159,20 @@ impl MacGrid {
         } else {
             y
         };
-        let (ox, oy) = lattice.offset();
+        let field = LatticeField::new(self, lattice, data);
+        if let Some(([a, b, c, d], tx, ty)) = field.corners(x, y) {
+            // All four values stored: no wrap, no ghost. (Buried faces hold 0, which is what
+            // the general path reads for them without a mirror.)
+            return (
+                bilinear(a, b, c, d, tx, ty),
+                a.min(b).min(c).min(d),
+                a.max(b).max(c).max(d),
+            );
+        }
+        let (ox, oy) = field.offset;
         let (fx, fy) = (x / self.h - ox, y / self.h - oy);
         let (i0, j0) = (fast_floor(fx), fast_floor(fy));
         let (tx, ty) = (fx - i0 as f64, fy - j0 as f64);
-        let (columns, rows) = match lattice {
-            Lattice::Face(Component::U) => (self.u_columns(), self.ny),
-            Lattice::Face(Component::V) => (self.nx, self.v_rows()),
-            Lattice::Centre => (self.nx, self.ny),
-        };
-        if i0 >= 0 && j0 >= 0 && ((i0 + 1) as usize) < columns && ((j0 + 1) as usize) < rows {
-            // All four values stored: no wrap, no ghost. (Buried faces hold 0, which is what
-            // the general path reads for them without a mirror.)
-            let k = i0 as usize + columns * j0 as usize;
-            let (a, b, c, d) = (
-                data[k],
-                data[k + 1],
-                data[k + columns],
-                data[k + columns + 1],
-            );
-            let v = (1.0 - ty) * ((1.0 - tx) * a + tx * b) + ty * ((1.0 - tx) * c + tx * d);
-            return (v, a.min(b).min(c).min(d), a.max(b).max(c).max(d));
-        }
         let value = |i: isize, j: isize| match lattice {
             Lattice::Face(c) => self.fetch(c, data, i, j, None),
             Lattice::Centre => self.fetch_centre(data, i, j),
@@ -96,8 +183,11 @@ impl MacGrid {
             value(i0, j0 + 1),
             value(i0 + 1, j0 + 1),
         );
-        let v = (1.0 - ty) * ((1.0 - tx) * a + tx * b) + ty * ((1.0 - tx) * c + tx * d);
-        (v, a.min(b).min(c).min(d), a.max(b).max(c).max(d))
+        (
+            bilinear(a, b, c, d, tx, ty),
+            a.min(b).min(c).min(d),
+            a.max(b).max(c).max(d),
+        )
     }
 
     /// A cell-centred value with periodic wrap or zero gradient at bounded sides.
@@ -141,15 +231,19 @@ impl MacGrid {
         let (ox, oy) = lattice.offset();
         let mut out = data.to_vec();
         let mut bounds = vec![(f64::NEG_INFINITY, f64::INFINITY); data.len()];
+        let (velocity, field) = (
+            VelocityField::new(self, vel),
+            LatticeField::new(self, lattice, data),
+        );
         for (k, is_active) in active.iter().enumerate() {
             if !is_active {
                 continue;
             }
             let x = ((k % columns) as f64 + ox) * self.h;
             let y = ((k / columns) as f64 + oy) * self.h;
-            let (u0, v0) = self.velocity_at(vel, x, y);
-            let (um, vm) = self.velocity_at(vel, x - 0.5 * dt * u0, y - 0.5 * dt * v0);
-            let (value, lo, hi) = self.interpolate(lattice, data, x - dt * um, y - dt * vm);
+            let (u0, v0) = velocity.at(x, y);
+            let (um, vm) = velocity.at(x - 0.5 * dt * u0, y - 0.5 * dt * v0);
+            let (value, lo, hi) = field.value_and_bounds(x - dt * um, y - dt * vm);
             out[k] = value;
             bounds[k] = (lo, hi);
         }

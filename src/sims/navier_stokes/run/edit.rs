@@ -14,6 +14,8 @@ impl NsRun {
     /// Drops dye and pushes the fluid at (x, y) with velocity change (du, dv) inside `radius`
     /// (a Gaussian brush); the next projection makes the push divergence-free.
     pub fn inject(&mut self, x: f64, y: f64, du: f64, dv: f64, radius: f64) {
+        // A step under way in pieces started from the state before the edit.
+        self.pending = None;
         let weight = |px: f64, py: f64| {
             let (dx, dy) = (px - x, py - y);
             (-(dx * dx + dy * dy) / (radius * radius)).exp()
@@ -60,6 +62,7 @@ impl NsRun {
     /// Paints (or erases) obstacle cells within `radius` of (x, y); MAC solvers only. The
     /// painted mask becomes part of the parameters (and so of the link).
     pub fn paint(&mut self, x: f64, y: f64, radius: f64, solid: bool) -> Result<(), String> {
+        self.pending = None;
         let Engine::Mac { grid, vel, .. } = &mut self.engine else {
             return Err("obstacles need a MAC scheme (the spectral solver has none)".into());
         };

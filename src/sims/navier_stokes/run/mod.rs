@@ -11,7 +11,7 @@ use rustfft::num_complex::Complex64;
 use std::f64::consts::TAU;
 
 use super::mac::{
-    Lattice, MacGrid, Profile, StepLimits, TimeScheme, Velocity, interpolate_profile,
+    Lattice, MacGrid, MacStep, Profile, StepLimits, TimeScheme, Velocity, interpolate_profile,
 };
 use super::reference::{GHIA_X, GHIA_Y, ghia_table};
 use super::scenario::{self, WAKE_PROBE};
@@ -104,6 +104,28 @@ pub struct NsRun {
     steps: u64,
     history: Vec<NsPoint>,
     failure: Option<String>,
+    /// A step under way in pieces ([`NsRun::advance_piece`]); any edit of the state drops it.
+    pending: Option<Box<Pending>>,
+}
+
+/// The part of a step done so far; nothing of it is in the run's state until the step's last
+/// piece, so that dropping it (an edit, a new solver) loses only work.
+enum Pending {
+    /// MAC stages (each with its projection) remain; the step's limits.
+    Stages(MacStep, StepLimits),
+    /// The flow has stepped; committing it, the dye, the clock and the diagnostics remain.
+    Stepped(Stepped),
+}
+
+/// A stepped flow, not yet committed, and what its step reports.
+struct Stepped {
+    /// The new face velocities and pressure (MAC); `None` when already committed.
+    flow: Option<(Velocity, Vec<f64>)>,
+    dt: f64,
+    cfl: f64,
+    diffusive_limit: f64,
+    pressure_iterations: usize,
+    pressure_residual: f64,
 }
 
 impl NsRun {
@@ -121,6 +143,7 @@ impl NsRun {
             steps: 0,
             history: Vec::new(),
             failure: None,
+            pending: None,
         };
         run.history.push(run.measure(0.0, None, 0, f64::NAN, 0.0));
         Ok(run)
@@ -181,6 +204,8 @@ impl NsRun {
             steps: self.steps,
             history: self.history.clone(),
             failure: None,
+            // A step under way belongs to the old solver; the new one starts its own.
+            pending: None,
         };
         match (&self.engine, &mut next.engine) {
             (
@@ -362,6 +387,7 @@ impl NsRun {
         t: f64,
         steps: u64,
     ) -> Result<(), String> {
+        self.pending = None;
         let Engine::Mac { vel, phi, .. } = &mut self.engine else {
             return Err("only a MAC run takes a GPU state".into());
         };
@@ -389,6 +415,7 @@ impl NsRun {
         t: f64,
         steps: u64,
     ) -> Result<(), String> {
+        self.pending = None;
         let Engine::Spectral { omega, stepper, .. } = &mut self.engine else {
             return Err("only a spectral run takes a spectral GPU state".into());
         };
@@ -449,37 +476,129 @@ impl NsRun {
         taken
     }
 
-    /// One step of the CFL-limited size, at most `dt_max`.
+    /// One piece of a step (a MAC stage with its projection, a whole spectral step, or the
+    /// dye and the diagnostics that close a step): a few milliseconds, so that the live page
+    /// can spread a step over frames. Returns whether a step was completed; `None` when the
+    /// run has failed (see [`Self::failure`]).
+    pub fn advance_piece(&mut self) -> Option<bool> {
+        if self.failure.is_some() {
+            return None;
+        }
+        match self.piece(f64::INFINITY) {
+            Ok(completed) => Some(completed),
+            Err(why) => {
+                self.failure = Some(why);
+                None
+            }
+        }
+    }
+
+    /// One step of the CFL-limited size, at most `dt_max` (a step under way in pieces is
+    /// completed, or restarted if it is longer than `dt_max`).
     fn step(&mut self, dt_max: f64) -> Result<(), String> {
+        let too_long = match self.pending.as_deref() {
+            Some(Pending::Stages(step, _)) => step.dt() > dt_max,
+            Some(Pending::Stepped(stepped)) => stepped.dt > dt_max,
+            None => false,
+        };
+        if too_long {
+            self.pending = None;
+        }
+        while !self.piece(dt_max)? {}
+        Ok(())
+    }
+
+    /// The next piece of a step of at most `dt_max`; whether the step is complete. A failure
+    /// leaves the state before the step.
+    fn piece(&mut self, dt_max: f64) -> Result<bool, String> {
+        let stepped = match self.pending.take().map(|p| *p) {
+            Some(Pending::Stepped(stepped)) => stepped,
+            pending => match self.flow_piece(pending, dt_max)? {
+                // A spectral step is one piece with its dye and diagnostics.
+                Some(stepped) if stepped.flow.is_none() => stepped,
+                Some(stepped) => {
+                    // Committing the MAC flow, the dye and the diagnostics are its last piece.
+                    self.pending = Some(Box::new(Pending::Stepped(stepped)));
+                    return Ok(false);
+                }
+                None => return Ok(false),
+            },
+        };
+        let mut max_divergence = 0.0;
+        if let (Some((next, pressure)), Engine::Mac { grid, vel, phi }) =
+            (stepped.flow, &mut self.engine)
+        {
+            *vel = next;
+            *phi = pressure;
+            max_divergence = grid.max_divergence(vel);
+        }
+        self.advect_dye(stepped.dt);
+        self.t += stepped.dt;
+        self.steps += 1;
+        let mut point = self.measure(
+            stepped.dt,
+            Some(stepped.diffusive_limit),
+            stepped.pressure_iterations,
+            stepped.pressure_residual,
+            max_divergence,
+        );
+        point.cfl = stepped.cfl;
+        if !(point.energy.is_finite()) {
+            return Err(
+                "the flow diverged (the energy is no longer finite): lower the CFL number".into(),
+            );
+        }
+        self.history.push(point);
+        self.thin_history();
+        Ok(true)
+    }
+
+    /// Advances the flow by a MAC stage (starting a step of the CFL-limited size, at most
+    /// `dt_max`, when none is under way) or a whole spectral step (committed at once); what
+    /// the step leaves once the flow has stepped, else `None` (the stage is kept in
+    /// `self.pending`).
+    fn flow_piece(
+        &mut self,
+        pending: Option<Pending>,
+        dt_max: f64,
+    ) -> Result<Option<Stepped>, String> {
         let nu = self.params.viscosity();
-        let (dt, cfl, limits_diffusive, iterations, residual, divergence) = match &mut self.engine {
+        match &mut self.engine {
             Engine::Mac { grid, vel, phi } => {
                 let NsSolver::Mac(scheme) = self.params.solver else {
                     unreachable!("a MAC engine runs a MAC scheme")
                 };
-                let mut limits: StepLimits = grid.step_limits(vel, nu, self.params.cfl, scheme);
-                limits.dt = limits.dt.min(dt_max);
-                let mut next = vel.clone();
-                let mut pressure = phi.clone();
-                let report = grid.step(
-                    scheme,
-                    &mut next,
-                    &mut pressure,
-                    limits.dt,
-                    nu,
-                    self.params.pressure.solver(self.params.omega),
-                    self.params.tol,
-                )?;
-                *vel = next;
-                *phi = pressure;
-                (
-                    limits.dt,
-                    self.params.cfl * limits.dt / limits.advective,
-                    limits.diffusive,
-                    report.pressure_iterations,
-                    report.pressure.residual,
-                    grid.max_divergence(vel),
-                )
+                let (mut step, limits) = match pending {
+                    Some(Pending::Stages(step, limits)) => (step, limits),
+                    _ => {
+                        let mut limits = grid.step_limits(vel, nu, self.params.cfl, scheme);
+                        limits.dt = limits.dt.min(dt_max);
+                        let pressure = self.params.pressure.solver(self.params.omega);
+                        let step = MacStep::new(
+                            scheme,
+                            vel,
+                            phi,
+                            limits.dt,
+                            nu,
+                            pressure,
+                            self.params.tol,
+                        )?;
+                        (step, limits)
+                    }
+                };
+                if !step.stage(grid)? {
+                    self.pending = Some(Box::new(Pending::Stages(step, limits)));
+                    return Ok(None);
+                }
+                let (next, pressure, report) = step.finish().ok_or("the step has stages left")?;
+                Ok(Some(Stepped {
+                    flow: Some((next, pressure)),
+                    dt: limits.dt,
+                    cfl: self.params.cfl * limits.dt / limits.advective,
+                    diffusive_limit: limits.diffusive,
+                    pressure_iterations: report.pressure_iterations,
+                    pressure_residual: report.pressure.residual,
+                }))
             }
             Engine::Spectral {
                 equation,
@@ -494,29 +613,16 @@ impl NsRun {
                 let mut next = omega.clone();
                 stepper.step(equation, self.t, dt, &mut next)?;
                 *omega = next;
-                (
+                Ok(Some(Stepped {
+                    flow: None,
                     dt,
-                    self.params.cfl * dt / advective,
-                    f64::INFINITY,
-                    0,
-                    0.0,
-                    0.0,
-                )
+                    cfl: self.params.cfl * dt / advective,
+                    diffusive_limit: f64::INFINITY,
+                    pressure_iterations: 0,
+                    pressure_residual: 0.0,
+                }))
             }
-        };
-        self.advect_dye(dt);
-        self.t += dt;
-        self.steps += 1;
-        let mut point = self.measure(dt, Some(limits_diffusive), iterations, residual, divergence);
-        point.cfl = cfl;
-        if !(point.energy.is_finite()) {
-            return Err(
-                "the flow diverged (the energy is no longer finite): lower the CFL number".into(),
-            );
         }
-        self.history.push(point);
-        self.thin_history();
-        Ok(())
     }
 
     /// Keeps memory bounded on long runs: past [`MAX_HISTORY`] points the older half is
