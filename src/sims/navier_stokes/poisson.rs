@@ -126,6 +126,31 @@ pub struct SolveReport {
     pub work: u64,
 }
 
+/// A solve under way (see [`PoissonGrid::begin_solve`]).
+#[derive(Clone, Debug)]
+pub struct PoissonSolve {
+    solver: PressureSolver,
+    /// The right-hand side, zero in solid cells and of zero mean for singular problems.
+    rhs: Vec<f64>,
+    tol: f64,
+    max_iterations: usize,
+    iterations: usize,
+    work: u64,
+    residual: f64,
+}
+
+impl PoissonSolve {
+    /// What the solve has done so far.
+    pub fn report(&self) -> SolveReport {
+        SolveReport {
+            iterations: self.iterations,
+            residual: self.residual,
+            converged: self.residual <= self.tol,
+            work: self.work,
+        }
+    }
+}
+
 impl PoissonGrid {
     /// A grid without obstacles.
     pub fn new(nx: usize, ny: usize, h: f64, x: AxisBoundary, y: AxisBoundary) -> PoissonGrid {
@@ -422,8 +447,42 @@ impl PoissonGrid {
         tol: f64,
         max_iterations: usize,
     ) -> Result<SolveReport, String> {
+        let mut solve = self.begin_solve(solver, f, p, tol, max_iterations)?;
+        while !self.iterate(&mut solve, p)? {}
+        Ok(solve.report())
+    }
+
+    /// Starts a solve of `∇²p = f` from `p` (see [`PoissonGrid::solve`]); the iterations are
+    /// done one per [`PoissonGrid::iterate`] call, so that a caller can spread them over time.
+    pub fn begin_solve(
+        &self,
+        solver: PressureSolver,
+        f: &[f64],
+        p: &[f64],
+        tol: f64,
+        max_iterations: usize,
+    ) -> Result<PoissonSolve, String> {
         if f.len() != self.cells() || p.len() != self.cells() {
             return Err("the right-hand side and the solution must have one value per cell".into());
+        }
+        match solver {
+            PressureSolver::Fft => {
+                if self.x != AxisBoundary::Periodic || self.y != AxisBoundary::Periodic {
+                    return Err(
+                        "the FFT pressure solver needs periodic boundaries in x and y".into(),
+                    );
+                }
+                if self.has_obstacles() {
+                    return Err("the FFT pressure solver cannot handle obstacles".into());
+                }
+            }
+            PressureSolver::Multigrid if self.coarse().and_then(|c| c.coarse()).is_none() => {
+                return Err(format!(
+                    "multigrid needs cell counts divisible by 2 at least twice, got {} × {}",
+                    self.nx, self.ny
+                ));
+            }
+            _ => {}
         }
         let mut rhs = f.to_vec();
         if let Some(cells) = &self.solid {
@@ -436,61 +495,52 @@ impl PoissonGrid {
         // A singular problem is solvable only for a zero-mean right-hand side; the discrete
         // divergence of a velocity with no net flux has zero mean up to round-off.
         self.remove_mean(&mut rhs);
-        let mut iterations = 0;
-        let mut work = 0u64;
-        let mut residual = self.relative_residual(p, &rhs);
-        match solver {
-            PressureSolver::Fft => {
-                if self.x != AxisBoundary::Periodic || self.y != AxisBoundary::Periodic {
-                    return Err(
-                        "the FFT pressure solver needs periodic boundaries in x and y".into(),
-                    );
-                }
-                if self.has_obstacles() {
-                    return Err("the FFT pressure solver cannot handle obstacles".into());
-                }
-                self.solve_fft(&rhs, p);
-                let n = self.cells() as f64;
-                work += (2.0 * n * n.log2()) as u64;
-                iterations = 1;
-                residual = self.relative_residual(p, &rhs);
-            }
-            _ => {
-                if solver == PressureSolver::Multigrid
-                    && self.coarse().and_then(|c| c.coarse()).is_none()
-                {
-                    return Err(format!(
-                        "multigrid needs cell counts divisible by 2 at least twice, got {} × {}",
-                        self.nx, self.ny
-                    ));
-                }
-                while residual > tol && iterations < max_iterations {
-                    work += match solver {
-                        PressureSolver::Jacobi => {
-                            self.jacobi_sweep(p, &rhs);
-                            self.cells() as u64
-                        }
-                        PressureSolver::RedBlackSor { omega } => {
-                            self.relax_colour(p, &rhs, 0, omega)
-                                + self.relax_colour(p, &rhs, 1, omega)
-                        }
-                        _ => self.v_cycle(p, &rhs),
-                    };
-                    self.remove_mean(p);
-                    iterations += 1;
-                    residual = self.relative_residual(p, &rhs);
-                    if !residual.is_finite() {
-                        return Err("the pressure iteration diverged (check ω: 0 < ω < 2)".into());
-                    }
-                }
-            }
-        }
-        Ok(SolveReport {
-            iterations,
+        let residual = self.relative_residual(p, &rhs);
+        Ok(PoissonSolve {
+            solver,
+            rhs,
+            tol,
+            max_iterations,
+            iterations: 0,
+            work: 0,
             residual,
-            converged: residual <= tol,
-            work,
         })
+    }
+
+    /// One iteration of `solve` (a sweep, a V-cycle, or the whole FFT solve) on `p`; returns
+    /// whether the solve is over (converged or out of iterations).
+    pub fn iterate(&self, solve: &mut PoissonSolve, p: &mut [f64]) -> Result<bool, String> {
+        let rhs = &solve.rhs;
+        if solve.solver == PressureSolver::Fft {
+            if solve.iterations == 0 {
+                self.solve_fft(rhs, p);
+                let n = self.cells() as f64;
+                solve.work += (2.0 * n * n.log2()) as u64;
+                solve.iterations = 1;
+                solve.residual = self.relative_residual(p, rhs);
+            }
+            return Ok(true);
+        }
+        if !(solve.residual > solve.tol && solve.iterations < solve.max_iterations) {
+            return Ok(true);
+        }
+        solve.work += match solve.solver {
+            PressureSolver::Jacobi => {
+                self.jacobi_sweep(p, rhs);
+                self.cells() as u64
+            }
+            PressureSolver::RedBlackSor { omega } => {
+                self.relax_colour(p, rhs, 0, omega) + self.relax_colour(p, rhs, 1, omega)
+            }
+            _ => self.v_cycle(p, rhs),
+        };
+        self.remove_mean(p);
+        solve.iterations += 1;
+        solve.residual = self.relative_residual(p, rhs);
+        if !solve.residual.is_finite() {
+            return Err("the pressure iteration diverged (check ω: 0 < ω < 2)".into());
+        }
+        Ok(!(solve.residual > solve.tol && solve.iterations < solve.max_iterations))
     }
 
     fn jacobi_sweep(&self, p: &mut [f64], f: &[f64]) {

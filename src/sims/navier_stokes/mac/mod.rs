@@ -29,7 +29,7 @@ pub use measures::interpolate_profile;
 pub use stepper::MacStep;
 pub use transport::Lattice;
 
-use super::poisson::{AxisBoundary, PoissonGrid, PressureSolver, SolveReport, Wall};
+use super::poisson::{AxisBoundary, PoissonGrid, PoissonSolve, PressureSolver, SolveReport, Wall};
 use serde::{Deserialize, Serialize};
 
 /// A scalar function of position `f(x, y)`.
@@ -624,8 +624,28 @@ impl MacGrid {
         solver: PressureSolver,
         tol: f64,
     ) -> Result<SolveReport, String> {
+        let mut solve = self.begin_projection(vel, phi, dt, solver, tol)?;
+        while !self.poisson.iterate(&mut solve, phi)? {}
+        self.correct(vel, phi, dt);
+        Ok(solve.report())
+    }
+
+    /// The pressure solve of a projection of `vel` (iterated by the caller on `phi`, then
+    /// applied with [`MacGrid::correct`]).
+    pub(super) fn begin_projection(
+        &self,
+        vel: &Velocity,
+        phi: &[f64],
+        dt: f64,
+        solver: PressureSolver,
+        tol: f64,
+    ) -> Result<PoissonSolve, String> {
         let rhs: Vec<f64> = self.divergence(vel).iter().map(|d| d / dt).collect();
-        let report = self.poisson.solve(solver, &rhs, phi, tol, 10_000)?;
+        self.poisson.begin_solve(solver, &rhs, phi, tol, 10_000)
+    }
+
+    /// Subtracts `Δt ∇φ` at the free faces.
+    pub(super) fn correct(&self, vel: &mut Velocity, phi: &[f64], dt: f64) {
         let scale = dt / self.h;
         let columns = self.u_columns();
         for (k, face) in self.u_faces.iter().enumerate() {
@@ -640,7 +660,6 @@ impl MacGrid {
                 vel.v[k] -= scale * (self.poisson.at(phi, i, j) - self.poisson.at(phi, i, j - 1));
             }
         }
-        Ok(report)
     }
 
     /// `−(u·∇)u + ν∇²u + f` at the free faces (0 at the others); `advect = false` leaves out

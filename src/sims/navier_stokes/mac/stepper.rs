@@ -1,12 +1,14 @@
-//! One MAC time step, a stage at a time: the live page spreads a step over frames (a 128²
-//! SSP-RK3 step with its three projections costs about 30 ms in the browser, more than a
-//! frame's slice), and everyone else runs the stages back to back through [`MacGrid::step`].
+//! One MAC time step in pieces: the live page spreads a step over frames (a 128² SSP-RK3 step
+//! with its three projections costs about 30 ms in the browser, more than a frame's slice),
+//! and everyone else runs the pieces back to back through [`MacGrid::step`]. A piece is a
+//! stage's prediction, one iteration of its pressure solve (a V-cycle), or the last iteration
+//! with the pressure correction.
 
 #[allow(clippy::wildcard_imports)]
 use super::*;
 
-/// A time step under way. Each [`MacStep::stage`] is one stage of the scheme with its
-/// projection; the arithmetic and its order are those of the whole step.
+/// A time step under way, advanced by [`MacStep::piece`]; the arithmetic and its order are
+/// those of the whole step.
 pub struct MacStep {
     scheme: TimeScheme,
     dt: f64,
@@ -20,6 +22,8 @@ pub struct MacStep {
     /// The pressure, carried between projections as the next initial guess.
     phi: Vec<f64>,
     stages_done: usize,
+    /// The stage being projected: its velocity, the pressure solve and the projection's Δt.
+    projecting: Option<(Velocity, PoissonSolve, f64)>,
     iterations: usize,
     work: u64,
     last: Option<SolveReport>,
@@ -49,6 +53,7 @@ impl MacStep {
             current: None,
             phi: phi.to_vec(),
             stages_done: 0,
+            projecting: None,
             iterations: 0,
             work: 0,
             last: None,
@@ -69,16 +74,44 @@ impl MacStep {
         }
     }
 
-    /// Computes the next stage on `grid`; returns whether the step is complete. The velocity
-    /// that is not finite after the last stage is an error (the run keeps its state).
-    pub fn stage(&mut self, grid: &MacGrid) -> Result<bool, String> {
+    /// Computes the next piece on `grid`: a stage's prediction with the start of its pressure
+    /// solve, or one iteration of that solve (with the correction after the last). Returns
+    /// whether the step is complete; a velocity that is not finite after the last stage is an
+    /// error (the run keeps its state).
+    pub fn piece(&mut self, grid: &MacGrid) -> Result<bool, String> {
+        let Some((mut next, mut solve, projection_dt)) = self.projecting.take() else {
+            let (next, projection_dt) = self.predict(grid);
+            let solve =
+                grid.begin_projection(&next, &self.phi, projection_dt, self.solver, self.tol)?;
+            self.projecting = Some((next, solve, projection_dt));
+            return Ok(false);
+        };
+        if !grid.poisson.iterate(&mut solve, &mut self.phi)? {
+            self.projecting = Some((next, solve, projection_dt));
+            return Ok(false);
+        }
+        grid.correct(&mut next, &self.phi, projection_dt);
+        let report = solve.report();
+        self.iterations += report.iterations;
+        self.work += report.work;
+        self.last = Some(report);
+        self.stages_done += 1;
+        let complete = self.stages_done == self.stages();
+        if complete && !next.u.iter().chain(&next.v).all(|x| x.is_finite()) {
+            return Err("the flow diverged (the velocity is no longer finite): lower the time step or the CFL number".into());
+        }
+        self.current = Some(next);
+        Ok(complete)
+    }
+
+    /// The next stage's velocity before its projection, and the projection's Δt.
+    fn predict(&self, grid: &MacGrid) -> (Velocity, f64) {
         let (dt, nu) = (self.dt, self.nu);
         let euler = |from: &Velocity| {
             let rhs = grid.momentum(from, nu, true);
             axpy(from, dt, &rhs)
         };
-        // (velocity before projection, the projection's Δt)
-        let (next, projection_dt) = match (self.scheme, self.current.as_ref()) {
+        match (self.scheme, self.current.as_ref()) {
             // Shu & Osher (1988), eq. 2.18 (SSP-RK3) and its two-stage sibling:
             // u1 = P(u + Δt L u); RK2: u = P(½u + ½(u1 + Δt L u1));
             // RK3: u2 = P(¾u + ¼(u1 + Δt L u1)); u = P(⅓u + ⅔(u2 + Δt L u2)).
@@ -102,25 +135,7 @@ impl MacStep {
                 };
                 (next, dt)
             }
-        };
-        let mut next = next;
-        let report = grid.project(
-            &mut next,
-            &mut self.phi,
-            projection_dt,
-            self.solver,
-            self.tol,
-        )?;
-        self.iterations += report.iterations;
-        self.work += report.work;
-        self.last = Some(report);
-        self.stages_done += 1;
-        let complete = self.stages_done == self.stages();
-        if complete && !next.u.iter().chain(&next.v).all(|x| x.is_finite()) {
-            return Err("the flow diverged (the velocity is no longer finite): lower the time step or the CFL number".into());
         }
-        self.current = Some(next);
-        Ok(complete)
     }
 
     /// The new velocity, the pressure and the report of a complete step (`None` before the
@@ -152,7 +167,7 @@ impl MacGrid {
         tol: f64,
     ) -> Result<StepReport, String> {
         let mut step = MacStep::new(scheme, vel, phi, dt, nu, solver, tol)?;
-        while !step.stage(self)? {}
+        while !step.piece(self)? {}
         let (next, pressure, report) = step.finish().ok_or("the step has stages left")?;
         *vel = next;
         phi.copy_from_slice(&pressure);

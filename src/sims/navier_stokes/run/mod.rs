@@ -111,7 +111,7 @@ pub struct NsRun {
 /// The part of a step done so far; nothing of it is in the run's state until the step's last
 /// piece, so that dropping it (an edit, a new solver) loses only work.
 enum Pending {
-    /// MAC stages (each with its projection) remain; the step's limits.
+    /// MAC pieces (stages, their pressure iterations) remain; the step's limits.
     Stages(MacStep, StepLimits),
     /// The flow has stepped; committing it, the dye, the clock and the diagnostics remain.
     Stepped(Stepped),
@@ -476,10 +476,10 @@ impl NsRun {
         taken
     }
 
-    /// One piece of a step (a MAC stage with its projection, a whole spectral step, or the
-    /// dye and the diagnostics that close a step): a few milliseconds, so that the live page
-    /// can spread a step over frames. Returns whether a step was completed; `None` when the
-    /// run has failed (see [`Self::failure`]).
+    /// One piece of a step (a MAC stage's prediction, one of its pressure iterations, a whole
+    /// spectral step, or the dye and diagnostics that close a step): a few milliseconds, so
+    /// that the live page can spread a step over frames. Returns whether a step was
+    /// completed; `None` when the run has failed (see [`Self::failure`]).
     pub fn advance_piece(&mut self) -> Option<bool> {
         if self.failure.is_some() {
             return None;
@@ -586,7 +586,7 @@ impl NsRun {
                         (step, limits)
                     }
                 };
-                if !step.stage(grid)? {
+                if !step.piece(grid)? {
                     self.pending = Some(Box::new(Pending::Stages(step, limits)));
                     return Ok(None);
                 }
