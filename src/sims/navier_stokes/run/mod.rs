@@ -105,14 +105,14 @@ pub struct NsRun {
     history: Vec<NsPoint>,
     failure: Option<String>,
     /// A step under way in pieces ([`NsRun::advance_piece`]); any edit of the state drops it.
-    pending: Option<Box<Pending>>,
+    pending: Option<Pending>,
 }
 
 /// The part of a step done so far; nothing of it is in the run's state until the step's last
 /// piece, so that dropping it (an edit, a new solver) loses only work.
 enum Pending {
     /// MAC pieces (stages, their pressure iterations) remain; the step's limits.
-    Stages(MacStep, StepLimits),
+    Stages(Box<MacStep>, StepLimits),
     /// The flow has stepped; committing it, the dye, the clock and the diagnostics remain.
     Stepped(Stepped),
 }
@@ -496,7 +496,7 @@ impl NsRun {
     /// One step of the CFL-limited size, at most `dt_max` (a step under way in pieces is
     /// completed, or restarted if it is longer than `dt_max`).
     fn step(&mut self, dt_max: f64) -> Result<(), String> {
-        let too_long = match self.pending.as_deref() {
+        let too_long = match &self.pending {
             Some(Pending::Stages(step, _)) => step.dt() > dt_max,
             Some(Pending::Stepped(stepped)) => stepped.dt > dt_max,
             None => false,
@@ -511,14 +511,14 @@ impl NsRun {
     /// The next piece of a step of at most `dt_max`; whether the step is complete. A failure
     /// leaves the state before the step.
     fn piece(&mut self, dt_max: f64) -> Result<bool, String> {
-        let stepped = match self.pending.take().map(|p| *p) {
+        let stepped = match self.pending.take() {
             Some(Pending::Stepped(stepped)) => stepped,
             pending => match self.flow_piece(pending, dt_max)? {
                 // A spectral step is one piece with its dye and diagnostics.
                 Some(stepped) if stepped.flow.is_none() => stepped,
                 Some(stepped) => {
                     // Committing the MAC flow, the dye and the diagnostics are its last piece.
-                    self.pending = Some(Box::new(Pending::Stepped(stepped)));
+                    self.pending = Some(Pending::Stepped(stepped));
                     return Ok(false);
                 }
                 None => return Ok(false),
@@ -574,7 +574,7 @@ impl NsRun {
                         let mut limits = grid.step_limits(vel, nu, self.params.cfl, scheme);
                         limits.dt = limits.dt.min(dt_max);
                         let pressure = self.params.pressure.solver(self.params.omega);
-                        let step = MacStep::new(
+                        let step = Box::new(MacStep::new(
                             scheme,
                             vel,
                             phi,
@@ -582,12 +582,12 @@ impl NsRun {
                             nu,
                             pressure,
                             self.params.tol,
-                        )?;
+                        )?);
                         (step, limits)
                     }
                 };
                 if !step.piece(grid)? {
-                    self.pending = Some(Box::new(Pending::Stages(step, limits)));
+                    self.pending = Some(Pending::Stages(step, limits));
                     return Ok(None);
                 }
                 let (next, pressure, report) = step.finish().ok_or("the step has stages left")?;
