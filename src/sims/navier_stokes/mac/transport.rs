@@ -220,7 +220,7 @@ impl MacGrid {
     /// One semi-Lagrangian pass: each point takes the value of `data` at the foot of its
     /// characteristic through `vel` over `dt` (midpoint back-trace, Stam 1999). Returns the
     /// values and their limiter bounds.
-    pub(super) fn semi_lagrangian(
+    pub fn semi_lagrangian(
         &self,
         lattice: Lattice,
         data: &[f64],
@@ -284,18 +284,32 @@ impl MacGrid {
                 out
             }
             _ => {
-                // φ̂ = A(φ); φ̃ = A⁻¹(φ̂); φ⁺ = φ̂ + ½(φ − φ̃), clamped to the values the forward
-                // interpolation used (Selle et al. 2008, §4).
                 let (forward, bounds) = self.semi_lagrangian(lattice, data, vel, dt);
-                let back = self.semi_lagrangian(lattice, &forward, vel, -dt).0;
-                forward
-                    .iter()
-                    .zip(data.iter().zip(&back))
-                    .zip(&bounds)
-                    .map(|((f, (d, b)), (lo, hi))| (f + 0.5 * (d - b)).clamp(*lo, *hi))
-                    .collect()
+                self.maccormack_finish(lattice, data, &forward, &bounds, vel, dt)
             }
         }
+    }
+
+    /// The second half of a MacCormack step from `data`, given its forward pass
+    /// ([`MacGrid::semi_lagrangian`]): φ̂ = A(φ); φ̃ = A⁻¹(φ̂); φ⁺ = φ̂ + ½(φ − φ̃), clamped to
+    /// the values the forward interpolation used (Selle et al. 2008, §4). Two halves so that
+    /// the live page can put them in different pieces of a frame.
+    pub fn maccormack_finish(
+        &self,
+        lattice: Lattice,
+        data: &[f64],
+        forward: &[f64],
+        bounds: &[(f64, f64)],
+        vel: &Velocity,
+        dt: f64,
+    ) -> Vec<f64> {
+        let back = self.semi_lagrangian(lattice, forward, vel, -dt).0;
+        forward
+            .iter()
+            .zip(data.iter().zip(&back))
+            .zip(bounds)
+            .map(|((f, (d, b)), (lo, hi))| (f + 0.5 * (d - b)).clamp(*lo, *hi))
+            .collect()
     }
 
     pub(super) fn advect_velocity(&self, vel: &Velocity, dt: f64, scheme: TimeScheme) -> Velocity {

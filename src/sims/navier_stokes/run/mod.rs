@@ -115,11 +115,18 @@ enum Pending {
     Stages(Box<MacStep>, StepLimits),
     /// The flow has stepped; committing it, the dye, the clock and the diagnostics remain.
     Stepped(Stepped),
+    /// The dye's MacCormack forward pass through the stepped MAC flow is done (values and
+    /// limiter bounds); its second half, committing, the clock and the diagnostics remain.
+    Dye {
+        stepped: Stepped,
+        forward: Vec<f64>,
+        bounds: Vec<(f64, f64)>,
+    },
 }
 
 /// A stepped flow, not yet committed, and what its step reports.
 struct Stepped {
-    /// The new face velocities and pressure (MAC); `None` when already committed.
+    /// The new face velocities and pressure (MAC); `None` once committed.
     flow: Option<(Velocity, Vec<f64>)>,
     dt: f64,
     cfl: f64,
@@ -476,8 +483,9 @@ impl NsRun {
         taken
     }
 
-    /// One piece of a step (a MAC stage's prediction, one of its pressure iterations, a whole
-    /// spectral step, or the dye and diagnostics that close a step): a few milliseconds, so
+    /// One piece of a step (a MAC stage's prediction, one of its pressure iterations, a pass
+    /// of the dye's advection with the diagnostics after the last, a whole spectral step with
+    /// its dye): a few milliseconds on the default grids, so
     /// that the live page can spread a step over frames. Returns whether a step was
     /// completed; `None` when the run has failed (see [`Self::failure`]).
     pub fn advance_piece(&mut self) -> Option<bool> {
@@ -498,7 +506,7 @@ impl NsRun {
     fn step(&mut self, dt_max: f64) -> Result<(), String> {
         let too_long = match &self.pending {
             Some(Pending::Stages(step, _)) => step.dt() > dt_max,
-            Some(Pending::Stepped(stepped)) => stepped.dt > dt_max,
+            Some(Pending::Stepped(stepped) | Pending::Dye { stepped, .. }) => stepped.dt > dt_max,
             None => false,
         };
         if too_long {
@@ -511,13 +519,50 @@ impl NsRun {
     /// The next piece of a step of at most `dt_max`; whether the step is complete. A failure
     /// leaves the state before the step.
     fn piece(&mut self, dt_max: f64) -> Result<bool, String> {
-        let stepped = match self.pending.take() {
-            Some(Pending::Stepped(stepped)) => stepped,
+        let lattice = Lattice::Centre;
+        let (stepped, dye) = match self.pending.take() {
+            Some(Pending::Dye {
+                stepped,
+                forward,
+                bounds,
+            }) => {
+                let (velocity, _) = stepped.flow.as_ref().ok_or("a MAC step has its flow")?;
+                let dye = self
+                    .dye_grid
+                    .maccormack_finish(lattice, &self.dye, &forward, &bounds, velocity, stepped.dt);
+                (stepped, dye)
+            }
+            Some(Pending::Stepped(stepped)) => {
+                // The dye through the new MAC flow, before it is committed.
+                let (velocity, _) = stepped.flow.as_ref().ok_or("a MAC step has its flow")?;
+                let (forward, bounds) = self
+                    .dye_grid
+                    .semi_lagrangian(lattice, &self.dye, velocity, stepped.dt);
+                if self.params.solver != NsSolver::Mac(TimeScheme::SemiLagrangian) {
+                    self.pending = Some(Pending::Dye {
+                        stepped,
+                        forward,
+                        bounds,
+                    });
+                    return Ok(false);
+                }
+                (stepped, forward)
+            }
             pending => match self.flow_piece(pending, dt_max)? {
-                // A spectral step is one piece with its dye and diagnostics.
-                Some(stepped) if stepped.flow.is_none() => stepped,
+                // A spectral step is one piece with its dye (MacCormack), committed at once.
+                Some(stepped) if stepped.flow.is_none() => {
+                    let velocity = self.face_velocity();
+                    let dye = self.dye_grid.advect(
+                        lattice,
+                        &self.dye,
+                        &velocity,
+                        stepped.dt,
+                        TimeScheme::MacCormack,
+                    );
+                    (stepped, dye)
+                }
                 Some(stepped) => {
-                    // Committing the MAC flow, the dye and the diagnostics are its last piece.
+                    // The dye and committing the MAC flow are the next pieces.
                     self.pending = Some(Pending::Stepped(stepped));
                     return Ok(false);
                 }
@@ -532,7 +577,7 @@ impl NsRun {
             *phi = pressure;
             max_divergence = grid.max_divergence(vel);
         }
-        self.advect_dye(stepped.dt);
+        self.dye = dye;
         self.t += stepped.dt;
         self.steps += 1;
         let mut point = self.measure(
@@ -637,17 +682,6 @@ impl NsRun {
                 k == 1 || k > half || k % 2 == 0
             });
         }
-    }
-
-    fn advect_dye(&mut self, dt: f64) {
-        let scheme = match self.params.solver {
-            NsSolver::Mac(TimeScheme::SemiLagrangian) => TimeScheme::SemiLagrangian,
-            _ => TimeScheme::MacCormack,
-        };
-        let vel = self.face_velocity();
-        self.dye = self
-            .dye_grid
-            .advect(Lattice::Centre, &self.dye, &vel, dt, scheme);
     }
 
     /// The velocity on the dye grid's faces.
