@@ -12,8 +12,10 @@ const KEPT: usize = 600;
 /// The window over which the achieved simulation rate is measured.
 const RATE_WINDOW_S: f64 = 2.0;
 
-/// Our CPU time per frame to aim at (the UI and the simulation's slice together).
-pub const FRAME_TARGET_S: f64 = 0.012;
+/// Our time per frame to aim at (the UI and the simulation's slice together): 2 ms under the
+/// 12 ms goal of issue 18, because eframe measures wall time, which on a shared machine
+/// scatters around what we aim at.
+pub const FRAME_TARGET_S: f64 = 0.010;
 
 /// The simulation's slice never falls below this, so that a heavy UI still lets it advance.
 pub const MIN_SLICE_S: f64 = 0.002;
@@ -247,12 +249,16 @@ mod tests {
     fn the_slice_is_what_the_ui_leaves_of_the_frame_target() {
         let mut pace = Pace::default();
         assert!((pace.slice() - (FRAME_TARGET_S - MIN_SLICE_S)).abs() < 1e-15);
-        // Frames of 9 ms, 5 of them simulation: the UI costs 4 ms, the slice is 8 ms.
+        // Frames of 9 ms, 5 of them simulation: the UI costs 4 ms, the slice is the rest.
         for _ in 0..OVERHEAD_FRAMES {
             pace.simulated(0.005);
             pace.frame(Some(0.009));
         }
-        assert!((pace.slice() - 0.008).abs() < 1e-6, "{}", pace.slice());
+        assert!(
+            (pace.slice() - (FRAME_TARGET_S - 0.004)).abs() < 1e-6,
+            "{}",
+            pace.slice()
+        );
         // A UI heavier than the target still leaves the minimum slice.
         for _ in 0..OVERHEAD_FRAMES {
             pace.simulated(0.001);
