@@ -30,9 +30,10 @@ struct PropagatorCache {
     h: f64,
     /// The distinct nonzero nodes c.
     nodes: Vec<f64>,
-    /// For each entry of the symbol, the index of an earlier entry with the same value (its
-    /// mirror image −k), whose propagators it copies.
-    mirror: Vec<Option<usize>>,
+    /// Scratch for the angles `Im(L) c h` and their sines and cosines.
+    angles: Vec<f64>,
+    sin: Vec<f64>,
+    cos: Vec<f64>,
     /// For each stage: index into `tables`, or None for c = 0.
     stage_table: Vec<Option<usize>>,
     /// `e^{L c h}` for each distinct c.
@@ -68,7 +69,9 @@ impl PropagatorCache {
             tables: vec![Vec::new(); nodes.len()],
             inverse_tables: vec![Vec::new(); nodes.len()],
             nodes,
-            mirror: Vec::new(),
+            angles: Vec::new(),
+            sin: Vec::new(),
+            cos: Vec::new(),
             stage_table,
             full_step,
         }
@@ -116,29 +119,20 @@ impl InteractionPictureRk {
     }
 
     /// The propagators of step size `h`, rebuilt in place when `h` or `L` changed. One
-    /// sine and cosine per entry serve both the forward and the inverse table:
-    /// `e^{±L s} = e^{±Re(L) s} (cos(Im(L) s) ± i sin(Im(L) s))`, the exponentials skipped for
-    /// a skew `L` (pure dispersion). The values are those of `Complex64::exp` bit for bit
-    /// (sine and cosine are odd and even in the C library); before, the two tables cost two
-    /// complex exponentials per entry and 70 % of an adaptive DOP853-IP run (issue 19).
+    /// sine and cosine per entry serve both the forward and the inverse table,
+    /// `e^{±L s} = e^{±Re(L) s} (cos(Im(L) s) ± i sin(Im(L) s))`, computed four at a time
+    /// ([`kernels::sin_cos`]); the exponentials are skipped for a skew `L` (pure dispersion).
+    /// Before (issue 19), the two tables cost two complex exponentials per entry from the C
+    /// library and 70 % of an adaptive DOP853-IP run.
     fn propagators(&mut self, symbol: &[Complex64], h: f64) -> &PropagatorCache {
         let cache = self
             .cache
             .get_or_insert_with(|| PropagatorCache::for_nodes(self.tableau.c));
-        if self.cache_generation != self.symbol_generation || cache.mirror.len() != symbol.len() {
-            // Entries equal to their mirror image (an even symbol, like dispersion's k²) are
-            // copied instead of computed: half the sines and cosines.
-            let n = symbol.len();
-            cache.mirror = (0..n)
-                .map(|j| {
-                    let m = (n - j) % n;
-                    (m < j && symbol[m] == symbol[j]).then_some(m)
-                })
-                .collect();
-            cache.h = f64::NAN;
-        }
         if cache.h != h || self.cache_generation != self.symbol_generation {
             let n = symbol.len();
+            for buffer in [&mut cache.angles, &mut cache.sin, &mut cache.cos] {
+                buffer.resize(n, 0.0);
+            }
             for ((c, forward), inverse) in cache
                 .nodes
                 .iter()
@@ -146,15 +140,14 @@ impl InteractionPictureRk {
                 .zip(&mut cache.inverse_tables)
             {
                 let s = c * h;
+                for (angle, l) in cache.angles.iter_mut().zip(symbol) {
+                    *angle = l.im * s;
+                }
+                kernels::sin_cos(&cache.angles, &mut cache.sin, &mut cache.cos);
                 forward.resize(n, Complex64::default());
                 inverse.resize(n, Complex64::default());
-                for (j, (l, mirror)) in symbol.iter().zip(&cache.mirror).enumerate() {
-                    if let Some(m) = *mirror {
-                        (forward[j], inverse[j]) = (forward[m], inverse[m]);
-                        continue;
-                    }
-                    let (re, angle) = (l.re * s, l.im * s);
-                    let (sin, cos) = (angle.sin(), angle.cos());
+                for (j, l) in symbol.iter().enumerate() {
+                    let (re, sin, cos) = (l.re * s, cache.sin[j], cache.cos[j]);
                     if re == 0.0 {
                         forward[j] = Complex64::new(cos, sin);
                         inverse[j] = Complex64::new(cos, -sin);
