@@ -130,6 +130,7 @@ impl InteractionPictureRk {
             .get_or_insert_with(|| PropagatorCache::for_nodes(self.tableau.c));
         if cache.h != h || self.cache_generation != self.symbol_generation {
             let n = symbol.len();
+            let skew = symbol.iter().all(|l| l.re == 0.0);
             for buffer in [&mut cache.angles, &mut cache.sin, &mut cache.cos] {
                 buffer.resize(n, 0.0);
             }
@@ -146,16 +147,31 @@ impl InteractionPictureRk {
                 kernels::sin_cos(&cache.angles, &mut cache.sin, &mut cache.cos);
                 forward.resize(n, Complex64::default());
                 inverse.resize(n, Complex64::default());
-                for (j, l) in symbol.iter().enumerate() {
-                    let (re, sin, cos) = (l.re * s, cache.sin[j], cache.cos[j]);
-                    if re == 0.0 {
-                        forward[j] = Complex64::new(cos, sin);
-                        inverse[j] = Complex64::new(cos, -sin);
-                    } else {
-                        let (grow, shrink) = (re.exp(), (-re).exp());
-                        forward[j] = Complex64::new(grow * cos, grow * sin);
-                        inverse[j] = Complex64::new(shrink * cos, -(shrink * sin));
+                let trig = cache.sin.iter().zip(&cache.cos);
+                if skew {
+                    // The common case, without a branch per entry.
+                    for ((f, i), (&sin, &cos)) in
+                        forward.iter_mut().zip(inverse.iter_mut()).zip(trig)
+                    {
+                        *f = Complex64::new(cos, sin);
+                        *i = Complex64::new(cos, -sin);
                     }
+                    continue;
+                }
+                for (((f, i), (&sin, &cos)), l) in forward
+                    .iter_mut()
+                    .zip(inverse.iter_mut())
+                    .zip(trig)
+                    .zip(symbol)
+                {
+                    let re = l.re * s;
+                    let (grow, shrink) = if re == 0.0 {
+                        (1.0, 1.0)
+                    } else {
+                        (re.exp(), (-re).exp())
+                    };
+                    *f = Complex64::new(grow * cos, grow * sin);
+                    *i = Complex64::new(shrink * cos, -(shrink * sin));
                 }
             }
             cache.h = h;
