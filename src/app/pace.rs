@@ -206,25 +206,22 @@ mod tests {
     #[test]
     fn pieces_stop_at_the_slice_or_when_nothing_is_left() {
         let mut clock = PieceClock::default();
-        // A piece of 2 ms in a slice of 1 ms: one per frame (the first always runs).
+        // Pieces of 2 ms: how many a frame with a slice of `slice_s` runs.
+        let frame_of_2ms_pieces = |clock: &mut PieceClock, slice_s: f64| {
+            let mut runs = 0;
+            clock.run(slice_s, || {
+                runs += 1;
+                std::thread::sleep(std::time::Duration::from_millis(2));
+                true
+            });
+            runs
+        };
+        // A slice of 1 ms: the first piece always runs, and no second.
+        assert_eq!(frame_of_2ms_pieces(&mut clock, 1e-3), 1);
+        // With 3 ms of slice, the second 2 ms piece would end past it (2 + 2 > 3).
+        assert_eq!(frame_of_2ms_pieces(&mut clock, 3e-3), 1);
         let mut runs = 0;
-        clock.run(1e-3, || {
-            runs += 1;
-            std::thread::sleep(std::time::Duration::from_millis(2));
-            true
-        });
-        assert_eq!(runs, 1);
-        // The next frame expects a 2 ms piece: with 3 ms of slice it starts only one more
-        // after the first (2 + 2 > 3).
-        runs = 0;
-        clock.run(3e-3, || {
-            runs += 1;
-            std::thread::sleep(std::time::Duration::from_millis(2));
-            true
-        });
-        assert_eq!(runs, 1);
         // Work that ends stops the frame whatever the slice.
-        runs = 0;
         clock.run(10.0, || {
             runs += 1;
             runs < 5
