@@ -1597,3 +1597,24 @@ fn a_restarted_run_keeps_the_previous_run_faded_on_its_time_plots() {
     h.run_steps(2);
     assert_eq!(drift(&h).previous_lines, 0);
 }
+
+/// A sampling run that has reached t_min says it is measuring until its report is in (the
+/// closing measurement goes a piece per frame), then shows the report.
+#[test]
+fn a_sampling_run_at_t_min_says_it_is_measuring_then_reports() {
+    let mut h = harness(Some("?s=diffusion&n=256&nfe=10"));
+    h.state_mut().step(10);
+    h.run_steps(2);
+    let d = diagnostics(&h);
+    assert_eq!(d["steps"], 10);
+    assert_eq!(d["finished"], false);
+    h.get_by_label("measuring");
+    h.get_by_label("(measuring against the exact target…)");
+    h.state_mut().run_until(0.0).expect("finishes");
+    h.run_steps(2);
+    let d = diagnostics(&h);
+    assert_eq!(d["finished"], true);
+    let w2 = d["report"]["sliced_w2"].as_f64().expect("a report");
+    assert!(w2 > 0.0 && w2 < 1.0, "sliced W2 {w2}");
+    assert!(h.query_by_label("measuring").is_none());
+}

@@ -567,6 +567,11 @@ pub(super) fn stats_rows(app: &DiffusionApp) -> Vec<(&'static str, String, &'sta
             }
         }
         Some(Err(e)) => rows.push(("failed", e.clone(), "The run could not finish.")),
+        None if run.is_measuring() => rows.push((
+            "measuring",
+            "against the exact target…".into(),
+            "The samples have reached t_min: the distances to the target and to the reference ODE solution are computed a piece per frame.",
+        )),
         None => {}
     }
     rows
@@ -681,7 +686,12 @@ pub(super) fn central(app: &mut DiffusionApp, ui: &mut egui::Ui) {
                 });
             });
         } else {
-            cols[2].label(egui::RichText::new("(after the run reaches t_min)").weak());
+            let note = if run.is_measuring() {
+                "(measuring against the exact target…)"
+            } else {
+                "(after the run reaches t_min)"
+            };
+            cols[2].label(egui::RichText::new(note).weak());
         }
     });
 }
