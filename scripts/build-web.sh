@@ -9,20 +9,31 @@ cd "$(dirname "$0")/.."
 export PATH="/usr/bin:$PATH"
 export RUSTC_BOOTSTRAP=1
 unset RUSTUP_TOOLCHAIN
+echo "web build: compiling the wasm (cargo, -Zbuild-std; minutes from scratch, seconds when nothing changed)"
 /usr/bin/cargo build --lib --profile web --target wasm32-unknown-unknown \
     -Zbuild-std=std,panic_abort --target-dir target/web
 
-rm -rf dist && mkdir -p dist
-# wasm-opt runs on rustc's output, before wasm-bindgen: binaryen 108 rewrites the externref
-# table wasm-bindgen emits into a funcref table, which fails at start-up in the browser
-# ("WebAssembly.Table.set(): Argument 1 is invalid for table"). binaryen 108 needs the
-# post-MVP features rustc emits spelled out.
-wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
-    --enable-mutable-globals --enable-reference-types \
-    target/web/wasm32-unknown-unknown/web/stepscope.wasm -o target/web/stepscope.opt.wasm
-wasm-bindgen target/web/stepscope.opt.wasm \
-    --out-dir dist --out-name stepscope --target web --no-typescript
-cp index.html dist/
+raw_wasm=target/web/wasm32-unknown-unknown/web/stepscope.wasm
+# dist/ is rebuilt only when its inputs changed: wasm-opt alone takes about a minute here.
+stamp=$( (sha256sum "$raw_wasm" index.html; wasm-opt --version; wasm-bindgen --version) | sha256sum | cut -d' ' -f1)
+if [ -f dist/stepscope_bg.wasm ] && [ "$(cat dist/.build-stamp 2>/dev/null)" = "$stamp" ]; then
+    echo "web build: dist/ is up to date with the compiled wasm (wasm-opt and wasm-bindgen skipped)"
+else
+    rm -rf dist && mkdir -p dist
+    # wasm-opt runs on rustc's output, before wasm-bindgen: binaryen 108 rewrites the externref
+    # table wasm-bindgen emits into a funcref table, which fails at start-up in the browser
+    # ("WebAssembly.Table.set(): Argument 1 is invalid for table"). binaryen 108 needs the
+    # post-MVP features rustc emits spelled out.
+    echo "web build: wasm-opt -Oz (about a minute on two cores)"
+    wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+        --enable-mutable-globals --enable-reference-types \
+        "$raw_wasm" -o target/web/stepscope.opt.wasm
+    echo "web build: wasm-bindgen"
+    wasm-bindgen target/web/stepscope.opt.wasm \
+        --out-dir dist --out-name stepscope --target web --no-typescript
+    cp index.html dist/
+    echo "$stamp" > dist/.build-stamp
+fi
 raw=$(stat -c %s dist/stepscope_bg.wasm)
 gz=$(gzip -9 -c dist/stepscope_bg.wasm | wc -c)
 echo "web build: dist/stepscope_bg.wasm $(awk "BEGIN{printf \"%.2f\", $raw/1048576}") MB, gzipped $(awk "BEGIN{printf \"%.2f\", $gz/1048576}") MB"
