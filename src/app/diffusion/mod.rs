@@ -253,10 +253,9 @@ impl DiffusionApp {
         // back, are measured the same way.
         let goal = self.run.nfe() + budget;
         let run = &mut self.run;
-        let measure_only = on_gpu || budget == 0.0;
-        if !measure_only || ((running || self.finish_requested) && run.is_measuring()) {
+        if budget > 0.0 && (!on_gpu || run.is_measuring()) {
             self.pieces.run(slice_s, || {
-                !run.advance(0.0) && (run.is_measuring() || (!measure_only && run.nfe() < goal))
+                !run.advance(0.0) && (run.is_measuring() || (!on_gpu && run.nfe() < goal))
             });
         }
         if self.run.is_finished() {

@@ -113,21 +113,24 @@ pub struct NsRun {
 enum Pending {
     /// MAC pieces (stages, their pressure iterations) remain; the step's limits.
     Stages(Box<MacStep>, StepLimits),
-    /// The flow has stepped; committing it, the dye, the clock and the diagnostics remain.
-    Stepped(Stepped),
+    /// The MAC flow has stepped (new face velocities and pressure, not yet committed); the
+    /// dye, committing, the clock and the diagnostics remain.
+    Stepped(Stepped, MacFlow),
     /// The dye's MacCormack forward pass through the stepped MAC flow is done (values and
     /// limiter bounds); its second half, committing, the clock and the diagnostics remain.
     Dye {
         stepped: Stepped,
+        flow: MacFlow,
         forward: Vec<f64>,
         bounds: Vec<(f64, f64)>,
     },
 }
 
-/// A stepped flow, not yet committed, and what its step reports.
+/// The new face velocities and pressure of a stepped MAC flow, not yet committed.
+type MacFlow = (Velocity, Vec<f64>);
+
+/// What a step reports.
 struct Stepped {
-    /// The new face velocities and pressure (MAC); `None` once committed.
-    flow: Option<(Velocity, Vec<f64>)>,
     dt: f64,
     cfl: f64,
     diffusive_limit: f64,
@@ -485,9 +488,9 @@ impl NsRun {
 
     /// One piece of a step (a MAC stage's prediction, one of its pressure iterations, a pass
     /// of the dye's advection with the diagnostics after the last, a whole spectral step with
-    /// its dye): a few milliseconds on the default grids, so
-    /// that the live page can spread a step over frames. Returns whether a step was
-    /// completed; `None` when the run has failed (see [`Self::failure`]).
+    /// its dye): a few milliseconds on the default grids, so that the live page can spread a
+    /// step over frames. Returns whether a step was completed; `None` when the run has failed
+    /// (see [`Self::failure`]).
     pub fn advance_piece(&mut self) -> Option<bool> {
         if self.failure.is_some() {
             return None;
@@ -506,7 +509,9 @@ impl NsRun {
     fn step(&mut self, dt_max: f64) -> Result<(), String> {
         let too_long = match &self.pending {
             Some(Pending::Stages(step, _)) => step.dt() > dt_max,
-            Some(Pending::Stepped(stepped) | Pending::Dye { stepped, .. }) => stepped.dt > dt_max,
+            Some(Pending::Stepped(stepped, _) | Pending::Dye { stepped, .. }) => {
+                stepped.dt > dt_max
+            }
             None => false,
         };
         if too_long {
@@ -520,37 +525,37 @@ impl NsRun {
     /// leaves the state before the step.
     fn piece(&mut self, dt_max: f64) -> Result<bool, String> {
         let lattice = Lattice::Centre;
-        let (stepped, dye) = match self.pending.take() {
+        let (stepped, flow, dye) = match self.pending.take() {
             Some(Pending::Dye {
                 stepped,
+                flow,
                 forward,
                 bounds,
             }) => {
-                let (velocity, _) = stepped.flow.as_ref().ok_or("a MAC step has its flow")?;
                 let dye = self
                     .dye_grid
-                    .maccormack_finish(lattice, &self.dye, &forward, &bounds, velocity, stepped.dt);
-                (stepped, dye)
+                    .maccormack_finish(lattice, &self.dye, &forward, &bounds, &flow.0, stepped.dt);
+                (stepped, Some(flow), dye)
             }
-            Some(Pending::Stepped(stepped)) => {
+            Some(Pending::Stepped(stepped, flow)) => {
                 // The dye through the new MAC flow, before it is committed.
-                let (velocity, _) = stepped.flow.as_ref().ok_or("a MAC step has its flow")?;
                 let (forward, bounds) = self
                     .dye_grid
-                    .semi_lagrangian(lattice, &self.dye, velocity, stepped.dt);
+                    .semi_lagrangian(lattice, &self.dye, &flow.0, stepped.dt);
                 if self.params.solver != NsSolver::Mac(TimeScheme::SemiLagrangian) {
                     self.pending = Some(Pending::Dye {
                         stepped,
+                        flow,
                         forward,
                         bounds,
                     });
                     return Ok(false);
                 }
-                (stepped, forward)
+                (stepped, Some(flow), forward)
             }
             pending => match self.flow_piece(pending, dt_max)? {
                 // A spectral step is one piece with its dye (MacCormack), committed at once.
-                Some(stepped) if stepped.flow.is_none() => {
+                Some((stepped, None)) => {
                     let velocity = self.face_velocity();
                     let dye = self.dye_grid.advect(
                         lattice,
@@ -559,20 +564,18 @@ impl NsRun {
                         stepped.dt,
                         TimeScheme::MacCormack,
                     );
-                    (stepped, dye)
+                    (stepped, None, dye)
                 }
-                Some(stepped) => {
+                Some((stepped, Some(flow))) => {
                     // The dye and committing the MAC flow are the next pieces.
-                    self.pending = Some(Pending::Stepped(stepped));
+                    self.pending = Some(Pending::Stepped(stepped, flow));
                     return Ok(false);
                 }
                 None => return Ok(false),
             },
         };
         let mut max_divergence = 0.0;
-        if let (Some((next, pressure)), Engine::Mac { grid, vel, phi }) =
-            (stepped.flow, &mut self.engine)
-        {
+        if let (Some((next, pressure)), Engine::Mac { grid, vel, phi }) = (flow, &mut self.engine) {
             *vel = next;
             *phi = pressure;
             max_divergence = grid.max_divergence(vel);
@@ -599,14 +602,14 @@ impl NsRun {
     }
 
     /// Advances the flow by a MAC stage (starting a step of the CFL-limited size, at most
-    /// `dt_max`, when none is under way) or a whole spectral step (committed at once); what
-    /// the step leaves once the flow has stepped, else `None` (the stage is kept in
-    /// `self.pending`).
+    /// `dt_max`, when none is under way) or a whole spectral step (committed at once); once
+    /// the flow has stepped, its report and the uncommitted MAC flow, else `None` (the stage
+    /// is kept in `self.pending`).
     fn flow_piece(
         &mut self,
         pending: Option<Pending>,
         dt_max: f64,
-    ) -> Result<Option<Stepped>, String> {
+    ) -> Result<Option<(Stepped, Option<MacFlow>)>, String> {
         let nu = self.params.viscosity();
         match &mut self.engine {
             Engine::Mac { grid, vel, phi } => {
@@ -636,14 +639,14 @@ impl NsRun {
                     return Ok(None);
                 }
                 let (next, pressure, report) = step.finish().ok_or("the step has stages left")?;
-                Ok(Some(Stepped {
-                    flow: Some((next, pressure)),
+                let stepped = Stepped {
                     dt: limits.dt,
                     cfl: self.params.cfl * limits.dt / limits.advective,
                     diffusive_limit: limits.diffusive,
                     pressure_iterations: report.pressure_iterations,
                     pressure_residual: report.pressure.residual,
-                }))
+                };
+                Ok(Some((stepped, Some((next, pressure)))))
             }
             Engine::Spectral {
                 equation,
@@ -658,14 +661,14 @@ impl NsRun {
                 let mut next = omega.clone();
                 stepper.step(equation, self.t, dt, &mut next)?;
                 *omega = next;
-                Ok(Some(Stepped {
-                    flow: None,
+                let stepped = Stepped {
                     dt,
                     cfl: self.params.cfl * dt / advective,
                     diffusive_limit: f64::INFINITY,
                     pressure_iterations: 0,
                     pressure_residual: 0.0,
-                }))
+                };
+                Ok(Some((stepped, None)))
             }
         }
     }
