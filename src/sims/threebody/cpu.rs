@@ -123,6 +123,8 @@ pub struct ThreeBodyCpu {
     outcome: Outcome,
     energy0: f64,
     angular_momentum0: [f64; 3],
+    /// |L0|, the scale of the angular-momentum drift.
+    angular_momentum0_norm: f64,
     momentum0: [f64; 3],
     diagnostics: ThreeBodyDiagnostics,
     history: ThreeBodyHistory,
@@ -150,6 +152,7 @@ impl ThreeBodyCpu {
             v: bodies.iter().map(|b| b.v).collect(),
         };
         let n = bodies.len();
+        let angular_momentum0 = gravity.angular_momentum(&phase.x, &phase.v);
         let mut run = Self {
             stepper: Stepper::for_method(&params, n),
             controller: StepController::new(params.controller, controller_limits()),
@@ -161,7 +164,8 @@ impl ThreeBodyCpu {
             },
             outcome: Outcome::Reached,
             energy0: gravity.energy(&phase.x, &phase.v),
-            angular_momentum0: gravity.angular_momentum(&phase.x, &phase.v),
+            angular_momentum0,
+            angular_momentum0_norm: norm3(angular_momentum0),
             momentum0: gravity.momentum(&phase.v),
             diagnostics: ThreeBodyDiagnostics::default(),
             history: ThreeBodyHistory::default(),
@@ -436,7 +440,10 @@ impl ThreeBodyCpu {
             }
             self.refresh();
             self.record();
-            self.note_period_return();
+            if self.stats.t == mark {
+                // Only a step clipped to a mark can stand on a whole period.
+                self.note_period_return();
+            }
         }
         self.outcome = Outcome::BudgetExhausted;
         Outcome::BudgetExhausted
@@ -482,7 +489,7 @@ impl ThreeBodyCpu {
     /// whole period after `t`, which fixed steps are clipped to land on.
     pub fn period_mark_after(&self, t: f64) -> Option<f64> {
         let period = self.period()?;
-        let mark = ((t / period).floor() + 1.0) * period;
+        let mark = (crate::core::kernels::floor(t / period) + 1.0) * period;
         // Already on a mark (t == k·T exactly): aim at the next one.
         Some(if mark <= t { mark + period } else { mark })
     }
@@ -669,12 +676,19 @@ impl ThreeBodyCpu {
     /// Recomputes the diagnostics from the current state.
     fn refresh(&mut self) {
         let (x, v) = (&self.phase.x, &self.phase.v);
-        let energy = self.gravity.energy(x, v);
+        let sums = match &self.stepper {
+            Stepper::Leapfrog(leapfrog) => leapfrog.pair_sums_at(x),
+            _ => None,
+        }
+        .unwrap_or_else(|| self.gravity.pair_sums(x));
+        let (energy, min_distance) = (
+            self.gravity.kinetic_energy(v) + sums.potential,
+            sums.closest,
+        );
         let l = self.gravity.angular_momentum(x, v);
         let p = self.gravity.momentum(v);
-        let l0 = norm3(self.angular_momentum0);
+        let l0 = self.angular_momentum0_norm;
         let dl = norm3(sub3(l, self.angular_momentum0));
-        let min_distance = Gravity::min_distance(x);
         let d = &mut self.diagnostics;
         d.t = self.stats.t;
         d.energy = energy;

@@ -3,7 +3,7 @@
 //! `(x, v)' = (v, a(x))`. Each advances a [`Phase`] over a given step; the loop in
 //! [`super::cpu`] chooses the steps.
 
-use super::{Gravity, axpy3, dot3, norm3};
+use super::{Gravity, PairSums, axpy3, dot3, norm3};
 use crate::core::rk::{Attempt, ExplicitRk, OdeSystem, Tolerances};
 use crate::core::tableau::ButcherTableau;
 
@@ -11,12 +11,41 @@ use crate::core::tableau::ButcherTableau;
 pub type Vectors = Vec<[f64; 3]>;
 
 /// Positions and velocities of all bodies.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Debug, Default, PartialEq)]
 pub struct Phase {
     /// Positions.
     pub x: Vec<[f64; 3]>,
     /// Velocities.
     pub v: Vec<[f64; 3]>,
+}
+
+// By hand, because a derived `clone_from` is `*self = source.clone()`: the step loop copies the
+// state into its trial buffer every attempt, and that must reuse the buffers, not allocate.
+impl Clone for Phase {
+    fn clone(&self) -> Self {
+        Self {
+            x: self.x.clone(),
+            v: self.v.clone(),
+        }
+    }
+
+    fn clone_from(&mut self, source: &Self) {
+        copy_vectors(&mut self.x, &source.x);
+        copy_vectors(&mut self.v, &source.v);
+    }
+}
+
+/// `dst.clone_from(src)` for the few vectors of a small system, without the `memcpy` call
+/// (its overhead is most of the cost of copying three bodies).
+pub fn copy_vectors(dst: &mut Vectors, src: &[[f64; 3]]) {
+    if dst.len() != src.len() {
+        dst.resize(src.len(), [0.0; 3]);
+    }
+    for (d, s) in dst.iter_mut().zip(src) {
+        // A volatile-free element copy that LLVM still turns into moves, not a call, for
+        // the short lengths seen here.
+        *d = *s;
+    }
 }
 
 impl Phase {
@@ -84,39 +113,47 @@ pub fn yoshida4_weights() -> (f64, f64) {
 /// Leapfrog with the acceleration of the last drift's positions cached (the "first same as
 /// last" of kick–drift–kick: one force evaluation per step). The cache is keyed by the
 /// positions themselves, so a retried step or an edited state can never reuse a stale force.
+/// It also keeps the potential energy and closest distance that force evaluation found, which
+/// the run's diagnostics read instead of a second pass over the pairs.
 #[derive(Clone, Debug, Default)]
 pub struct Leapfrog {
-    /// `(x, a(x))` of the last force evaluation.
-    cache: Option<(Vectors, Vectors)>,
+    /// The positions of the last force evaluation (empty before the first).
+    cached_x: Vectors,
+    /// The accelerations there.
+    cached_a: Vectors,
+    /// The potential energy and closest distance there.
+    cached_sums: Option<PairSums>,
 }
 
 impl Leapfrog {
     /// One kick–drift–kick step of size `h` in place; returns the force evaluations spent.
     pub fn step(&mut self, g: &Gravity, s: &mut Phase, h: f64) -> u64 {
         let mut nfe = 0;
-        let (mut cached_x, mut a) = match self.cache.take() {
-            Some((x, a)) if x == s.x => (x, a),
-            _ => {
-                let mut a = vec![[0.0; 3]; s.len()];
-                g.accelerations(&s.x, &mut a);
-                nfe += 1;
-                (s.x.clone(), a)
-            }
-        };
-        for (v, ai) in s.v.iter_mut().zip(&a) {
+        let a = &mut self.cached_a;
+        if self.cached_sums.is_none() || self.cached_x != s.x {
+            a.resize(s.len(), [0.0; 3]);
+            g.accelerations(&s.x, a);
+            nfe += 1;
+        }
+        for (v, ai) in s.v.iter_mut().zip(a.iter()) {
             axpy3(0.5 * h, *ai, v);
         }
         for (x, v) in s.x.iter_mut().zip(&s.v) {
             axpy3(h, *v, x);
         }
-        g.accelerations(&s.x, &mut a);
+        self.cached_sums = Some(g.accelerations_and_pair_sums(&s.x, a));
         nfe += 1;
-        for (v, ai) in s.v.iter_mut().zip(&a) {
+        for (v, ai) in s.v.iter_mut().zip(a.iter()) {
             axpy3(0.5 * h, *ai, v);
         }
-        cached_x.clone_from(&s.x);
-        self.cache = Some((cached_x, a));
+        copy_vectors(&mut self.cached_x, &s.x);
         nfe
+    }
+
+    /// The potential energy and closest distance at positions `x`, if the last force
+    /// evaluation was there.
+    pub fn pair_sums_at(&self, x: &[[f64; 3]]) -> Option<PairSums> {
+        self.cached_sums.filter(|_| self.cached_x.as_slice() == x)
     }
 
     /// One Yoshida-4 step: three leapfrog sub-steps `w1 h, w0 h, w1 h`.
