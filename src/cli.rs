@@ -385,6 +385,10 @@ fn run(args: &RunArgs) -> Result<(), Failure> {
             path.display()
         )));
     }
+    if args.checkpoint.is_none() {
+        // The rows never show the dye; only a checkpoint saves it.
+        run.drop_view_only_state();
+    }
     let t0 = run.time();
     // Check the times before any output is created.
     let until = if scenario.info().has_clock {

@@ -504,6 +504,43 @@ mod live_runs {
         }
     }
 
+    /// A run that stops advancing its dye (the CLI's rows, races) takes the same steps and
+    /// measures the same flow; its dye stays put, and its checkpoint is refused.
+    #[test]
+    fn dropping_the_dye_leaves_the_flow_and_refuses_checkpoints() {
+        use stepscope::sims::run::Run;
+        for (case, solver) in [
+            (NsCase::Cavity, NsSolver::Mac(TimeScheme::SspRk3)),
+            (NsCase::Cavity, NsSolver::Mac(TimeScheme::SemiLagrangian)),
+            (
+                NsCase::Turbulence,
+                NsSolver::Spectral(
+                    stepscope::sims::navier_stokes::spectral::SpectralScheme::IntegratingFactorRk4,
+                ),
+            ),
+        ] {
+            let params = NsParams {
+                solver,
+                ..small(case)
+            };
+            let mut carried = NsRun::new(params.clone()).expect("starts");
+            let mut dropped = NsRun::new(params).expect("starts");
+            let dye0 = dropped.field(FieldKind::Dye).values;
+            Run::drop_view_only_state(&mut dropped);
+            assert!(!dropped.carries_dye());
+            carried.advance(5, f64::INFINITY);
+            dropped.advance(5, f64::INFINITY);
+            let text = |run: &NsRun| format!("{:?}", run.history());
+            assert_eq!(text(&dropped), text(&carried), "{solver:?}");
+            assert_eq!(dropped.state_vector(), carried.state_vector(), "{solver:?}");
+            assert_eq!(dropped.field(FieldKind::Dye).values, dye0, "{solver:?}");
+            assert_ne!(carried.field(FieldKind::Dye).values, dye0, "{solver:?}");
+            let refused = Run::checkpoint_state(&dropped).expect_err("incomplete state");
+            assert!(refused.contains("dye"), "{refused}");
+            assert!(Run::checkpoint_state(&carried).is_ok());
+        }
+    }
+
     #[test]
     fn painting_obstacles_and_pushing_the_fluid() {
         let mut run = NsRun::new(small(NsCase::Cavity)).expect("starts");

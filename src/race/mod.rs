@@ -513,7 +513,9 @@ impl Race {
                 self.next += 1;
                 let start = Instant::now();
                 match entry.scenario.cpu_run() {
-                    Ok(run) => {
+                    Ok(mut run) => {
+                        // A race compares states and errors; no picture of its runs is shown.
+                        run.drop_view_only_state();
                         self.current = Some(Current {
                             run,
                             seconds: start.elapsed().as_secs_f64(),

@@ -159,6 +159,11 @@ pub trait Run {
     /// A small picture of the state now.
     fn snapshot(&mut self) -> Snapshot;
 
+    /// Tells the run that nothing will show or save its state that only a picture shows (the
+    /// Navier–Stokes dye), so it may stop computing it; rows, traces, snapshots and state
+    /// vectors are unchanged. A checkpoint of such a run is refused. Others ignore it.
+    fn drop_view_only_state(&mut self) {}
+
     /// The state a checkpoint saves (a GPU run: its f32 state as last read back, exactly; it
     /// continues on the CPU). Runs without checkpoints say why.
     fn checkpoint_state(&self) -> Result<RunState, String>;

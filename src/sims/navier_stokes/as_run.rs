@@ -162,7 +162,14 @@ impl Run for NsRun {
         Snapshot::Field(self.field(FieldKind::Vorticity))
     }
 
+    fn drop_view_only_state(&mut self) {
+        self.stop_carrying_dye();
+    }
+
     fn checkpoint_state(&self) -> Result<RunState, String> {
+        if !self.carries_dye() {
+            return Err("this run stopped advancing its dye (nothing showed it), so its state is incomplete: run it again with the checkpoint asked for".into());
+        }
         Ok(NsRun::checkpoint_state(self))
     }
 }

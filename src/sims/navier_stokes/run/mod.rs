@@ -106,6 +106,9 @@ pub struct NsRun {
     failure: Option<String>,
     /// A step under way in pieces ([`NsRun::advance_piece`]); any edit of the state drops it.
     pending: Option<Pending>,
+    /// Whether the dye is advanced with the flow: nothing but a picture or a checkpoint reads
+    /// it, and it costs about as much as a spectral step (see [`NsRun::stop_carrying_dye`]).
+    carries_dye: bool,
 }
 
 /// The part of a step done so far; nothing of it is in the run's state until the step's last
@@ -154,6 +157,7 @@ impl NsRun {
             history: Vec::new(),
             failure: None,
             pending: None,
+            carries_dye: true,
         };
         run.history.push(run.measure(0.0, None, 0, f64::NAN, 0.0));
         Ok(run)
@@ -216,6 +220,7 @@ impl NsRun {
             failure: None,
             // A step under way belongs to the old solver; the new one starts its own.
             pending: None,
+            carries_dye: self.carries_dye,
         };
         match (&self.engine, &mut next.engine) {
             (
@@ -486,6 +491,17 @@ impl NsRun {
         taken
     }
 
+    /// Stops advancing the dye, for a run whose outputs never show or save it (the CLI's rows,
+    /// a race): the dye stays as it is, and a checkpoint of the run is refused.
+    pub fn stop_carrying_dye(&mut self) {
+        self.carries_dye = false;
+    }
+
+    /// Whether the dye is advanced with the flow (see [`NsRun::stop_carrying_dye`]).
+    pub fn carries_dye(&self) -> bool {
+        self.carries_dye
+    }
+
     /// One piece of a step (a MAC stage's prediction, one of its pressure iterations, a pass
     /// of the dye's advection with the diagnostics after the last, a whole spectral step with
     /// its dye): a few milliseconds on the default grids, so that the live page can spread a
@@ -537,6 +553,9 @@ impl NsRun {
                     .maccormack_finish(lattice, &self.dye, &forward, &bounds, &flow.0, stepped.dt);
                 (stepped, Some(flow), dye)
             }
+            Some(Pending::Stepped(stepped, flow)) if !self.carries_dye => {
+                (stepped, Some(flow), std::mem::take(&mut self.dye))
+            }
             Some(Pending::Stepped(stepped, flow)) => {
                 // The dye through the new MAC flow, before it is committed.
                 let (forward, bounds) = self
@@ -554,6 +573,9 @@ impl NsRun {
                 (stepped, Some(flow), forward)
             }
             pending => match self.flow_piece(pending, dt_max)? {
+                Some((stepped, None)) if !self.carries_dye => {
+                    (stepped, None, std::mem::take(&mut self.dye))
+                }
                 // A spectral step is one piece with its dye (MacCormack), committed at once.
                 Some((stepped, None)) => {
                     let velocity = self.face_velocity();
@@ -658,9 +680,8 @@ impl NsRun {
                 };
                 let (dt, advective) = spectral_step_limit(equation, omega, self.params.cfl, scheme);
                 let dt = dt.min(dt_max);
-                let mut next = omega.clone();
-                stepper.step(equation, self.t, dt, &mut next)?;
-                *omega = next;
+                // The stepper swaps the new state in only if it is finite.
+                stepper.step(equation, self.t, dt, omega)?;
                 let stepped = Stepped {
                     dt,
                     cfl: self.params.cfl * dt / advective,
