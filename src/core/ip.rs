@@ -34,6 +34,10 @@ struct PropagatorCache {
     angles: Vec<f64>,
     sin: Vec<f64>,
     cos: Vec<f64>,
+    /// Scratch for `Re(L) c h` and its exponentials `e^{±Re(L) c h}`.
+    rates: Vec<f64>,
+    grow: Vec<f64>,
+    shrink: Vec<f64>,
     /// For each stage: index into `tables`, or None for c = 0.
     stage_table: Vec<Option<usize>>,
     /// `e^{L c h}` for each distinct c.
@@ -72,6 +76,9 @@ impl PropagatorCache {
             angles: Vec::new(),
             sin: Vec::new(),
             cos: Vec::new(),
+            rates: Vec::new(),
+            grow: Vec::new(),
+            shrink: Vec::new(),
             stage_table,
             full_step,
         }
@@ -121,7 +128,9 @@ impl InteractionPictureRk {
     /// The propagators of step size `h`, rebuilt in place when `h` or `L` changed. One
     /// sine and cosine per entry serve both the forward and the inverse table,
     /// `e^{±L s} = e^{±Re(L) s} (cos(Im(L) s) ± i sin(Im(L) s))`, computed four at a time
-    /// ([`kernels::sin_cos`]); the exponentials are skipped for a skew `L` (pure dispersion).
+    /// ([`kernels::sin_cos`]), and the exponentials four at a time too ([`kernels::exp`]);
+    /// the exponentials are skipped for a skew `L` (pure dispersion), the sines and cosines
+    /// for a real one (diffusion).
     /// Before (issue 19), the two tables cost two complex exponentials per entry from the C
     /// library and 70 % of an adaptive DOP853-IP run.
     fn propagators(&mut self, symbol: &[Complex64], h: f64) -> &PropagatorCache {
@@ -131,7 +140,17 @@ impl InteractionPictureRk {
         if cache.h != h || self.cache_generation != self.symbol_generation {
             let n = symbol.len();
             let skew = symbol.iter().all(|l| l.re == 0.0);
-            for buffer in [&mut cache.angles, &mut cache.sin, &mut cache.cos] {
+            // A real L (pure diffusion and damping, as in the vorticity equation): cos = 1 and
+            // sin = 0 exactly, so the tables are the exponentials alone.
+            let real = symbol.iter().all(|l| l.im == 0.0);
+            for buffer in [
+                &mut cache.angles,
+                &mut cache.sin,
+                &mut cache.cos,
+                &mut cache.rates,
+                &mut cache.grow,
+                &mut cache.shrink,
+            ] {
                 buffer.resize(n, 0.0);
             }
             for ((c, forward), inverse) in cache
@@ -141,12 +160,33 @@ impl InteractionPictureRk {
                 .zip(&mut cache.inverse_tables)
             {
                 let s = c * h;
+                forward.resize(n, Complex64::default());
+                inverse.resize(n, Complex64::default());
+                if !skew {
+                    for (rate, l) in cache.rates.iter_mut().zip(symbol) {
+                        *rate = l.re * s;
+                    }
+                    kernels::exp(&cache.rates, &mut cache.grow);
+                    for rate in &mut cache.rates {
+                        *rate = -*rate;
+                    }
+                    kernels::exp(&cache.rates, &mut cache.shrink);
+                }
+                if real && !skew {
+                    let exponentials = cache.grow.iter().zip(&cache.shrink);
+                    for ((f, i), (&grow, &shrink)) in
+                        forward.iter_mut().zip(inverse.iter_mut()).zip(exponentials)
+                    {
+                        // The values of the general case below with cos = 1, sin = 0.
+                        *f = Complex64::new(grow, grow * 0.0);
+                        *i = Complex64::new(shrink, -(shrink * 0.0));
+                    }
+                    continue;
+                }
                 for (angle, l) in cache.angles.iter_mut().zip(symbol) {
                     *angle = l.im * s;
                 }
                 kernels::sin_cos(&cache.angles, &mut cache.sin, &mut cache.cos);
-                forward.resize(n, Complex64::default());
-                inverse.resize(n, Complex64::default());
                 let trig = cache.sin.iter().zip(&cache.cos);
                 if skew {
                     // The common case, without a branch per entry.
@@ -158,18 +198,13 @@ impl InteractionPictureRk {
                     }
                     continue;
                 }
-                for (((f, i), (&sin, &cos)), l) in forward
+                let exponentials = cache.grow.iter().zip(&cache.shrink);
+                for (((f, i), (&sin, &cos)), (&grow, &shrink)) in forward
                     .iter_mut()
                     .zip(inverse.iter_mut())
                     .zip(trig)
-                    .zip(symbol)
+                    .zip(exponentials)
                 {
-                    let re = l.re * s;
-                    let (grow, shrink) = if re == 0.0 {
-                        (1.0, 1.0)
-                    } else {
-                        (re.exp(), (-re).exp())
-                    };
                     *f = Complex64::new(grow * cos, grow * sin);
                     *i = Complex64::new(shrink * cos, -(shrink * sin));
                 }

@@ -156,9 +156,69 @@ fn sin_cos_portable(angles: &[f64], sin: &mut [f64], cos: &mut [f64]) {
     }
 }
 
+/// Arguments up to this magnitude take the vector path of [`exp`]: the result and 2^k stay
+/// normal numbers. Beyond (and NaN) the C library decides (overflow, subnormals).
+const EXP_VECTOR_LIMIT: f64 = 708.0;
+
+/// `e^x` for |x| ≤ [`EXP_VECTOR_LIMIT`] without branches, so that the loop vectorises:
+/// fdlibm's `__ieee754_exp` (Sun Microsystems 1993, e_exp.c): x = k ln 2 + r with ln 2 in
+/// two parts, a rational approximation of e^r on |r| ≤ ln 2 / 2, and 2^k built in the
+/// exponent bits; under 1 ulp.
+#[inline(always)]
+#[allow(
+    clippy::excessive_precision,
+    reason = "fdlibm's published constants, kept digit for digit"
+)]
+fn exp_reduced(x: f64) -> f64 {
+    const LN2_HI: f64 = 6.931_471_803_691_238_164_90e-1;
+    const LN2_LO: f64 = 1.908_214_929_270_587_700_02e-10;
+    // fdlibm's invln2, 1.44269504088896338700e+00, is this constant.
+    const INV_LN2: f64 = std::f64::consts::LOG2_E;
+    const P: [f64; 5] = [
+        1.666_666_666_666_660_190_37e-1,
+        -2.777_777_777_701_559_338_42e-3,
+        6.613_756_321_437_934_361_17e-5,
+        -1.653_390_220_546_525_153_90e-6,
+        4.138_136_797_057_238_460_39e-8,
+    ];
+    // k = round(x / ln 2) by the 1.5·2^52 shift (see `sin_cos_reduced`).
+    const ROUNDER: f64 = 6_755_399_441_055_744.0;
+    let shifted = x * INV_LN2 + ROUNDER;
+    let k = shifted - ROUNDER;
+    // LN2_HI has 21 trailing zero bits: k · LN2_HI is exact for |k| < 2^21.
+    let hi = x - k * LN2_HI;
+    let lo = k * LN2_LO;
+    let r = hi - lo;
+    let t = r * r;
+    let c = r - t * (P[0] + t * (P[1] + t * (P[2] + t * (P[3] + t * P[4]))));
+    let y = 1.0 - ((lo - (r * c) / (2.0 - c)) - hi);
+    // 2^k from its exponent bits; the low bits of `shifted` hold k in two's complement.
+    let k_int = (shifted.to_bits() as i64).wrapping_sub(ROUNDER.to_bits() as i64);
+    let two_to_k = f64::from_bits(((k_int + 1023) as u64) << 52);
+    y * two_to_k
+}
+
+/// `out[i] = e^{x[i]}`.
+#[inline(always)]
+fn exp_portable(x: &[f64], out: &mut [f64]) {
+    for (o, v) in out.iter_mut().zip(x) {
+        *o = exp_reduced(v.clamp(-EXP_VECTOR_LIMIT, EXP_VECTOR_LIMIT));
+    }
+    for (o, v) in out.iter_mut().zip(x) {
+        if v.is_nan() || v.abs() > EXP_VECTOR_LIMIT {
+            *o = v.exp();
+        }
+    }
+}
+
 #[cfg(target_arch = "x86_64")]
 mod avx2 {
     use super::*;
+
+    #[target_feature(enable = "avx2")]
+    pub(super) fn exp(x: &[f64], out: &mut [f64]) {
+        exp_portable(x, out);
+    }
 
     #[target_feature(enable = "avx2")]
     pub(super) fn sin_cos(angles: &[f64], sin: &mut [f64], cos: &mut [f64]) {
@@ -250,6 +310,19 @@ pub fn floor(x: f64) -> f64 {
     }
 }
 
+/// `out[i] = e^{x[i]}`, within 1 ulp, the same bits on every target (the damped and
+/// diffusive interaction-picture propagators, whose step changes every step in a CFL-limited
+/// run; the C library's `exp` was most of an integrating-factor vorticity step).
+pub fn exp(x: &[f64], out: &mut [f64]) {
+    assert_eq!(x.len(), out.len());
+    #[cfg(target_arch = "x86_64")]
+    if has_avx2() {
+        // SAFETY: the CPU supports AVX2, checked just above.
+        return unsafe { avx2::exp(x, out) };
+    }
+    exp_portable(x, out);
+}
+
 /// `ψ ← scale·|ψ|²·ψ` on complex values.
 pub fn cubic(data: &mut [Complex64], scale: Complex64) {
     let flat: &mut [f64] = bytemuck::cast_slice_mut(data);
@@ -264,6 +337,49 @@ pub fn cubic(data: &mut [Complex64], scale: Complex64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn exp_is_within_an_ulp_of_the_c_library_and_target_independent() {
+        let mut x: Vec<f64> = (0..40_000)
+            .map(|i| (f64::from(i) - 20_000.0) * 0.035_4 + (f64::from(i) * 0.618).sin() * 1e-3)
+            .collect();
+        x.extend([
+            0.0,
+            -0.0,
+            1e-300,
+            -1e-17,
+            0.5 * std::f64::consts::LN_2,
+            -0.5 * std::f64::consts::LN_2,
+            708.0,
+            -708.0,
+            709.5,
+            -720.0,
+            -745.2,
+            800.0,
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+        ]);
+        let mut got = vec![0.0; x.len()];
+        exp(&x, &mut got);
+        for (v, g) in x.iter().zip(&got) {
+            let want = v.exp();
+            if want.is_nan() {
+                assert!(g.is_nan(), "exp({v:e}) = {g:e}, want NaN");
+                continue;
+            }
+            let ulps = (g.to_bits() as i64 - want.to_bits() as i64).abs();
+            assert!(
+                ulps <= 1,
+                "exp({v:e}) = {g:e}, C library {want:e}: {ulps} ulp apart"
+            );
+        }
+        let mut portable = vec![0.0; x.len()];
+        exp_portable(&x, &mut portable);
+        for (a, b) in got.iter().zip(&portable) {
+            assert!(a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan()));
+        }
+    }
 
     #[test]
     fn floor_matches_the_library_floor_bit_for_bit() {
