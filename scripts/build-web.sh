@@ -15,7 +15,7 @@ echo "web build: compiling the wasm (cargo, -Zbuild-std; minutes from scratch, s
 
 raw_wasm=target/web/wasm32-unknown-unknown/web/stepscope.wasm
 # dist/ is rebuilt only when its inputs changed: wasm-opt alone takes about a minute here.
-stamp=$( (sha256sum "$raw_wasm" index.html; wasm-opt --version; wasm-bindgen --version) | sha256sum | cut -d' ' -f1)
+stamp=$( (sha256sum "$raw_wasm" index.html scripts/build-web.sh; wasm-opt --version; wasm-bindgen --version) | sha256sum | cut -d' ' -f1)
 if [ -f dist/stepscope_bg.wasm ] && [ "$(cat dist/.build-stamp 2>/dev/null)" = "$stamp" ]; then
     echo "web build: dist/ is up to date with the compiled wasm (wasm-opt and wasm-bindgen skipped)"
 else
@@ -32,8 +32,14 @@ else
     wasm-bindgen target/web/stepscope.opt.wasm \
         --out-dir dist --out-name stepscope --target web --no-typescript
     cp index.html dist/
+    # Precompressed copies beside the files: scripts/serve.py (and any static server that
+    # negotiates Content-Encoding) sends them to browsers that accept them.
+    echo "web build: precompressing (gzip -9, brotli -q 11)"
+    for file in dist/stepscope_bg.wasm dist/stepscope.js dist/index.html; do
+        gzip -9 -k -f "$file"
+        brotli -q 11 -f "$file"
+    done
     echo "$stamp" > dist/.build-stamp
 fi
-raw=$(stat -c %s dist/stepscope_bg.wasm)
-gz=$(gzip -9 -c dist/stepscope_bg.wasm | wc -c)
-echo "web build: dist/stepscope_bg.wasm $(awk "BEGIN{printf \"%.2f\", $raw/1048576}") MB, gzipped $(awk "BEGIN{printf \"%.2f\", $gz/1048576}") MB"
+mb() { awk "BEGIN{printf \"%.2f\", $(stat -c %s "$1")/1048576}"; }
+echo "web build: dist/stepscope_bg.wasm $(mb dist/stepscope_bg.wasm) MB, gzipped $(mb dist/stepscope_bg.wasm.gz) MB, brotli $(mb dist/stepscope_bg.wasm.br) MB"

@@ -9,5 +9,5 @@ port=${PORT:-8080}
 echo
 echo "stepscope is served at  http://127.0.0.1:${port}/"
 echo "(a scenario link looks like http://127.0.0.1:${port}/?s=nlse&case=breather&solver=dop853ip&rtol=1e-9)"
-# Python's http.server serves .wasm as application/wasm.
-exec python3 -m http.server "$port" --bind 127.0.0.1 --directory dist
+# .wasm as application/wasm, and the precompressed copies to browsers that accept them.
+exec python3 scripts/serve.py "$port" dist

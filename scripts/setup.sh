@@ -9,9 +9,9 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
 # Debian packages: Rust 1.96 + std sources for the wasm build (rustup cannot fetch the wasm32
 # target here), the wasm linker (rust-web-llvm links /usr/bin/rust-lld to lld-22), wasm-opt, lavapipe for GPU tests, Chromium for the browser
-# test, Xvfb + ImageMagick for the desktop smoke test.
+# test, Xvfb + ImageMagick for the desktop smoke test, brotli for the precompressed page.
 APT_PACKAGES=(rustc-web cargo-web rust-web-src rust-web-llvm lld-22 binaryen mesa-vulkan-drivers
-              chromium xvfb xauth imagemagick pkg-config)
+              chromium xvfb xauth imagemagick pkg-config brotli)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then

@@ -9,6 +9,7 @@ use stepscope::sims::threebody::ensemble::EnsembleParams;
 fn harness(link: Option<&str>) -> Harness<'static, StepscopeApp> {
     let app = StepscopeApp::new(link, None, "test harness".to_owned());
     let mut h = Harness::builder()
+        .with_context_setup(stepscope::app::fonts::install)
         .with_size(egui::vec2(1400.0, 900.0))
         .build_ui_state(|ui, app: &mut StepscopeApp| app.show(ui), app);
     h.run_steps(2);
@@ -567,6 +568,7 @@ fn every_choice_and_simulation_text_has_glyphs_in_the_app_fonts() {
         }
     }
     let ctx = egui::Context::default();
+    stepscope::app::fonts::install(&ctx);
     let _ = ctx.run_ui(Default::default(), |_| {});
     let mut texts: Vec<String> = Vec::new();
     texts_of::<NlseCase>(&mut texts);
@@ -1323,6 +1325,7 @@ fn a_bad_start_up_link_keeps_the_stored_run_and_says_so() {
     let stored = "?v=1&s=3body&case=pythagorean&solver=ias15&tol=1e-9".to_owned();
     let app = StepscopeApp::new(Some("?s=nlse&n=-5"), Some(stored), "test".to_owned());
     let mut h = Harness::builder()
+        .with_context_setup(stepscope::app::fonts::install)
         .with_size(egui::vec2(1400.0, 900.0))
         .build_ui_state(|ui, app: &mut StepscopeApp| app.show(ui), app);
     h.run_steps(5);

@@ -16,7 +16,17 @@ export async function serveDist() {
     const url = new URL(req.url, "http://127.0.0.1");
     const file = path.join(dist, url.pathname === "/" ? "index.html" : path.normalize(url.pathname));
     if (!file.startsWith(dist) || !fs.existsSync(file)) { res.writeHead(404); res.end(); return; }
-    res.writeHead(200, { "Content-Type": MIME[path.extname(file)] ?? "application/octet-stream" });
+    const type = MIME[path.extname(file)] ?? "application/octet-stream";
+    // The precompressed copy build-web.sh wrote, as scripts/serve.py sends it.
+    const accepted = req.headers["accept-encoding"] ?? "";
+    for (const [encoding, suffix] of [["br", ".br"], ["gzip", ".gz"]]) {
+      if (accepted.includes(encoding) && fs.existsSync(file + suffix)) {
+        res.writeHead(200, { "Content-Type": type, "Content-Encoding": encoding, "Vary": "Accept-Encoding" });
+        fs.createReadStream(file + suffix).pipe(res);
+        return;
+      }
+    }
+    res.writeHead(200, { "Content-Type": type });
     fs.createReadStream(file).pipe(res);
   });
   await new Promise((ok) => server.listen(0, "127.0.0.1", ok));

@@ -13,6 +13,7 @@ pub mod colour;
 mod controls;
 mod diffusion;
 pub mod export;
+pub mod fonts;
 mod frame;
 mod intro;
 mod navier_stokes;
@@ -158,6 +159,7 @@ impl StepscopeApp {
             None => "no wgpu renderer".to_owned(),
         };
         let mut app = Self::new(initial_link, stored, backend);
+        fonts::install(&cc.egui_ctx);
         // The same start on the web and the desktop: light (readable on a projector), unless
         // the user chose dark before (egui keeps the choice).
         if cc.egui_ctx.options(|o| o.theme_preference) == egui::ThemePreference::System {
