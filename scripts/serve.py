@@ -25,8 +25,9 @@ class PrecompressedHandler(http.server.SimpleHTTPRequestHandler):
         for encoding, suffix in (("br", ".br"), ("gzip", ".gz")):
             compressed = path + suffix
             if encoding in accepted and os.path.isfile(compressed) and os.path.isfile(path):
-                # The copy is only served while it is as new as the file it compresses.
-                if os.path.getmtime(compressed) < os.path.getmtime(path):
+                # The copy is only served while it is as new as the file it compresses (to
+                # the second: brotli keeps the file's time without its fraction).
+                if int(os.path.getmtime(compressed)) < int(os.path.getmtime(path)):
                     continue
                 handle = open(compressed, "rb")
                 self.send_response(200)
