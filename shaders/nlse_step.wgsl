@@ -59,7 +59,9 @@ struct Setup {
     // dt land on n·dt like the CPU's f64 clock, not on n·f32(dt).
     dt_hi: u32,
     dt_lo: u32,
-    pad0: u32,
+    // After an accepted step a change below this factor keeps the step (1 = off; the CPU's
+    // ControllerLimits::hold_max).
+    hold_max: f32,
     pad1: u32,
     // Butcher tableau, row-major a[i][j] at 8·i + j; b, b − b̂ (e) and c.
     a: array<vec4<f32>, 16>,
@@ -469,6 +471,9 @@ fn ip_control(@builtin(local_invocation_id) local_id: vec3<u32>) {
                 max_factor = 1.0;
             }
             factor = clamp(factor, setup.factor_min, max_factor);
+            if (accept && setup.hold_max > 1.0 && factor < setup.hold_max) {
+                factor = 1.0;
+            }
             h_next = min(h * factor, setup.h_max);
             if (accept) {
                 control.err2 = control.err1;

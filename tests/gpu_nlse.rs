@@ -202,6 +202,50 @@ fn gpu_controller_rejects_and_recovers_like_the_cpu_controller() {
     assert!(steps[0][1] < 1.0, "first accepted step {}", steps[0][1]);
 }
 
+/// The step hold runs in the GPU's controller as in the CPU's: the step changes only a few
+/// times over the collision, and the result still agrees with the f64 reference.
+#[test]
+fn the_gpu_controller_holds_the_step_like_the_cpu_controller() {
+    let Some(ctx) = common::gpu_context() else {
+        return;
+    };
+    let p = NlseParams {
+        hold: 1.5,
+        ..with_method(NlseCase::TwoSoliton, NlseMethod::Erk43Ip, 0.01, 1e-5)
+    };
+    let mut cpu = NlseCpu::new(p.clone()).expect("valid");
+    advance_to(&mut cpu, Target::Land(10.0)).expect("the CPU run reaches the end");
+    let c = compare(&ctx, p, 10.0, 1e-3);
+    let distinct = |points: &[[f64; 2]]| {
+        let mut changes = 0;
+        for pair in points.windows(2) {
+            if pair[0][1] != pair[1][1] {
+                changes += 1;
+            }
+        }
+        changes
+    };
+    let gpu_changes = distinct(c.gpu.history().step_size.points());
+    let cpu_changes = distinct(cpu.history().step_size.points());
+    eprintln!(
+        "hold 1.5: GPU {} steps, {gpu_changes} step changes; CPU {} steps, {cpu_changes} changes, {:?} table builds; GPU vs CPU {:.2e}",
+        c.gpu_accepted,
+        cpu.stats().accepted,
+        cpu.propagator_builds(),
+        c.difference
+    );
+    // (The last step lands on t_end: one more change each.)
+    assert!(
+        gpu_changes * 10 < c.gpu_accepted as usize,
+        "{gpu_changes} changes"
+    );
+    assert!(
+        cpu_changes * 10 < cpu.stats().accepted as usize,
+        "{cpu_changes} changes"
+    );
+    assert!(c.difference < 1e-3);
+}
+
 #[test]
 fn gpu_diagnostics_from_gpu_reductions_match_the_f64_diagnostics() {
     let Some(ctx) = common::gpu_context() else {

@@ -161,6 +161,52 @@ fn mass_is_conserved_over_the_collision() {
     }
 }
 
+/// Holding the step while the controller's change is small (CVODE's fixed-step bounds) keeps
+/// the accuracy of the adaptive run and builds the propagator tables a handful of times
+/// instead of once per step.
+#[test]
+fn a_held_step_keeps_the_accuracy_and_saves_the_tables() {
+    let mut adaptive = soliton(NlseMethod::Dop853Ip, 0.01);
+    adaptive.rtol = 1e-9;
+    adaptive.atol = 1e-12;
+    let free = run(adaptive.clone(), 5.0);
+    let held = run(
+        NlseParams {
+            hold: 1.5,
+            ..adaptive
+        },
+        5.0,
+    );
+    let error = |sim: &NlseCpu| sim.diagnostics().exact_error.expect("exact soliton");
+    let builds = |sim: &NlseCpu| sim.propagator_builds().expect("an interaction-picture run");
+    eprintln!(
+        "free: error {:.3e}, {} steps, {} table builds; held: error {:.3e}, {} steps, {} builds",
+        error(&free),
+        free.stats().accepted,
+        builds(&free),
+        error(&held),
+        held.stats().accepted,
+        builds(&held)
+    );
+    assert!(error(&held) < 1e-8, "held error {:.3e}", error(&held));
+    assert!(builds(&free) > free.stats().accepted / 2);
+    assert!(
+        builds(&held) * 10 < held.stats().accepted,
+        "{} builds over {} steps",
+        builds(&held),
+        held.stats().accepted
+    );
+    // The collision: mass to round-off over the interaction as without the hold.
+    let collided = run(
+        NlseParams {
+            hold: 1.5,
+            ..collision(NlseMethod::Dop853Ip)
+        },
+        20.0,
+    );
+    assert!(collided.diagnostics().mass_drift <= 1e-12);
+}
+
 #[test]
 fn collision_position_shifts_match_inverse_scattering() {
     let p = collision(NlseMethod::Dop853Ip);

@@ -27,6 +27,20 @@ fn every_scenario_round_trips_exactly() {
     }
 }
 
+/// The step hold is in a link only when it is on, so the links made before it existed are
+/// unchanged; when on it round-trips exactly.
+#[test]
+fn the_step_hold_is_written_only_when_on() {
+    let off = Scenario::Nlse(NlseParams::for_case(NlseCase::TwoSoliton));
+    assert!(!off.to_query().contains("hold"), "{}", off.to_query());
+    let on = Scenario::Nlse(NlseParams {
+        hold: 1.5,
+        ..NlseParams::for_case(NlseCase::TwoSoliton)
+    });
+    assert!(on.to_query().contains("hold=1.5"), "{}", on.to_query());
+    assert_eq!(Scenario::from_link(&format!("?{}", on.to_query())), Ok(on));
+}
+
 /// Links as released in version 1; they must keep decoding to the same scenario.
 #[test]
 fn version_one_fixtures_still_decode() {
@@ -68,6 +82,8 @@ fn malformed_links_name_the_problem() {
         ("s=nlse&seed=-1", "'seed': must be an integer from 0 to"),
         ("s=nlse&n=300", "power of two"),
         ("s=nlse&rtol=NaN", "'rtol'"),
+        ("s=nlse&hold=0.5", "hold"),
+        ("s=nlse&hold=inf", "'hold'"),
         (
             "s=nlse&rtol=0",
             "rtol = 0 is outside the allowed range [1e-15, 1]",

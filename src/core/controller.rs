@@ -88,6 +88,13 @@ pub struct ControllerLimits {
     pub h_min: f64,
     /// Largest step.
     pub h_max: f64,
+    /// After an accepted step, a proposed change by a factor below this keeps the step as it
+    /// is (1 = off). CVODE's fixed-step bounds (η_max_fx = 1.5 by default; Hindmarsh et al.
+    /// 2005, ACM TOMS 31, §2.1; `CVodeSetEtaFixedStepBounds`): where a new step costs work of
+    /// its own (the interaction-picture propagator tables, CVODE's Jacobian factorisation), a
+    /// step is changed only when the change is worth that work. The error test still shrinks a
+    /// step that fails.
+    pub hold_max: f64,
 }
 
 impl Default for ControllerLimits {
@@ -98,6 +105,7 @@ impl Default for ControllerLimits {
             factor_max: 5.0,
             h_min: 1e-12,
             h_max: f64::INFINITY,
+            hold_max: 1.0,
         }
     }
 }
@@ -189,6 +197,11 @@ impl StepController {
             lim.factor_max
         };
         let factor = factor.clamp(lim.factor_min, max_factor);
+        let factor = if accept && lim.hold_max > 1.0 && factor < lim.hold_max {
+            1.0
+        } else {
+            factor
+        };
         let h_next = (h * factor).min(lim.h_max);
         if accept {
             self.previous_errors = [e0, e1];
@@ -203,6 +216,38 @@ crate::impl_choice!(ControllerKind);
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_hold_band_keeps_accepted_steps_unless_the_change_is_large() {
+        let limits = ControllerLimits {
+            hold_max: 1.5,
+            ..ControllerLimits::default()
+        };
+        let mut held = StepController::new(ControllerKind::Integral, limits);
+        let mut free = StepController::new(ControllerKind::Integral, ControllerLimits::default());
+        // I control with safety 0.9 and k = 5: factor = 0.9·err^(−1/5).
+        for (err, wanted) in [(0.5, 0.9 * 2f64.powf(0.2)), (0.9, 0.9 * 0.9f64.powf(-0.2))] {
+            let d = free.decide(err, 0.1, 5);
+            assert!(d.accept && (d.h_next - 0.1 * wanted).abs() < 1e-15);
+            // Below 1.5 (a small growth, or a shrink after a passed test): the step stays.
+            assert_eq!(
+                held.decide(err, 0.1, 5),
+                Decision {
+                    accept: true,
+                    h_next: 0.1
+                }
+            );
+        }
+        // A large growth is taken in full (err = 2^−5: factor 0.9·2 = 1.8).
+        let big = held.decide(0.5f64.powi(5), 0.1, 5);
+        assert!((big.h_next - 0.1 * 1.8).abs() < 1e-14, "{big:?}");
+        // A failed test still shrinks the step.
+        let rejected = held.decide(4.0, 0.1, 5);
+        assert!(
+            !rejected.accept && rejected.h_next < 0.1 * 0.8,
+            "{rejected:?}"
+        );
+    }
 
     #[test]
     fn integral_control_hits_tolerance_for_a_pure_power_law() {

@@ -96,6 +96,8 @@ pub struct InteractionPictureRk {
     /// Set when `L` changed (parameters edited): tables must be rebuilt.
     symbol_generation: u64,
     cache_generation: u64,
+    /// How many times the propagator tables were built: each step-size change costs a set.
+    table_builds: u64,
 }
 
 impl InteractionPictureRk {
@@ -111,12 +113,19 @@ impl InteractionPictureRk {
             fsal_first_stage: None,
             symbol_generation: 0,
             cache_generation: 0,
+            table_builds: 0,
         }
     }
 
     /// The tableau.
     pub fn tableau(&self) -> &'static ButcherTableau {
         self.tableau
+    }
+
+    /// How many times the propagator tables have been built (once per distinct step size in a
+    /// row, and after `L` changed): the work a held step saves.
+    pub fn table_builds(&self) -> u64 {
+        self.table_builds
     }
 
     /// Forgets cached stages and propagators (state or `L` changed from outside).
@@ -211,6 +220,7 @@ impl InteractionPictureRk {
             }
             cache.h = h;
             self.cache_generation = self.symbol_generation;
+            self.table_builds += 1;
         }
         cache
     }

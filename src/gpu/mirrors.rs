@@ -100,6 +100,7 @@ fn table() -> Vec<Mirror> {
                 k_max,
                 dt_hi,
                 dt_lo,
+                hold_max,
                 a,
                 b,
                 e,

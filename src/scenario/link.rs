@@ -79,8 +79,8 @@ pub enum LinkError {
 pub use crate::core::format_f64;
 
 const NLSE_KEYS: &[&str] = &[
-    "case", "n", "l", "beta", "gamma", "solver", "dt", "rtol", "atol", "ctl", "dealias", "filter",
-    "amp", "vel", "amp2", "sep", "a", "bg", "noise", "seed",
+    "case", "n", "l", "beta", "gamma", "solver", "dt", "rtol", "atol", "ctl", "hold", "dealias",
+    "filter", "amp", "vel", "amp2", "sep", "a", "bg", "noise", "seed",
 ];
 
 const THREE_BODY_KEYS: &[&str] = &[
@@ -116,6 +116,10 @@ impl Scenario {
                 out.append_pair("rtol", &f(p.rtol));
                 out.append_pair("atol", &f(p.atol));
                 out.append_pair("ctl", p.controller.key());
+                // Only when set: the links made before the key existed stay as they were.
+                if p.hold != 1.0 {
+                    out.append_pair("hold", &f(p.hold));
+                }
                 out.append_pair("dealias", if p.dealias { "1" } else { "0" });
                 out.append_pair("filter", &f(p.filter_rate));
                 out.append_pair("amp", &f(p.amplitude));
@@ -570,6 +574,7 @@ fn parse_nlse(pairs: &[(String, String)]) -> Result<NlseParams, LinkError> {
             "rtol" => p.rtol = parse_finite(key, value)?,
             "atol" => p.atol = parse_finite(key, value)?,
             "ctl" => p.controller = parse_choice::<ControllerKind>(key, value, "controller")?,
+            "hold" => p.hold = parse_finite(key, value)?,
             "dealias" => {
                 p.dealias = match value.as_str() {
                     "1" | "true" => true,

@@ -148,6 +148,15 @@ impl NlseRun {
         }
     }
 
+    /// How many times the CPU run built its propagator tables (None on the GPU and for the
+    /// split-step methods).
+    pub fn propagator_builds(&self) -> Option<u64> {
+        match self {
+            Self::Cpu(s) => s.propagator_builds(),
+            Self::Gpu(_) => None,
+        }
+    }
+
     /// Run statistics.
     pub fn stats(&self) -> &RunStats {
         match self {

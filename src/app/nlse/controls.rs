@@ -39,6 +39,12 @@ pub(super) fn parameters(draft: &mut NlseParams, ui: &mut egui::Ui) {
             let label = ui.label("atol").on_hover_text("Absolute tolerance on the RMS of the error (units of ψ).");
             ui.add(egui::Slider::new(&mut draft.atol, 1e-15..=1e-3).logarithmic(true).custom_formatter(|v, _| format!("{v:.0e}"))).labelled_by(label.id);
             ui.end_row();
+            let label = ui.label("hold").on_hover_text(
+                "After an accepted step, keep the step unless the controller changes it by this factor or more \
+                 (1 = off; 1.5 is CVODE's default). Each new step size costs new propagator tables.",
+            );
+            ui.add(egui::Slider::new(&mut draft.hold, 1.0..=3.0).step_by(0.05)).labelled_by(label.id);
+            ui.end_row();
         }
         let label = if draft.method.is_adaptive() {
             ui.label("h₀").on_hover_text("Initial step (time units); the controller adapts it.")
@@ -121,8 +127,13 @@ pub(super) fn parameters(draft: &mut NlseParams, ui: &mut egui::Ui) {
 }
 
 /// The run's statistics.
-pub(super) fn stats(stats: &RunStats, steps_per_second: f64, d: &NlseDiagnostics) -> Vec<StatRow> {
-    vec![
+pub(super) fn stats(
+    stats: &RunStats,
+    steps_per_second: f64,
+    d: &NlseDiagnostics,
+    propagator_builds: Option<u64>,
+) -> Vec<StatRow> {
+    let mut rows = vec![
         ("t", format!("{:.4}", stats.t), "Simulation time."),
         ("h", sci(stats.h), "Step the controller proposes next."),
         (
@@ -151,5 +162,17 @@ pub(super) fn stats(stats: &RunStats, steps_per_second: f64, d: &NlseDiagnostics
             sci(d.mass_drift),
             "|M − M₀|/M₀ with M = ∫|ψ|².",
         ),
-    ]
+    ];
+    if let Some(builds) = propagator_builds {
+        rows.insert(
+            6,
+            (
+                "propagator tables",
+                builds.to_string(),
+                "Times the tables e^{L c h} were built: once per new step size. A hold > 1 keeps \
+                 the step when the controller's change is small, saving them.",
+            ),
+        );
+    }
+    rows
 }

@@ -246,6 +246,7 @@ impl SimPanel for NlsePanel {
             self.sim.stats(),
             self.steps_per_second,
             self.sim.diagnostics(),
+            self.sim.propagator_builds(),
         )
     }
 

@@ -42,6 +42,7 @@ impl StepControl {
             limits: ControllerLimits {
                 h_min: 1e-10,
                 h_max: 10.0,
+                hold_max: p.hold,
                 ..ControllerLimits::default()
             },
             rtol,

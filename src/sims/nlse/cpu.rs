@@ -641,6 +641,15 @@ impl NlseCpu {
         &self.grid
     }
 
+    /// How many times the interaction-picture propagator tables were built (None for the
+    /// split-step methods, whose half-step tables are built once).
+    pub fn propagator_builds(&self) -> Option<u64> {
+        match &self.stepper {
+            Stepper::InteractionPicture(rk) => Some(rk.table_builds()),
+            Stepper::Split { .. } => None,
+        }
+    }
+
     /// Run statistics.
     pub fn stats(&self) -> &RunStats {
         &self.stats

@@ -231,6 +231,9 @@ pub struct NlseParams {
     pub atol: f64,
     /// Step-size controller (adaptive methods).
     pub controller: ControllerKind,
+    /// After an accepted step, a proposed step change by a factor below this keeps the step
+    /// (1 = off; 1.5 is CVODE's default): each new step costs new propagator tables.
+    pub hold: f64,
     /// Zero the top third of the spectrum of the nonlinear term (Orszag's 2/3 rule).
     pub dealias: bool,
     /// Damping rate of the exponential filter σ(k) = rate·(|k|/k_max)^36 (0 = off).
@@ -266,6 +269,7 @@ impl Default for NlseParams {
             rtol: 1e-9,
             atol: 1e-12,
             controller: ControllerKind::ProportionalIntegral,
+            hold: 1.0,
             dealias: false,
             filter_rate: 0.0,
             amplitude: 1.0,
@@ -360,6 +364,7 @@ impl NlseParams {
         if self.rtol == 0.0 && self.atol == 0.0 {
             return Err("rtol and atol cannot both be 0".into());
         }
+        finite_in("hold", self.hold, 1.0, 10.0)?;
         finite_in("filter", self.filter_rate, 0.0, 1e6)?;
         finite_in("amp", self.amplitude, 1e-6, 100.0)?;
         finite_in("v", self.velocity, -100.0, 100.0)?;

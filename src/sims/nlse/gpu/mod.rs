@@ -82,7 +82,8 @@ pub struct SetupUniform {
     pub(crate) k_max: f32,
     pub(crate) dt_hi: u32,
     pub(crate) dt_lo: u32,
-    pub(crate) pad0: u32,
+    /// [`crate::core::controller::ControllerLimits::hold_max`].
+    pub(crate) hold_max: f32,
     pub(crate) pad1: u32,
     pub(crate) a: [[f32; 4]; 16],
     pub(crate) b: [[f32; 4]; 2],

@@ -318,6 +318,7 @@ impl NlseGpu {
             factor_max: limits.factor_max as f32,
             h_min: limits.h_min as f32,
             h_max: limits.h_max as f32,
+            hold_max: limits.hold_max as f32,
             beta1: betas[0] as f32,
             beta2: betas[1] as f32,
             beta3: betas[2] as f32,
