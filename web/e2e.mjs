@@ -67,6 +67,9 @@ try {
   const backend = await page.evaluate(() => window.stepscope.backend());
   console.log(`backend: ${backend}`);
   check(/WebGpu/i.test(backend), "renders through WebGPU");
+  const wasmOf = (p) => p.evaluate(() => performance.getEntriesByType("resource").map((e) => e.name).filter((n) => n.endsWith(".wasm")).map((n) => n.split("/").pop()));
+  const loaded = await wasmOf(page);
+  check(loaded.length === 1 && loaded[0] === "stepscope_bg.wasm", `a WebGPU browser loads the WebGPU build alone (${loaded.join(", ")})`);
   let d = await page.evaluate(() => window.stepscope.diagnostics());
   check(d.case === "soliton" && d.solver === "dop853ip" && d.t === 0, `the link's scenario is loaded (${d.case}, ${d.solver}, t=${d.t})`);
   await page.evaluate(() => window.stepscope.runUntil(5));
@@ -451,6 +454,8 @@ try {
   const glBackend = await gl.page.evaluate(() => window.stepscope.backend());
   console.log(`fallback backend: ${glBackend}`);
   check(/Gl/.test(glBackend), "falls back to WebGL2 when WebGPU is unavailable");
+  const glLoaded = await wasmOf(gl.page);
+  check(glLoaded.length === 1 && glLoaded[0] === "stepscope_webgl_bg.wasm", `and loads the build with the WebGL back end (${glLoaded.join(", ")})`);
   await gl.page.evaluate(() => window.stepscope.step(5));
   const glD = await gl.page.evaluate(() => window.stepscope.diagnostics());
   check(glD.case === "mi" && glD.accepted === 5, "and runs the scenario on the CPU path");
