@@ -152,6 +152,16 @@ pub(super) fn stats(
             stats.nfe.to_string(),
             "Nonlinear-term evaluations (each costs two FFTs).",
         ),
+    ];
+    if let Some(builds) = propagator_builds {
+        rows.push((
+            "propagator tables",
+            builds.to_string(),
+            "Times the tables e^{L c h} were built: once per new step size. A hold > 1 keeps \
+             the step when the controller's change is small, saving them.",
+        ));
+    }
+    rows.extend([
         (
             "steps / s",
             format!("{steps_per_second:.0}"),
@@ -162,17 +172,6 @@ pub(super) fn stats(
             sci(d.mass_drift),
             "|M − M₀|/M₀ with M = ∫|ψ|².",
         ),
-    ];
-    if let Some(builds) = propagator_builds {
-        rows.insert(
-            6,
-            (
-                "propagator tables",
-                builds.to_string(),
-                "Times the tables e^{L c h} were built: once per new step size. A hold > 1 keeps \
-                 the step when the controller's change is small, saving them.",
-            ),
-        );
-    }
+    ]);
     rows
 }

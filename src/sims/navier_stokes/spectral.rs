@@ -104,6 +104,20 @@ impl Fft2 {
 /// RK4 step).
 const PANEL: usize = 4;
 
+/// The transform of `u + i v` (two real fields in one complex array): ψ̂ (k_x + i k_y),
+/// ψ̂ = ω̂/k², on the wavenumbers `kx`, `ky` with `inverse_k2` = 1/k².
+fn velocity_hat(
+    kx: &[f64],
+    ky: &[f64],
+    inverse_k2: &[f64],
+    omega_hat: &[Complex64],
+    out: &mut [Complex64],
+) {
+    for (k, (o, w)) in out.iter_mut().zip(omega_hat).enumerate() {
+        *o = w * inverse_k2[k] * Complex64::new(kx[k], ky[k]);
+    }
+}
+
 /// The signed integer wavenumber of FFT index `i` on n points (the Nyquist index counts as
 /// −n/2).
 pub fn wavenumber(i: usize, n: usize) -> f64 {
@@ -252,7 +266,7 @@ impl VorticityEquation {
     /// The velocity (u, v) on the grid.
     pub fn velocity(&mut self, omega_hat: &[Complex64]) -> (Vec<f64>, Vec<f64>) {
         let mut data = vec![Complex64::default(); omega_hat.len()];
-        self.velocity_hat(omega_hat, &mut data);
+        velocity_hat(&self.kx, &self.ky, &self.inverse_k2, omega_hat, &mut data);
         self.fft.inverse(&mut data);
         (
             data.iter().map(|c| c.re).collect(),
@@ -260,21 +274,11 @@ impl VorticityEquation {
         )
     }
 
-    /// The transform of `u + i v` (two real fields in one complex array): ψ̂ (k_x + i k_y),
-    /// ψ̂ = ω̂/k².
-    fn velocity_hat(&self, omega_hat: &[Complex64], out: &mut [Complex64]) {
-        for (k, (o, w)) in out.iter_mut().zip(omega_hat).enumerate() {
-            *o = w * self.inverse_k2[k] * Complex64::new(self.kx[k], self.ky[k]);
-        }
-    }
-
     /// `(max |u|, max |v|)` on the grid, through the equation's own buffer (the time step
     /// asks for it before every step; nothing is allocated).
     pub fn max_speeds(&mut self, omega_hat: &[Complex64]) -> (f64, f64) {
-        let mut a = std::mem::take(&mut self.a);
-        self.velocity_hat(omega_hat, &mut a);
-        self.fft.inverse(&mut a);
-        self.a = a;
+        velocity_hat(&self.kx, &self.ky, &self.inverse_k2, omega_hat, &mut self.a);
+        self.fft.inverse(&mut self.a);
         self.a.iter().fold((0.0f64, 0.0f64), |(u, v), c| {
             (u.max(c.re.abs()), v.max(c.im.abs()))
         })
@@ -314,9 +318,7 @@ impl VorticityEquation {
     /// `N(ω̂) = −FFT(u·∇ω)` dealiased, plus the forcing, into `data` (which holds ω̂).
     fn advection_and_forcing(&mut self, data: &mut [Complex64]) {
         // Two real fields per complex transform: a = u + i v, b = ∂xω + i ∂yω.
-        let mut a = std::mem::take(&mut self.a);
-        self.velocity_hat(data, &mut a);
-        self.a = a;
+        velocity_hat(&self.kx, &self.ky, &self.inverse_k2, data, &mut self.a);
         for (k, &w) in data.iter().enumerate() {
             self.b[k] = w * Complex64::new(-self.ky[k], self.kx[k]);
         }

@@ -518,43 +518,6 @@ pub struct PairSums {
     pub closest: f64,
 }
 
-/// [`Gravity::pair_loop`] over `masses.len()` bodies.
-#[inline(always)]
-fn pair_loop_of<const FORCES: bool, const SUMS: bool>(
-    masses: &[f64],
-    softening2: f64,
-    x: &[[f64; 3]],
-    a: &mut [[f64; 3]],
-) -> PairSums {
-    let n = masses.len();
-    if FORCES {
-        a.fill([0.0; 3]);
-    }
-    let mut potential = 0.0;
-    let mut closest2 = f64::INFINITY;
-    for i in 0..n {
-        for j in i + 1..n {
-            let d = sub3(x[j], x[i]);
-            let d2 = dot3(d, d);
-            let r2 = d2 + softening2;
-            let r = r2.sqrt();
-            if FORCES {
-                let inv_r3 = 1.0 / (r2 * r);
-                axpy3(masses[j] * inv_r3, d, &mut a[i]);
-                axpy3(-masses[i] * inv_r3, d, &mut a[j]);
-            }
-            if SUMS {
-                closest2 = closest2.min(d2);
-                potential -= masses[i] * masses[j] / r;
-            }
-        }
-    }
-    PairSums {
-        potential,
-        closest: closest2.sqrt(),
-    }
-}
-
 /// Adds `s·a` to `b` for 3-vectors.
 #[inline]
 pub fn axpy3(s: f64, a: [f64; 3], b: &mut [f64; 3]) {
@@ -635,7 +598,34 @@ impl Gravity {
         x: &[[f64; 3]],
         a: &mut [[f64; 3]],
     ) -> PairSums {
-        pair_loop_of::<FORCES, SUMS>(&self.masses, self.softening2, x, a)
+        let (masses, softening2) = (&self.masses, self.softening2);
+        let n = masses.len();
+        if FORCES {
+            a.fill([0.0; 3]);
+        }
+        let mut potential = 0.0;
+        let mut closest2 = f64::INFINITY;
+        for i in 0..n {
+            for j in i + 1..n {
+                let d = sub3(x[j], x[i]);
+                let d2 = dot3(d, d);
+                let r2 = d2 + softening2;
+                let r = r2.sqrt();
+                if FORCES {
+                    let inv_r3 = 1.0 / (r2 * r);
+                    axpy3(masses[j] * inv_r3, d, &mut a[i]);
+                    axpy3(-masses[i] * inv_r3, d, &mut a[j]);
+                }
+                if SUMS {
+                    closest2 = closest2.min(d2);
+                    potential -= masses[i] * masses[j] / r;
+                }
+            }
+        }
+        PairSums {
+            potential,
+            closest: closest2.sqrt(),
+        }
     }
 
     /// Accelerations and their time derivatives (jerks) at `(x, v)` (Makino & Aarseth 1992 (2)).
